@@ -1,0 +1,102 @@
+"""Callbacks for `fit`: History (always on), EarlyStopping, ResetStates, LambdaCallback."""
+
+from __future__ import annotations
+
+import math
+
+
+class Callback:
+    """Hooks called by `fit`; `self.model` is set before training starts."""
+
+    model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch: int, logs=None): ...
+    def on_epoch_end(self, epoch: int, logs=None): ...
+    def on_batch_begin(self, batch: int, logs=None): ...
+    def on_batch_end(self, batch: int, logs=None): ...
+
+
+class History(Callback):
+    """Per-epoch metrics: `history.history["loss"]`, `["val_loss"]`, ...; `history.epoch`."""
+
+    def __init__(self):
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.params: dict = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 mode: str = "auto", restore_best_weights: bool = False):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.sign = -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0
+        self.restore_best_weights = restore_best_weights
+        self.best, self.wait, self.stopped_epoch, self.best_state = math.inf, 0, None, None
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.stopped_epoch = math.inf, 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit does not log; logged: "
+                             f"{sorted(logs or {})}. Pass validation data for val_ metrics.")
+        score = self.sign * value
+        if score < self.best - self.min_delta:
+            self.best, self.wait = score, 0
+            if self.restore_best_weights:
+                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+
+class ResetStates(Callback):
+    """Reset a stateful model's states at the start of every epoch (or every N batches).
+
+    The seeds' `for i in range(100): model.fit(..., epochs=1, shuffle=False); model.reset_states()`
+    becomes `model.fit(..., epochs=100, shuffle=False, callbacks=[ResetStates()])`.
+    """
+
+    def __init__(self, every: str | int = "epoch"):
+        if every != "epoch" and not (isinstance(every, int) and every > 0):
+            raise ValueError(f"every must be 'epoch' or a positive number of batches, received {every!r}.")
+        self.every = every
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.every == "epoch":
+            self.model.reset_states()
+
+    def on_batch_begin(self, batch, logs=None):
+        if isinstance(self.every, int) and batch % self.every == 0:
+            self.model.reset_states()
+
+
+class LambdaCallback(Callback):
+    """Callbacks from plain functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...)."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None, on_batch_end=None,
+                 on_train_begin=None, on_train_end=None):
+        for name, fn in list(locals().items()):
+            if name != "self" and fn is not None:
+                setattr(self, name, fn)

@@ -1,0 +1,15 @@
+"""rnnkit layers: Keras's recurrent and helper layers as `torch.nn.Module`s."""
+
+from .base import Layer
+from .cells import GRUCell, LSTMCell, SimpleRNNCell
+from .conv import Conv2D, Convolution2D, MaxPooling2D
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape
+from .initializers import Constant
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .wrappers import Bidirectional, RepeatVector, TimeDistributed
+
+__all__ = [
+    "Activation", "Bidirectional", "Constant", "Conv2D", "Convolution2D", "Dense", "Dropout",
+    "Embedding", "Flatten", "GRU", "GRUCell", "Input", "InputLayer", "LSTM", "LSTMCell", "Layer",
+    "MaxPooling2D", "RNN", "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "TimeDistributed",
+]

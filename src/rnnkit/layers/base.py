@@ -1,0 +1,65 @@
+"""What every rnnkit layer shares: a Keras-style name, inference mode by default, a config."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+
+import torch
+from torch import nn
+
+_name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
+
+
+def _snake_case(class_name: str) -> str:
+    # "SimpleRNN" -> "simple_rnn", "TimeDistributed" -> "time_distributed", as Keras names layers.
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name)
+    return re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", s).lower()
+
+
+def unique_name(class_name: str) -> str:
+    base = _snake_case(class_name)
+    n = next(_name_counters[base])
+    return base if n == 0 else f"{base}_{n}"
+
+
+def normalize_shape(input_shape, batch_input_shape, batch_size=None):
+    """Return the full (batch, ...) input shape a layer was declared with, or None."""
+    if batch_input_shape is not None:
+        return tuple(batch_input_shape)
+    if input_shape is not None:
+        if isinstance(input_shape, int):
+            input_shape = (input_shape,)
+        return (batch_size, *tuple(input_shape))
+    return None
+
+
+class Layer(nn.Module):
+    """Base class: a `torch.nn.Module` with a Keras name and Keras's inference-by-default mode.
+
+    Keras runs a layer called directly in inference mode (dropout off); `fit` switches training on.
+    PyTorch modules start in training mode, so rnnkit layers start with ``training = False``.
+    """
+
+    supports_masking = False
+
+    def __init__(self, name: str | None = None, input_shape=None, batch_input_shape=None,
+                 batch_size: int | None = None):
+        super().__init__()
+        self.training = False
+        self.name = name or unique_name(type(self).__name__)
+        self.batch_input_shape = normalize_shape(input_shape, batch_input_shape, batch_size)
+
+    def compute_mask(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+        """The mask for the next layer: passed through by layers that keep the time axis."""
+        return mask if self.supports_masking else None
+
+    def get_config(self) -> dict:
+        config = {"name": self.name}
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = list(self.batch_input_shape)
+        return config
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")

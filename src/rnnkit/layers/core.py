@@ -1,0 +1,238 @@
+"""Non-recurrent layers with Keras's semantics: Input, Dense, Embedding, Dropout, Activation, Flatten, Reshape."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import activations, initializers
+from .base import Layer, normalize_shape
+from .recurrent import as_tensor
+
+Tensor = torch.Tensor
+
+
+class Input:
+    """Declares the input shape of a model, without the batch axis (Keras's `Input`).
+
+    `shape=(time_steps, features)`; `None` for a time axis of any length. `batch_size` fixes the
+    batch (what stateful Keras models require; rnnkit does not).
+
+    >>> Input((5, 2)).batch_shape
+    (None, 5, 2)
+    """
+
+    def __init__(self, shape=None, batch_size: int | None = None, name: str | None = None,
+                 batch_shape=None, dtype: str = "float32"):
+        if shape is None and batch_shape is None:
+            raise ValueError("Input needs shape=(time_steps, features) (without the batch axis) "
+                             "or batch_shape=(batch, time_steps, features).")
+        self.batch_shape = normalize_shape(shape, batch_shape, batch_size)
+        self.shape = self.batch_shape
+        self.name = name or "input"
+        self.dtype = dtype
+
+    def __repr__(self) -> str:
+        return f"Input(shape={self.batch_shape[1:]}, batch_size={self.batch_shape[0]})"
+
+
+InputLayer = Input
+
+
+class Dense(Layer):
+    """A fully connected layer on the last axis of any input rank, like Keras.
+
+    On (batch, time_steps, features) it acts on every step with the same weights, exactly as
+    TimeDistributed(Dense) does (Keras 2 and later).
+
+    >>> Dense(1)(torch.zeros(4, 7, 3)).shape
+    torch.Size([4, 7, 1])
+    """
+
+    supports_masking = True
+
+    def __init__(self, units: int, activation: str | Callable | None = None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 input_size: int | None = None, input_shape=None, input_dim: int | None = None,
+                 batch_input_shape=None, name: str | None = None):
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        super().__init__(name, input_shape, batch_input_shape)
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense units must be a positive integer, received {units!r}.")
+        self.units = int(units)
+        self.activation_name = activations.name_of(activation)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_size: int | None = None
+        size = input_size or (self.batch_input_shape[-1] if self.batch_input_shape else None)
+        if size is not None:
+            self.build(size)
+
+    def build(self, input_size: int) -> None:
+        self.input_size = int(input_size)
+        self.weight = nn.Parameter(self.kernel_initializer(torch.empty(self.units, self.input_size)))
+        self.bias = nn.Parameter(self.bias_initializer(torch.empty(self.units))) if self.use_bias else None
+
+    def forward(self, x, training: bool | None = None) -> Tensor:
+        x = as_tensor(x)
+        if self.input_size is None:
+            self.build(x.shape[-1])
+            self.to(x.device)
+        elif x.shape[-1] != self.input_size:
+            raise ValueError(f"Dense {self.name!r} was built for {self.input_size} input features, "
+                             f"received {x.shape[-1]} (input shape {tuple(x.shape)}).")
+        return self.activation(F.linear(x, self.weight, self.bias))  # -> (..., units)
+
+    def keras_weights(self) -> list[np.ndarray]:
+        w = [self.weight.detach().cpu().numpy().T]
+        return w + ([self.bias.detach().cpu().numpy()] if self.use_bias else [])
+
+    def set_keras_weights(self, weights) -> None:
+        kernel = np.asarray(weights[0], dtype=np.float32)
+        if self.input_size is None:
+            self.build(kernel.shape[0])
+        if kernel.shape != (self.input_size, self.units):
+            raise ValueError(f"Dense {self.name!r}: Keras kernel must be ({self.input_size}, {self.units}), "
+                             f"received {kernel.shape}.")
+        with torch.no_grad():
+            self.weight.copy_(torch.from_numpy(kernel.T.copy()))
+            if self.use_bias:
+                self.bias.copy_(torch.from_numpy(np.asarray(weights[1], dtype=np.float32)))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation_name,
+                "use_bias": self.use_bias, "input_size": self.input_size}
+
+
+class Embedding(Layer):
+    """Integer ids (batch, time_steps) -> vectors (batch, time_steps, output_dim).
+
+    With `mask_zero=True`, id 0 is padding: its mask reaches the next recurrent layer, which then
+    skips those steps as Keras does.
+
+    >>> Embedding(10, 3)(torch.tensor([[1, 2, 0]])).shape
+    torch.Size([1, 3, 3])
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, mask_zero: bool = False,
+                 embeddings_initializer="random_uniform", input_length: int | None = None,
+                 input_shape=None, batch_input_shape=None, name: str | None = None):
+        if input_length is not None and input_shape is None:
+            input_shape = (input_length,)
+        super().__init__(name, input_shape, batch_input_shape)
+        self.input_dim, self.output_dim, self.mask_zero = int(input_dim), int(output_dim), mask_zero
+        self.supports_masking = mask_zero
+        self.weight = nn.Parameter(initializers.get(embeddings_initializer)(torch.empty(input_dim, output_dim)))
+
+    def forward(self, x, training: bool | None = None) -> Tensor:
+        x = as_tensor(x, dtype=None)
+        if x.is_floating_point():
+            if not bool((x == x.round()).all()):
+                raise ValueError(f"Embedding {self.name!r} expects integer ids, received non-integer floats.")
+            x = x.long()
+        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.input_dim):
+            raise ValueError(f"Embedding {self.name!r} has input_dim={self.input_dim}: ids must be in "
+                             f"[0, {self.input_dim - 1}], received ids in [{int(x.min())}, {int(x.max())}].")
+        return F.embedding(x.long(), self.weight)
+
+    def compute_mask(self, x, mask):
+        return None if not self.mask_zero else as_tensor(x, dtype=None) != 0
+
+    def keras_weights(self):
+        return [self.weight.detach().cpu().numpy()]
+
+    def set_keras_weights(self, weights):
+        with torch.no_grad():
+            self.weight.copy_(torch.as_tensor(np.asarray(weights[0], dtype=np.float32)))
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "mask_zero": self.mask_zero}
+
+
+class Dropout(Layer):
+    """Zero a fraction `rate` of inputs while training; identity at inference.
+
+    >>> Dropout(0.5)(torch.ones(2, 3)).tolist()  # layers run in inference mode outside fit
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+
+    supports_masking = True
+
+    def __init__(self, rate: float, name: str | None = None, input_shape=None):
+        super().__init__(name, input_shape)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout rate must be in [0, 1), received {rate!r}.")
+        self.rate = float(rate)
+
+    def forward(self, x, training: bool | None = None):
+        training = self.training if training is None else training
+        return F.dropout(as_tensor(x), self.rate, training=bool(training))
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
+class Activation(Layer):
+    """Apply a Keras activation by name ('softmax' acts on the last axis).
+
+    >>> Activation("relu")(torch.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+
+    supports_masking = True
+
+    def __init__(self, activation: str | Callable, name: str | None = None, input_shape=None):
+        super().__init__(name, input_shape)
+        self.activation_name = activations.name_of(activation)
+        self.activation = activations.get(activation)
+
+    def forward(self, x, training: bool | None = None):
+        return self.activation(as_tensor(x))
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation_name}
+
+
+class Flatten(Layer):
+    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...).
+
+    >>> Flatten()(torch.zeros(2, 3, 4)).shape
+    torch.Size([2, 12])
+    """
+
+    def forward(self, x, training: bool | None = None):
+        x = as_tensor(x)
+        return x.reshape(x.shape[0], -1)
+
+
+class Reshape(Layer):
+    """Reshape everything but the batch axis to `target_shape` (one entry may be -1).
+
+    >>> Reshape((3, 4))(torch.zeros(2, 12)).shape
+    torch.Size([2, 3, 4])
+    """
+
+    def __init__(self, target_shape, name: str | None = None, input_shape=None):
+        super().__init__(name, input_shape)
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def forward(self, x, training: bool | None = None):
+        x = as_tensor(x)
+        per_sample = math.prod(x.shape[1:])
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if (-1 not in self.target_shape and known != per_sample) or (known == 0 or per_sample % known):
+            raise ValueError(f"Reshape {self.name!r}: cannot reshape {tuple(x.shape[1:])} "
+                             f"({per_sample} values per sample) to {self.target_shape}.")
+        return x.reshape(x.shape[0], *self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}

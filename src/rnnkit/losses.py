@@ -1,0 +1,116 @@
+"""Keras's loss and metric names, computed as Keras computes them (probabilities in, not logits)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+_EPS = 1e-7  # Keras's backend epsilon, used to clip probabilities before the log
+
+
+def mean_squared_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    return ((y_pred - y_true) ** 2).mean()
+
+
+def mean_absolute_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    return (y_pred - y_true).abs().mean()
+
+
+def binary_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    p = y_pred.clamp(_EPS, 1 - _EPS)
+    return -(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean()
+
+
+def categorical_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    p = y_pred / y_pred.sum(-1, keepdim=True)
+    return -(y_true * p.clamp(_EPS, 1 - _EPS).log()).sum(-1).mean()
+
+
+def sparse_categorical_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    # y_pred: (..., classes) probabilities; y_true: (...) or (..., 1) integer class ids
+    if y_true.dim() == y_pred.dim():
+        y_true = y_true.squeeze(-1)
+    p = y_pred / y_pred.sum(-1, keepdim=True)
+    logp = p.clamp(_EPS, 1 - _EPS).log()
+    return F.nll_loss(logp.reshape(-1, logp.shape[-1]), y_true.reshape(-1).long())
+
+
+LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "mse": mean_squared_error,
+    "mean_squared_error": mean_squared_error,
+    "mae": mean_absolute_error,
+    "mean_absolute_error": mean_absolute_error,
+    "binary_crossentropy": binary_crossentropy,
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+}
+
+
+def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
+    """A loss function `fn(y_true, y_pred)` and its name, from a Keras name or a callable.
+
+    Torch loss modules (`nn.MSELoss()`) take (input, target); they are wrapped accordingly.
+
+    >>> fn, name = get("mse")
+    >>> float(fn(torch.zeros(2), torch.ones(2))), name
+    (1.0, 'mean_squared_error')
+    """
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"Unknown loss {loss!r}. Expected one of {sorted(LOSSES)} or a callable "
+                             "loss(y_true, y_pred).")
+        fn = LOSSES[loss]
+        return fn, fn.__name__
+    if isinstance(loss, torch.nn.Module):
+        return (lambda y_true, y_pred: loss(y_pred, y_true)), type(loss).__name__
+    if callable(loss):
+        return loss, getattr(loss, "__name__", "loss")
+    raise TypeError(f"loss must be a Keras loss name or a callable, received {type(loss).__name__}.")
+
+
+def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_sequences: bool | None) -> None:
+    """Refuse targets whose shape cannot match the model's output (rather than broadcasting silently)."""
+    y_shape, out_shape = tuple(y_shape), tuple(out_shape)
+    if loss_name == "sparse_categorical_crossentropy":
+        ok = y_shape == out_shape[:-1] or y_shape == out_shape[:-1] + (1,)
+    else:
+        ok = y_shape == out_shape
+    if ok:
+        return
+    hint = ""
+    if len(out_shape) == 3 and len(y_shape) == 2:
+        hint = (" The model returns one output per time step (a recurrent layer with "
+                "return_sequences=True feeds the output): give y one value per step, shape "
+                f"{out_shape}, or set return_sequences=False on the last recurrent layer.")
+    elif len(out_shape) == 2 and len(y_shape) == 3:
+        hint = (" y has a time axis but the model returns one output per sequence (its last recurrent "
+                "layer has return_sequences=False): set return_sequences=True (many-to-many), or give "
+                f"one target per sequence, shape {out_shape}.")
+    raise ValueError(f"Targets y of shape {y_shape} (per batch) cannot match the model's output of shape "
+                     f"{out_shape} for loss {loss_name!r}.{hint}")
+
+
+def _accuracy(loss_name: str):
+    def accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+        if loss_name == "sparse_categorical_crossentropy":
+            t = y_true.squeeze(-1) if y_true.dim() == y_pred.dim() else y_true
+            return (y_pred.argmax(-1) == t.long()).float().mean()
+        if loss_name == "categorical_crossentropy":
+            return (y_pred.argmax(-1) == y_true.argmax(-1)).float().mean()
+        return ((y_pred > 0.5).float() == y_true).float().mean()
+    return accuracy
+
+
+def get_metric(metric, loss_name: str) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
+    """A metric by Keras name ('mae', 'mse', 'accuracy'/'acc') or callable, and its history key."""
+    if metric in ("accuracy", "acc"):
+        return _accuracy(loss_name), metric
+    if isinstance(metric, str):
+        fn, _ = get(metric)
+        return fn, metric
+    if callable(metric):
+        return metric, getattr(metric, "__name__", "metric")
+    raise TypeError(f"metric must be a name or a callable, received {type(metric).__name__}.")

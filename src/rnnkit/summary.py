@@ -1,0 +1,50 @@
+"""Text summary of a Sequential model: layer, output shape (None for any batch or length), params."""
+
+from __future__ import annotations
+
+import torch
+
+from .layers.base import Layer
+from .layers.recurrent import RNN
+from .layers.wrappers import Bidirectional, call_layer
+
+_PROBE_T = 13  # a time length unlikely to be a real layer size, so unknown lengths print as None
+
+
+def layer_shapes(model) -> list[tuple[str, str, tuple, int]]:
+    """(name, class, output shape, params) per layer, from a dry run that leaves states untouched."""
+    if model.input_spec is None:
+        raise ValueError("The model has no input shape yet: start it with Input((time_steps, features)) "
+                         "or call it on data first.")
+    batch, *rest = model.input_spec.batch_shape
+    time_unknown = len(rest) >= 2 and rest[0] is None
+    x = model._dummy_input(_PROBE_T)
+    rows, mask = [], None
+    with torch.no_grad(), model.preserve_states():
+        for layer in model.layers:
+            wants_mask = isinstance(layer, (RNN, Bidirectional)) or type(layer).__name__ == "TimeDistributed"
+            out = call_layer(layer, x, False, mask) if wants_mask else call_layer(layer, x, False)
+            first = out[0] if isinstance(out, (list, tuple)) else out
+            shape = [batch, *first.shape[1:]]
+            if time_unknown and len(shape) >= 3 and shape[1] == _PROBE_T:
+                shape[1] = None
+            params = sum(p.numel() for p in layer.parameters())
+            rows.append((getattr(layer, "name", "?"), type(layer).__name__, tuple(shape), params))
+            mask = layer.compute_mask(x, mask) if isinstance(layer, Layer) else None
+            x = out
+    return rows
+
+
+def sequential_summary(model) -> str:
+    rows = layer_shapes(model)
+    head = ("Layer (type)", "Output Shape", "Param #")
+    body = [(f"{n} ({c})", str(s), f"{p:,}") for n, c, s, p in rows]
+    w = [max(len(r[k]) for r in [head, *body]) + 2 for k in range(3)]
+    line = "─" * sum(w)
+    fmt = lambda r: f"{r[0]:<{w[0]}}{r[1]:<{w[1]}}{r[2]:>{w[2]}}"
+    total = model.count_params()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    out = [f'Model: "{model.name}"', line, fmt(head), line, *map(fmt, body), line,
+           f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+           f"Non-trainable params: {total - trainable:,}"]
+    return "\n".join(out)
