@@ -77,6 +77,13 @@ class _Cell(nn.Module):
         self.bias_hh = nn.Parameter(torch.zeros(G * H)) if self.use_bias and self._has_bias_hh() else None
         self.reset_parameters()
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A lazily-sized cell learns its input size from the weights it is given.
+        key = prefix + "weight_ih"
+        if not self.built and key in state_dict:
+            self.build(state_dict[key].shape[1])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def reset_parameters(self) -> None:
         self.kernel_initializer(self.weight_ih)
         self.recurrent_initializer(self.weight_hh)

@@ -60,6 +60,11 @@ class Conv2D(Layer):
             torch.empty(self.filters, self.in_channels, *self.kernel_size)))
         self.bias = nn.Parameter(torch.zeros(self.filters)) if self.use_bias else None
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if self.in_channels is None and prefix + "weight" in state_dict:
+            self.build(state_dict[prefix + "weight"].shape[1])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def forward(self, x, training: bool | None = None):
         x = as_tensor(x)
         if x.dim() != 4:

@@ -81,6 +81,11 @@ class Dense(Layer):
         self.weight = nn.Parameter(self.kernel_initializer(torch.empty(self.units, self.input_size)))
         self.bias = nn.Parameter(self.bias_initializer(torch.empty(self.units))) if self.use_bias else None
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if self.input_size is None and prefix + "weight" in state_dict:
+            self.build(state_dict[prefix + "weight"].shape[1])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def forward(self, x, training: bool | None = None) -> Tensor:
         x = as_tensor(x)
         if self.input_size is None:
