@@ -123,6 +123,15 @@ class BaseModel(nn.Module):
     def _train_step(self, xb, yb) -> dict[str, float]:
         return training.train_step(self, xb, yb)
 
+    def _training_forward(self, xb, yb):
+        """The forward pass used for training; models that need the targets (teacher forcing) override it."""
+        return self(xb, training=True)
+
+    def generate(self, x, steps: int, **kwargs) -> np.ndarray:
+        """Prime on x and generate `steps` new steps (see `rnnkit.generate`)."""
+        from .generate import generate
+        return generate(self, x, steps, **kwargs)
+
     def _evaluate_batch(self, xb, yb) -> dict[str, float]:
         self.eval()
         with torch.no_grad():

@@ -148,7 +148,7 @@ def _validate(model, validation_data, batch_size: int, validation_steps: int | N
 def train_step(model, xb, yb) -> dict[str, float]:
     """One optimisation step on one batch: forward, loss, backward, clip, update."""
     model.train()
-    out = model(xb, training=True)
+    out = model._training_forward(xb, yb)
     yb = model._targets(yb, out)
     loss = model.loss_fn(yb, out)
     optimizer = model._ensure_optimizer()

@@ -131,8 +131,13 @@ class RNN(Layer):
         return self.cell.get_initial_state(B, x.dtype, x.device)
 
     # -- time --------------------------------------------------------------------------------------
-    def forward(self, x, initial_state=None, mask=None, training: bool | None = None):
-        """Run the layer. Returns the output, or [output, *states] with return_state=True."""
+    def sequence(self, x, initial_state=None, mask=None, training: bool | None = None
+                 ) -> tuple[Tensor, list[Tensor]]:
+        """All step outputs (B, T, H) and the final states, without touching kept states.
+
+        Initial states are `initial_state`, else a stateful layer's kept states, else zeros. With
+        go_backwards the outputs come in reading order (last input step first), as Keras returns them.
+        """
         # B: batch, T: time steps, F: features, H: units
         x = self._check_input(x)  # (B, T, F)
         if not self.cell.built:
@@ -155,14 +160,28 @@ class RNN(Layer):
             # One dropout mask per sequence, reused at every step (Keras's and Gal & Ghahramani's).
             keep = 1.0 - self.cell.dropout
             x = x * (torch.bernoulli(torch.full((B, 1, x.shape[-1]), keep, device=x.device)) / keep)
+        return self._run(x, states, mask, training)  # -> (B, T, H), states
 
-        outputs, states = self._run(x, states, mask, training)  # -> (B, T, H)
+    def forward(self, x, initial_state=None, mask=None, training: bool | None = None):
+        """Run the layer. Returns the output, or [output, *states] with return_state=True."""
+        outputs, states = self.sequence(x, initial_state, mask, training)
         if self.stateful:
             # Detached: the next batch continues the sequence, but backpropagation stops here
             # (truncated BPTT), so the graph of earlier batches is neither kept nor revisited.
             self._kept = [s.detach() for s in states]
         output = outputs if self.return_sequences else states[0]
         return [output, *states] if self.return_state else output
+
+    def step(self, x_t: Tensor, states: list[Tensor]) -> list[Tensor]:
+        """One time step (B, F) from `states`, returning the new states (h first); no side effects.
+
+        The cheapest way to advance a layer by one step: no input checks, no kept-state bookkeeping.
+        Used by generation, where a step per output is the whole cost.
+        """
+        if not self.cell.built:
+            self.cell.build(x_t.shape[-1])
+            self.cell.to(x_t.device)
+        return self.cell.step(self.cell.project(x_t), states, None)
 
     def _fused_ok(self, mask: Tensor | None, training: bool) -> tuple[bool, Tensor | None]:
         """Whether the fused kernel applies, and the lengths of a right-padded mask if there is one."""
