@@ -18,7 +18,7 @@ class EpochProgress:
 
     def __init__(self, verbose: int, epochs: int, steps: int | None):
         self.verbose, self.epochs, self.steps = verbose, epochs, steps
-        self.console = Console(file=sys.stdout, highlight=False)
+        self.console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self._progress = None
         self._task = None
         self._t0 = 0.0
