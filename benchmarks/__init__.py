@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of rnnkit against its peers: `python -m benchmarks`."""
