@@ -34,7 +34,7 @@ def test_seed_airline_snippet_runs_as_written():
     model.compile(loss='mean_squared_error', optimizer='adam')
     first = model.evaluate(trainX, trainY, batch_size=batch_size)
     model.reset_states()
-    for i in range(30):
+    for i in range(100):
         model.fit(trainX, trainY, nb_epoch=1, batch_size=batch_size, verbose=0, shuffle=False)
         model.reset_states()
     last = model.evaluate(trainX, trainY, batch_size=batch_size)

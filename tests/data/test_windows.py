@@ -85,3 +85,12 @@ def test_split_keeps_time_order():
     s = np.arange(144)
     train, test = split(s, 0.33)
     assert train[-1] + 1 == test[0] and len(train) == int(144 * 0.67)
+
+
+def test_seed_003_example_is_two_windows_of_two_steps_and_three_features():
+    # seed 003's data_x: datapoint 1 = steps [1,2,3],[4,5,6]; datapoint 2 = [7,8,9],[10,11,12]
+    series = np.arange(1, 16).reshape(5, 3)
+    X, y = windows(series, look_back=2, stride=2)
+    assert X.shape == (2, 2, 3)
+    np.testing.assert_array_equal(X, [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]])
+    np.testing.assert_array_equal(y, [[7, 8, 9], [13, 14, 15]])
