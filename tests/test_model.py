@@ -206,3 +206,14 @@ def test_keras_optimizer_defaults():
     group = model.optimizer.param_groups[0]
     assert (group["lr"], group["alpha"], group["eps"]) == (0.001, 0.9, 1e-7)
     assert optimizers.Adam(lr=0.009).learning_rate == 0.009  # seed 000's old spelling
+
+
+def test_fit_is_reproducible_under_global_seeds():
+    def train():
+        np.random.seed(7)
+        torch.manual_seed(7)
+        model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])
+        model.compile("adam", "mse")
+        x, y = np.random.rand(40, 4, 1), np.random.rand(40, 1)
+        return model.fit(x, y, batch_size=8, epochs=3, verbose=0).history["loss"]
+    assert train() == train()

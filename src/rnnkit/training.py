@@ -86,7 +86,8 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
         cb.set_model(model)
     steps = steps_per_epoch if is_iterator(x) else -(-num_samples(x) // batch_size)
     history.params = {"epochs": epochs, "steps": steps, "batch_size": batch_size}
-    rng = np.random.default_rng(seed)
+    # Shuffling follows NumPy's global seed (np.random.seed) unless fit is given its own seed.
+    rng = np.random.default_rng(seed if seed is not None else np.random.randint(0, 2**31 - 1))
     progress = EpochProgress(verbose, epochs, steps)
     model.stop_training = False
     for cb in callbacks:
