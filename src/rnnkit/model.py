@@ -14,7 +14,7 @@ from .callbacks import Callback, History
 from .layers.base import Layer, unique_name
 from .layers.core import Input
 from .layers.recurrent import RNN, as_tensor
-from .layers.wrappers import Bidirectional, call_layer
+from .layers.wrappers import call_layer
 
 Tensor = torch.Tensor
 
@@ -300,8 +300,7 @@ class Sequential(BaseModel):
     def forward(self, x, training: bool | None = None, mask=None):
         mask = None if mask is None else as_tensor(mask, dtype=None).bool()
         for layer in self._layers:
-            out = call_layer(layer, x, training, mask) if isinstance(layer, (RNN, Bidirectional)) or \
-                type(layer).__name__ == "TimeDistributed" else call_layer(layer, x, training)
+            out = call_layer(layer, x, training, mask)
             mask = layer.compute_mask(x, mask) if isinstance(layer, Layer) else None
             x = out
         return x

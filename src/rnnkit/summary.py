@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from .layers.base import Layer
-from .layers.recurrent import RNN
-from .layers.wrappers import Bidirectional, call_layer
+from .layers.wrappers import call_layer
 
 _PROBE_T = 13  # a time length unlikely to be a real layer size, so unknown lengths print as None
 
@@ -22,8 +21,7 @@ def layer_shapes(model) -> list[tuple[str, str, tuple, int]]:
     rows, mask = [], None
     with torch.no_grad(), model.preserve_states():
         for layer in model.layers:
-            wants_mask = isinstance(layer, (RNN, Bidirectional)) or type(layer).__name__ == "TimeDistributed"
-            out = call_layer(layer, x, False, mask) if wants_mask else call_layer(layer, x, False)
+            out = call_layer(layer, x, False, mask)
             first = out[0] if isinstance(out, (list, tuple)) else out
             shape = [batch, *first.shape[1:]]
             if time_unknown and len(shape) >= 3 and shape[1] == _PROBE_T:

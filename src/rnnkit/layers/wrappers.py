@@ -12,8 +12,8 @@ Tensor = torch.Tensor
 
 
 def call_layer(layer: nn.Module, x, training: bool | None = None, mask=None):
-    """Call an rnnkit layer with training/mask, or any other torch module with x alone."""
-    if isinstance(layer, RNN) or isinstance(layer, Bidirectional):
+    """Call an rnnkit layer with training (and mask, for layers that take one), or a torch module with x."""
+    if isinstance(layer, (RNN, Bidirectional, TimeDistributed)):
         return layer(x, mask=mask, training=training)
     if isinstance(layer, Layer):
         return layer(x, training=training)
