@@ -33,6 +33,14 @@ def _cell(cell: str):
     return _CELLS[cell]
 
 
+def step_stack(stack, h, states: list) -> "torch.Tensor":
+    """Advance stacked recurrent layers by one step (states updated in place); the top layer's h."""
+    for k, layer in enumerate(stack):
+        states[k] = layer.step(h, states[k])
+        h = states[k][0]
+    return h
+
+
 def recurrent_stack(cell: str, units, last_return_sequences: bool, dropout: float = 0.0,
                     return_state: bool = False) -> list[RNN]:
     """Stacked recurrent layers: every layer but the last returns sequences (the next one needs them)."""
@@ -111,11 +119,8 @@ class OneToMany(BaseModel):
         states = [layer.cell.get_initial_state(x.shape[0], x.dtype, x.device) for layer in self.stack]
         h_in, outs = x, []
         for _ in range(self.steps):
-            h = h_in
-            for k, layer in enumerate(self.stack):
-                states[k] = layer.step(h, states[k])
-                h = states[k][0]
-            h_in = self.head(h)  # -> (B, F): this step's output is the next step's input
+            # -> (B, F): this step's output is the next step's input
+            h_in = self.head(step_stack(self.stack, h_in, states))
             outs.append(h_in)
         return torch.stack(outs, dim=1)
 
@@ -173,11 +178,7 @@ class Seq2Seq(BaseModel):
             return self.head(h)  # -> (B, H, F)
         outs = []
         for _ in range(self.horizon):
-            h = step_in
-            for k, layer in enumerate(self.decoder):
-                states[k] = layer.step(h, states[k])
-                h = states[k][0]
-            step_in = self.head(h)
+            step_in = self.head(step_stack(self.decoder, step_in, states))
             outs.append(step_in)
         return torch.stack(outs, dim=1)  # -> (B, H, F)
 

@@ -30,7 +30,8 @@ class Scaler:
         return arr[:, None] if arr.ndim == 1 else arr
 
     def fit(self, data) -> "Scaler":
-        arr = self._2d(data).reshape(-1, self._2d(data).shape[-1])
+        arr = self._2d(data)
+        arr = arr.reshape(-1, arr.shape[-1])
         if not np.isfinite(arr).all():
             raise ValueError("Scaler.fit: data contains NaN or inf; clean it first.")
         if self.kind == "minmax":

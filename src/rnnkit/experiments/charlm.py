@@ -38,7 +38,6 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     chars, seq_len, epochs, units = (40_000, 64, 6, 128) if quick else (400_000, 100, 20, 256)
     text = char_corpus(chars)
     vocab = sorted(set(text))
-    ids = np.array([vocab.index(c) for c in text[:0]] or [0], dtype=np.int64)
     lookup = {c: i for i, c in enumerate(vocab)}
     ids = np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
     cut = int(len(ids) * 0.9)

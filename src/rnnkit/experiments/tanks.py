@@ -39,7 +39,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     persistence = np.abs(known[:, -1:] - truth).mean(axis=(0, 1))
     seasonal = np.abs(known[:, -24:][:, :future] - truth).mean(axis=(0, 1)) if future <= 24 else \
         np.abs(np.concatenate([known[:, -24:]] * (future // 24 + 1), 1)[:, :future] - truth).mean(axis=(0, 1))
-    beat = bool(mae.mean() < persistence.mean() * 0.9 + 0 and (mae / persistence).mean() < 1)
+    beat = bool(mae.mean() < persistence.mean() * 0.9 and (mae / persistence).mean() < 1)
     result = Result(NAME, TITLE, {"mae": mae.tolist(), "persistence_mae": persistence.tolist(),
                                   "seasonal_naive_mae": seasonal.tolist(), "train_loss": losses},
                     beat, f"{future}-step generated MAE pressure {mae[0]:.3f} bar, temperature {mae[1]:.2f} C; "
