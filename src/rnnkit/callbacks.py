@@ -1,4 +1,4 @@
-"""Callbacks for `fit`: History (always on), EarlyStopping, ResetStates, LambdaCallback."""
+"""Callbacks for `fit`: History (always on), EarlyStopping, ModelCheckpoint, ResetStates, LambdaCallback."""
 
 from __future__ import annotations
 
@@ -90,6 +90,50 @@ class ResetStates(Callback):
     def on_batch_begin(self, batch, logs=None):
         if isinstance(self.every, int) and batch % self.every == 0:
             self.model.reset_states()
+
+
+class ModelCheckpoint(Callback):
+    """Save the model after each epoch (or only when `monitor` improves), atomically.
+
+    `filepath` may hold format fields: "ckpt-{epoch:02d}-{val_loss:.3f}.rnnkit". The file holds the
+    kept states too, so a stateful model resumes mid-sequence after `rnnkit.load`.
+    """
+
+    def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
+                 save_weights_only: bool = False, mode: str = "auto"):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
+        self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.sign = -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0
+        self.best = math.inf
+        self.saved: list[str] = []  # paths written, in order
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} names a field fit does not log "
+                             f"({err}); logged: epoch, {', '.join(sorted(logs))}.") from None
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, which fit does not log; logged: "
+                                 f"{sorted(logs)}. Pass validation data for val_ metrics.")
+            if not self.sign * value < self.best:
+                return
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved to {value:.5g}, saving to {path}")
+            self.best = self.sign * value
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+        self.saved.append(path)
 
 
 class LambdaCallback(Callback):

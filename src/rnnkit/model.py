@@ -79,6 +79,64 @@ class BaseModel(nn.Module):
         for name, value in states.items():
             layers[name].reset_states(value)
 
+    def select_states(self, rows) -> "BaseModel":
+        """Keep only some rows of the kept states (predict only stocks 3 and 7: `select_states([3, 7])`).
+
+        Row k of the next batch then continues row rows[k] of the earlier batches.
+        """
+        index = torch.as_tensor(np.asarray(rows)).reshape(-1)
+        if index.dtype == torch.bool:
+            index = index.nonzero().reshape(-1)
+        if index.numel() == 0 or index.is_floating_point():
+            raise ValueError(f"select_states takes row numbers (or a boolean mask), received {rows!r}.")
+        layers = [layer for layer in self.recurrent_layers() if layer.stateful]
+        kept = [layer for layer in layers if layer.states is not None]
+        if not kept:
+            raise ValueError("select_states: no states are kept yet (the model is fresh or was reset); "
+                             "predict or fit first, or use resize_states(batch_size) for fresh states.")
+        batch = kept[0].states[0].shape[0]
+        if int(index.max()) >= batch or int(index.min()) < -batch:
+            raise ValueError(f"select_states: rows {index.tolist()} are out of range for states kept for "
+                             f"{batch} rows (valid: 0..{batch - 1}).")
+        for layer in kept:
+            layer.reset_states([s[index] for s in layer.states])
+        self._set_fixed_batch_size(len(index))
+        return self
+
+    def resize_states(self, batch_size: int) -> "BaseModel":
+        """Start fresh (zero) states for batches of `batch_size` rows, keeping the weights.
+
+        What Keras users do by building a second model with another batch size and copying the weights
+        (e.g. train with batch 32, then forecast one series step by step with batch 1).
+        """
+        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise ValueError(f"resize_states needs a positive batch size, received {batch_size!r}.")
+        for layer in self.recurrent_layers():
+            if layer.stateful:
+                zeros = layer.cell.get_initial_state(int(batch_size), torch.float32,
+                                                     next(layer.parameters()).device)
+                layer.reset_states(zeros)
+        self._set_fixed_batch_size(int(batch_size))
+        return self
+
+    def _set_fixed_batch_size(self, batch_size: int) -> None:
+        """Models declared with a fixed batch (batch_input_shape) follow select/resize_states."""
+
+    # -- files ----------------------------------------------------------------------------------------
+    def save(self, path, scaler=None, include_optimizer: bool = True) -> None:
+        """One file with config, weights, kept states, scaler and optimizer state (see rnnkit.persist)."""
+        from . import persist
+        persist.save(self, path, scaler=scaler, include_optimizer=include_optimizer)
+
+    def save_weights(self, path) -> None:
+        from . import persist
+        persist.save(self, path, include_optimizer=False)
+
+    def load_weights(self, path) -> None:
+        """Copy weights from an rnnkit file; if they do not fit, raise and change nothing."""
+        from . import persist
+        persist.load_weights(self, path)
+
     @contextlib.contextmanager
     def preserve_states(self):
         """Run code that must not advance the kept states (a peek): they are restored on exit."""
@@ -287,6 +345,22 @@ class Sequential(BaseModel):
         self._layers.append(layer)
         if self.input_spec is not None and self.input_spec.batch_shape[-1] is not None:
             self.build()
+
+    def get_config(self) -> dict:
+        from .layers.serialize import serialize
+        spec = self.input_spec
+        return {"name": self.name, "input": None if spec is None else list(spec.batch_shape),
+                "layers": [serialize(layer) for layer in self._layers]}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        from .layers.serialize import deserialize
+        first = [Input(batch_shape=config["input"])] if config.get("input") else []
+        return cls(first + [deserialize(spec, custom_objects) for spec in config["layers"]], name=config.get("name"))
+
+    def _set_fixed_batch_size(self, batch_size: int) -> None:
+        if self.input_spec is not None and self.input_spec.batch_shape[0] is not None:
+            self.input_spec = Input(batch_shape=(batch_size, *self.input_spec.batch_shape[1:]))
 
     def get_layer(self, name: str) -> nn.Module:
         for layer in self._layers:

@@ -41,6 +41,11 @@ def step_stack(stack, h, states: list) -> "torch.Tensor":
     return h
 
 
+def _arguments(local_vars: dict) -> dict:
+    """A topology's constructor arguments, kept so `save` can rebuild it from one file."""
+    return {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+
+
 def recurrent_stack(cell: str, units, last_return_sequences: bool, dropout: float = 0.0,
                     return_state: bool = False) -> list[RNN]:
     """Stacked recurrent layers: every layer but the last returns sequences (the next one needs them)."""
@@ -59,8 +64,10 @@ class ManyToOne(Sequential):
 
     def __init__(self, features: int, units=32, outputs: int = 1, cell: str = "lstm", dropout: float = 0.0,
                  time_steps: int | None = None, activation=None):
+        arguments = _arguments(locals())
         super().__init__([Input((time_steps, features)), *recurrent_stack(cell, units, False, dropout),
                           Dense(outputs, activation=activation)])
+        self.init_config = arguments
 
 
 class ManyToMany(Sequential):
@@ -73,11 +80,13 @@ class ManyToMany(Sequential):
     def __init__(self, features: int, units=32, outputs: int = 1, cell: str = "lstm", dropout: float = 0.0,
                  time_steps: int | None = None, activation=None, stateful: bool = False,
                  batch_size: int | None = None):
+        arguments = _arguments(locals())
         stack = recurrent_stack(cell, units, True, dropout)
         for layer in stack:
             layer.stateful = stateful
         super().__init__([Input((time_steps, features), batch_size=batch_size), *stack,
                           TimeDistributed(Dense(outputs, activation=activation))])
+        self.init_config = arguments
 
 
 class OneToMany(BaseModel):
@@ -93,7 +102,9 @@ class OneToMany(BaseModel):
 
     def __init__(self, features: int, steps: int, units=32, outputs: int = 1, cell: str = "lstm",
                  mode: str = "repeat", dropout: float = 0.0):
+        arguments = _arguments(locals())
         super().__init__()
+        self.init_config = arguments
         if mode not in ("repeat", "feedback"):
             raise ValueError(f"mode must be 'repeat' or 'feedback', received {mode!r}.")
         if mode == "feedback" and outputs != features:
@@ -140,7 +151,9 @@ class Seq2Seq(BaseModel):
 
     def __init__(self, features: int, horizon: int, units=40, outputs: int | None = None,
                  cell: str = "lstm", teacher_forcing: bool = False, dropout: float = 0.0):
+        arguments = _arguments(locals())
         super().__init__()
+        self.init_config = arguments
         outputs = features if outputs is None else outputs
         if outputs != features:
             raise ValueError(f"Seq2Seq feeds each output back as the next decoder input, so outputs ({outputs}) "
@@ -201,7 +214,9 @@ class Autoencoder(BaseModel):
     """
 
     def __init__(self, features: int, steps: int, latent: int, units=(32,), cell: str = "lstm"):
+        arguments = _arguments(locals())
         super().__init__()
+        self.init_config = arguments
         units = _units_list(units) if units else []
         self.features, self.steps = features, int(steps)
         self.encoder = Sequential([Input((self.steps, features)),

@@ -41,8 +41,8 @@ class Conv2D(Layer):
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
                  activation: str | Callable | None = None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", input_shape=None, batch_input_shape=None,
-                 name: str | None = None):
+                 kernel_initializer="glorot_uniform", in_channels: int | None = None, input_shape=None,
+                 batch_input_shape=None, name: str | None = None):
         super().__init__(name, input_shape, batch_input_shape)
         self.filters, self.kernel_size, self.strides = int(filters), _pair(kernel_size), _pair(strides)
         self.padding = _check_padding(padding)
@@ -51,8 +51,9 @@ class Conv2D(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.in_channels: int | None = None
-        if self.batch_input_shape is not None:
-            self.build(self.batch_input_shape[-1])
+        channels = in_channels or (self.batch_input_shape[-1] if self.batch_input_shape else None)
+        if channels is not None:
+            self.build(channels)
 
     def build(self, in_channels: int) -> None:
         self.in_channels = int(in_channels)
@@ -100,7 +101,7 @@ class Conv2D(Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding,
-                "activation": self.activation_name, "use_bias": self.use_bias}
+                "activation": self.activation_name, "use_bias": self.use_bias, "in_channels": self.in_channels}
 
 
 Convolution2D = Conv2D

@@ -1,0 +1,74 @@
+"""Layers to and from plain configs ({"class_name": ..., "config": {...}}), for saving and the spec parser.
+
+>>> from rnnkit.layers import LSTM
+>>> spec = serialize(LSTM(4, return_sequences=True, name="enc"))
+>>> spec["class_name"], spec["config"]["units"], deserialize(spec).return_sequences
+('LSTM', 4, True)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from . import activations
+from .base import Layer
+from .conv import Conv2D, MaxPooling2D
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
+from .recurrent import GRU, LSTM, SimpleRNN
+from .wrappers import Bidirectional, RepeatVector, TimeDistributed
+
+LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
+    LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout, Activation, Flatten, Reshape, Conv2D, MaxPooling2D,
+    TimeDistributed, RepeatVector, Bidirectional)}
+_ACTIVATION_KEYS = ("activation", "recurrent_activation")
+
+
+def serialize(layer: nn.Module) -> dict:
+    """{"class_name", "config"} for an rnnkit layer; a custom module cannot be described by a config."""
+    if not isinstance(layer, Layer) or type(layer).__name__ not in LAYERS:
+        raise TypeError(f"Cannot save a {type(layer).__name__}: only rnnkit layers have a config "
+                        f"({', '.join(sorted(LAYERS))}). Save its weights with torch.save(model.state_dict()).")
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -> Layer:
+    """Rebuild a layer from `serialize`'s output. custom_objects maps custom activation names to functions."""
+    registry = _registry(custom_objects)
+    name = spec.get("class_name")
+    if name not in registry:
+        raise ValueError(f"Unknown layer {name!r}. Known layers: {', '.join(sorted(registry))}. A custom "
+                         "layer class can be passed as custom_objects={'Name': cls}.")
+    config = dict(spec.get("config", {}))
+    if "layer" in config:  # wrappers hold the config of the layer they wrap
+        config["layer"] = deserialize(config["layer"], custom_objects)
+    for key in _ACTIVATION_KEYS:
+        if key in config:
+            config[key] = _activation(config[key], custom_objects)
+    batch_input_shape = config.pop("batch_input_shape", None)
+    try:
+        layer = registry[name](**config)
+    except TypeError as err:
+        raise ValueError(f"Cannot rebuild {name} from its config {sorted(config)}: {err}.") from None
+    if batch_input_shape is not None:
+        layer.batch_input_shape = tuple(batch_input_shape)
+    return layer
+
+
+def _activation(name, custom_objects):
+    if name is None or callable(name):
+        return name
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    try:
+        activations.get(name)
+    except ValueError:
+        raise ValueError(f"The saved model uses the activation {name!r}, which is not a Keras activation. "
+                         f"Pass its function: custom_objects={{{name!r}: fn}}.") from None
+    return name
+
+
+def _registry(custom_objects) -> dict[str, type]:
+    extra = {k: v for k, v in (custom_objects or {}).items() if isinstance(v, type)}
+    return {**LAYERS, **extra}
