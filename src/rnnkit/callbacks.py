@@ -100,13 +100,16 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto"):
+                 save_weights_only: bool = False, mode: str = "auto", period: int = 1):
+        if not isinstance(period, int) or period < 1:
+            raise ValueError(f"period (save every N epochs) must be a positive integer, received {period!r}.")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.sign = -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0
         self.best = math.inf
+        self.period = period  # Keras 2's spelling (seed 002): check every `period` epochs
         self.saved: list[str] = []  # paths written, in order
 
     def on_train_begin(self, logs=None):
@@ -114,6 +117,8 @@ class ModelCheckpoint(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if (epoch + 1) % self.period:
+            return
         try:
             path = self.filepath.format(epoch=epoch + 1, **logs)
         except (KeyError, IndexError, ValueError) as err:

@@ -14,6 +14,7 @@ from .callbacks import Callback, History
 from .layers.base import Layer, unique_name
 from .layers.core import Input
 from .layers.recurrent import RNN, as_tensor
+from .layers.symbolic import is_symbolic, record
 from .layers.wrappers import call_layer
 
 Tensor = torch.Tensor
@@ -46,6 +47,8 @@ class BaseModel(nn.Module):
         self.stop_training = False
 
     def __call__(self, *args, **kwargs):
+        if is_symbolic(args, kwargs):  # a model used as a layer of a functional graph: encoder(inputs)
+            return record(self, args, kwargs)
         # Like Keras's model(x): called on NumPy data outside training, run inference without building
         # an autograd graph, so `model(x).numpy()` works as the seeds write it. Tensors keep autograd.
         if args and isinstance(args[0], np.ndarray) and not self.training:

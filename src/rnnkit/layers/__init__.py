@@ -5,11 +5,13 @@ from .cells import GRUCell, LSTMCell, SimpleRNNCell
 from .conv import Conv2D, Convolution2D, MaxPooling2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape
 from .initializers import Constant
+from .merge import Add, Concatenate, Lambda, add, concatenate
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 __all__ = [
-    "Activation", "Bidirectional", "Constant", "Conv2D", "Convolution2D", "Dense", "Dropout",
-    "Embedding", "Flatten", "GRU", "GRUCell", "Input", "InputLayer", "LSTM", "LSTMCell", "Layer",
-    "MaxPooling2D", "RNN", "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "TimeDistributed",
+    "Activation", "Add", "Bidirectional", "Concatenate", "Constant", "Conv2D", "Convolution2D", "Dense", "Dropout",
+    "Embedding", "Flatten", "GRU", "GRUCell", "Input", "InputLayer", "LSTM", "LSTMCell", "Lambda", "Layer",
+    "MaxPooling2D", "RNN", "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "TimeDistributed", "add",
+    "concatenate",
 ]

@@ -9,6 +9,8 @@ from collections import defaultdict
 import torch
 from torch import nn
 
+from .symbolic import is_symbolic, record
+
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
 
@@ -50,6 +52,13 @@ class Layer(nn.Module):
         self.training = False
         self.name = name or unique_name(type(self).__name__)
         self.batch_input_shape = normalize_shape(input_shape, batch_input_shape, batch_size)
+
+    def __call__(self, *args, **kwargs):
+        # Called on symbolic tensors (Input(...) or another layer's output), a layer records a node of
+        # a functional graph instead of computing (Keras's functional API).
+        if is_symbolic(args, kwargs):
+            return record(self, args, kwargs)
+        return super().__call__(*args, **kwargs)
 
     def compute_mask(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
         """The mask for the next layer: passed through by layers that keep the time axis."""

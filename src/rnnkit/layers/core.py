@@ -11,17 +11,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import activations, initializers
-from .base import Layer, normalize_shape
+from .base import Layer, normalize_shape, unique_name
 from .recurrent import as_tensor
+from .symbolic import Symbol, example_for
 
 Tensor = torch.Tensor
 
 
-class Input:
-    """Declares the input shape of a model, without the batch axis (Keras's `Input`).
+class Input(Symbol):
+    """Declares a model's input shape, without the batch axis (Keras's `Input`).
 
     `shape=(time_steps, features)`; `None` for a time axis of any length. `batch_size` fixes the
-    batch (what stateful Keras models require; rnnkit does not).
+    batch (what stateful Keras models require; rnnkit does not). In a Sequential list it declares the
+    shape; in the functional API it is the symbolic tensor layers are called on.
 
     >>> Input((5, 2)).batch_shape
     (None, 5, 2)
@@ -32,13 +34,12 @@ class Input:
         if shape is None and batch_shape is None:
             raise ValueError("Input needs shape=(time_steps, features) (without the batch axis) "
                              "or batch_shape=(batch, time_steps, features).")
-        self.batch_shape = normalize_shape(shape, batch_shape, batch_size)
-        self.shape = self.batch_shape
-        self.name = name or "input"
+        full = normalize_shape(shape, batch_shape, batch_size)
+        super().__init__(full, example_for(full, dtype), name=name or unique_name("Input"))
         self.dtype = dtype
 
     def __repr__(self) -> str:
-        return f"Input(shape={self.batch_shape[1:]}, batch_size={self.batch_shape[0]})"
+        return f"Input(shape={self.shape[1:]}, batch_size={self.shape[0]}, name={self.name!r})"
 
 
 InputLayer = Input

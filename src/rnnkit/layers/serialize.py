@@ -16,12 +16,13 @@ from . import activations
 from .base import Layer
 from .conv import Conv2D, MaxPooling2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
+from .merge import Add, Concatenate, Lambda
 from .recurrent import GRU, LSTM, SimpleRNN
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
     LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout, Activation, Flatten, Reshape, Conv2D, MaxPooling2D,
-    TimeDistributed, RepeatVector, Bidirectional)}
+    TimeDistributed, RepeatVector, Bidirectional, Concatenate, Add, Lambda)}
 _ACTIVATION_KEYS = ("activation", "recurrent_activation")
 
 
@@ -46,6 +47,8 @@ def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -
     for key in _ACTIVATION_KEYS:
         if key in config:
             config[key] = _activation(config[key], custom_objects)
+    if name == "Lambda":
+        config["function"] = _function(config, custom_objects)
     batch_input_shape = config.pop("batch_input_shape", None)
     try:
         layer = registry[name](**config)
@@ -67,6 +70,18 @@ def _activation(name, custom_objects):
         raise ValueError(f"The saved model uses the activation {name!r}, which is not a Keras activation. "
                          f"Pass its function: custom_objects={{{name!r}: fn}}.") from None
     return name
+
+
+def _function(config: dict, custom_objects):
+    name = config["function"]
+    if custom_objects and config.get("name") in custom_objects and name == "<lambda>":
+        return custom_objects[config["name"]]
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    key = config.get("name") if name == "<lambda>" else name
+    raise ValueError(f"Lambda layer {config.get('name')!r} holds the function {name!r}, whose code is not stored in "
+                     f"the file. Pass it: custom_objects={{{key!r}: fn}}, or rebuild the model in code and call "
+                     "model.load_weights(path).")
 
 
 def _registry(custom_objects) -> dict[str, type]:

@@ -1,0 +1,146 @@
+"""Symbolic tensors: what flows between layers while a functional model is described.
+
+Calling a layer on a `Symbol` (an `Input`, or another layer's output) records a `Node` instead of
+computing. Each symbol carries a small example tensor (batch 2, unknown lengths 13) computed by
+running the layer once, which gives its shape, builds lazily-sized weights and surfaces a shape
+mismatch at the layer where it happens, not later inside `fit`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+Tensor = torch.Tensor
+EXAMPLE_BATCH = 2
+EXAMPLE_LENGTH = 13  # stands for a None (any length) axis in example tensors
+
+
+class Symbol:
+    """A symbolic tensor of shape `shape` (None: any size), produced by `node` (None for an Input)."""
+
+    def __init__(self, shape: tuple, example: Tensor, node: "Node | None" = None, index: int = 0,
+                 name: str | None = None):
+        self.shape = tuple(shape)
+        self.example = example
+        self.node = node
+        self.index = index
+        self.name = name or (node.layer.name if node is not None else "input")
+
+    @property
+    def batch_shape(self) -> tuple:
+        return self.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<Symbol shape={self.shape} from {self.name!r}>"
+
+    # A symbol has no values yet: arithmetic or torch functions on it are a mistake with a clear fix.
+    def _refuse(self, *args, **kwargs):
+        raise TypeError(f"{self!r} is symbolic (it describes a model, it holds no numbers): it can only be "
+                        "passed to layers. Wrap the computation in a layer, e.g. Lambda(lambda x: x * 2)(t), "
+                        "or build the model with Model(inputs, outputs) and call it on data.")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __matmul__ = _refuse
+    __getitem__ = __neg__ = __array__ = _refuse
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        for a in args:
+            if isinstance(a, Symbol):
+                a._refuse()
+            if isinstance(a, (list, tuple)):
+                for b in a:
+                    if isinstance(b, Symbol):
+                        b._refuse()
+        return NotImplemented
+
+
+class Node:
+    """One call of `layer` in a functional graph: its (nested) arguments and its output symbols."""
+
+    def __init__(self, layer, args: tuple, kwargs: dict):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs: list[Symbol] = []
+        self.returns_list = False
+
+    def input_symbols(self) -> list[Symbol]:
+        return flatten((self.args, self.kwargs))
+
+
+def flatten(structure) -> list[Symbol]:
+    """Every Symbol inside nested lists, tuples and dicts, in order."""
+    if isinstance(structure, Symbol):
+        return [structure]
+    if isinstance(structure, (list, tuple)):
+        return [s for item in structure for s in flatten(item)]
+    if isinstance(structure, dict):
+        return [s for item in structure.values() for s in flatten(item)]
+    return []
+
+
+def map_symbols(structure, fn: Callable[[Symbol], Any]):
+    """The same nesting with each Symbol replaced by fn(symbol)."""
+    if isinstance(structure, Symbol):
+        return fn(structure)
+    if isinstance(structure, list):
+        return [map_symbols(s, fn) for s in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_symbols(s, fn) for s in structure)
+    if isinstance(structure, dict):
+        return {k: map_symbols(v, fn) for k, v in structure.items()}
+    return structure
+
+
+def is_symbolic(args: tuple, kwargs: dict) -> bool:
+    """Cheap test used on every layer call: is the first argument (or its first item) a Symbol?"""
+    first = args[0] if args else kwargs.get("inputs")
+    if isinstance(first, Symbol):
+        return True
+    return isinstance(first, (list, tuple)) and bool(first) and isinstance(first[0], Symbol)
+
+
+def example_for(shape: tuple, dtype: str = "float32") -> Tensor:
+    size = [EXAMPLE_BATCH if i == 0 and d is None else (EXAMPLE_LENGTH if d is None else d)
+            for i, d in enumerate(shape)]
+    return torch.zeros(size, dtype=torch.long if "int" in str(dtype) else torch.float32)
+
+
+def _shape_of(example: Tensor, any_length: bool) -> tuple:
+    # The batch axis stays None; an axis of the stand-in length is taken for "any length".
+    return (None, *[None if any_length and d == EXAMPLE_LENGTH else d for d in example.shape[1:]])
+
+
+def record(layer, args: tuple, kwargs: dict):
+    """Record `layer(*args, **kwargs)` on symbols: run it on the examples, return output symbol(s)."""
+    from .recurrent import RNN
+    inputs = flatten((args, kwargs))
+    any_length = any(None in s.shape[1:] for s in inputs)
+    example_args = map_symbols(args, lambda s: s.example)
+    example_kwargs = map_symbols(kwargs, lambda s: s.example)
+    # The example run must not touch the kept states of stateful layers inside `layer`.
+    recurrent = [m for m in layer.modules() if isinstance(m, RNN)]
+    kept = [m._kept for m in recurrent]
+    for m in recurrent:
+        m._kept = None
+    try:
+        with torch.no_grad():
+            out = torch.nn.Module.__call__(layer, *example_args, **example_kwargs)
+    except (ValueError, RuntimeError, TypeError, IndexError) as err:
+        shapes = ", ".join(str(s.shape) for s in inputs)
+        raise ValueError(f"Layer {getattr(layer, 'name', type(layer).__name__)!r} cannot take input of shape "
+                         f"{shapes}: {err}") from None
+    finally:
+        for m, k in zip(recurrent, kept):
+            m._kept = k
+    node = Node(layer, args, kwargs)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    node.returns_list = isinstance(out, (list, tuple))
+    node.outputs = [Symbol(_shape_of(o, any_length), o, node, i) for i, o in enumerate(outs)]
+    return list(node.outputs) if node.returns_list else node.outputs[0]
