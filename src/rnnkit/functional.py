@@ -108,12 +108,6 @@ class Model(BaseModel):
     def layers(self) -> list[nn.Module]:
         return list(self._graph_layers)
 
-    def get_layer(self, name: str) -> nn.Module:
-        for layer in self._graph_layers:
-            if getattr(layer, "name", None) == name:
-                return layer
-        raise ValueError(f"No layer named {name!r}; layers: {[getattr(m, 'name', '?') for m in self._graph_layers]}.")
-
     def _fixed_batch_size(self) -> int | None:
         return self.inputs[0].shape[0]
 

@@ -306,6 +306,17 @@ class BaseModel(nn.Module):
         values = self._evaluate_batch(x, y)
         return values["loss"] if len(values) == 1 else list(values.values())
 
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The model's layers (its direct sub-modules unless a subclass says otherwise)."""
+        return list(self.children())
+
+    def get_layer(self, name: str) -> nn.Module:
+        for layer in self.layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}; layers: {[getattr(l, 'name', '?') for l in self.layers]}.")
+
     def count_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
@@ -364,12 +375,6 @@ class Sequential(BaseModel):
     def _set_fixed_batch_size(self, batch_size: int) -> None:
         if self.input_spec is not None and self.input_spec.batch_shape[0] is not None:
             self.input_spec = Input(batch_shape=(batch_size, *self.input_spec.batch_shape[1:]))
-
-    def get_layer(self, name: str) -> nn.Module:
-        for layer in self._layers:
-            if getattr(layer, "name", None) == name:
-                return layer
-        raise ValueError(f"No layer named {name!r}; layers: {[getattr(l, 'name', '?') for l in self._layers]}.")
 
     def _fixed_batch_size(self) -> int | None:
         return self.input_spec.batch_shape[0] if self.input_spec is not None else None
