@@ -21,7 +21,52 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", default=None, help="output folder (default runs/NAME)")
+    ex = sub.add_parser("explain", help="explain a model: shapes, topology, mistakes, an unrolled picture")
+    ex.add_argument("spec", help="a saved rnnkit model, a Keras .keras/.h5 file, or a layer spec such as "
+                                 "\"LSTM(4, return_sequences=True) > TimeDistributed(Dense(1))\"")
+    ex.add_argument("--input-shape", default=None, help="time_steps,features without the batch axis, e.g. 5,2 "
+                                                       "(None or ? for any length)")
+    ex.add_argument("--batch-size", type=int, default=None)
+    ex.add_argument("--x", default=None, help="a .npy file of inputs to check against the model")
+    ex.add_argument("--y", default=None, help="a .npy file of targets to check against the model")
+    ex.add_argument("--out", default=None, help="write the unrolled diagram: .png, .svg or .html")
     return parser
+
+
+def _shape(text: str | None):
+    if text is None:
+        return None
+    try:
+        return tuple(None if p.strip() in ("None", "?", "") else int(p) for p in text.split(","))
+    except ValueError:
+        raise SystemExit(f"rnnkit explain: --input-shape must be numbers separated by commas, e.g. 5,2; "
+                         f"received {text!r}.") from None
+
+
+def _explain(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from .explain import SpecError, explain
+    source = args.spec
+    if Path(source).is_file():
+        from .models import load_model
+        source = load_model(source)
+    x = np.load(args.x) if args.x else None
+    y = np.load(args.y) if args.y else None
+    try:
+        result = explain(source, input_shape=_shape(args.input_shape), x=x, y=y, batch_size=args.batch_size)
+    except SpecError as err:
+        print(f"rnnkit explain: cannot read the spec: {err}", file=sys.stderr)
+        return 2
+    except ValueError as err:
+        print(f"rnnkit explain: {err}", file=sys.stderr)
+        return 2
+    print(result.to_text())
+    if args.out:
+        print(f"diagram: {result.save(args.out)}")
+    return 1 if any(f.level == "error" for f in result.findings) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "explain":
+        return _explain(args)
     from . import experiments
     if args.command == "demo":
         return experiments.demo(args.out, seed=args.seed)

@@ -92,8 +92,6 @@ def data(rows: list[Row], layers, x, y, batch_size, stateful_fit) -> list[Findin
                     "time steps: a stateless model cannot see a whole cycle.",
                     f"Use time_steps (look_back) >= {period}, or stateful=True with the series fed in order "
                     "(shuffle=False) so the state carries what the window cannot show."))
-        if y is not None and rows:
-            out += target_shape(rows, np.asarray(y))
         n = x.shape[0]
         stateful = any(r.stateful for r in rows)
         if stateful and batch_size and n % batch_size:
@@ -102,6 +100,8 @@ def data(rows: list[Row], layers, x, y, batch_size, stateful_fit) -> list[Findin
                 f"Stateful model: {n} samples do not split into batches of {batch_size} (row i of each batch "
                 "continues row i of the previous one).",
                 f"Use a batch_size that divides {n}, or trim x to {n - n % batch_size} samples."))
+    if y is not None and rows:
+        out += target_shape(rows, np.asarray(y))
     if stateful_fit and any(r.stateful for r in rows) and stateful_fit.get("shuffle", True):
         out.append(Finding(
             "stateful-shuffle", "error",
