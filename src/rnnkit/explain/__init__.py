@@ -62,7 +62,8 @@ class Explanation:
         suffix = path.suffix.lower()
         if suffix not in (".png", ".svg", ".html"):
             raise ValueError(f"save writes .png, .svg or .html, received {path.name!r}.")
-        features = self.input_shape[-1] if self.input_shape else "?"
+        shape = self.input_shape or (None, "?")
+        features = shape[-1] if len(shape) <= 3 else "x".join(str(d) for d in shape[2:]) + " frame"
         ids = bool(self.layers) and isinstance(self.layers[0], Embedding)
         batch = self.input_shape[0] if self.input_shape else None
         title = f"{self.title}: {self.topology.kind}"

@@ -45,7 +45,11 @@ def _arrow(ax, x0, y0, x1, y1, dashed=False, color="#333"):
 
 
 def draw(layers, time_steps: int | None, features, batch, title: str, path=None, ids: bool = False):
-    """Draw the unrolled stack of `layers` for inputs of `time_steps` steps; save to `path` if given."""
+    """Draw the unrolled stack of `layers` for inputs of `time_steps` steps; save to `path` if given.
+
+    `features` labels each input box: a count ("2 feat") or any text ("16x16x1 frame").
+    """
+    features = f"{features} feat" if isinstance(features, int) else features
     labels = step_labels(time_steps) if (time_steps or time_steps is None) else ["t=1"]
     has_time = time_steps is None or time_steps > 1 or ids
     visible = [layer for layer in layers if not isinstance(layer, (Dropout, Activation))]
@@ -55,7 +59,7 @@ def draw(layers, time_steps: int | None, features, batch, title: str, path=None,
     cols = list(range(len(labels))) if has_time else [0]
     y = 0.0
     for c in cols:
-        text = "..." if labels[c] == "..." else f"x {labels[c]}\n{'id' if ids else f'{features} feat'}"
+        text = "..." if labels[c] == "..." else f"x {labels[c]}\n{'id' if ids else features}"
         _box(ax, c, y, text, COLORS["input"])
         ax.text(c, y - 0.5, labels[c], ha="center", va="top", fontsize=7, color="#666")
     units_note = []
@@ -91,7 +95,8 @@ def draw(layers, time_steps: int | None, features, batch, title: str, path=None,
         if isinstance(layer, Embedding):
             label = f"Embedding({layer.output_dim})"
         for c in cols:
-            _box(ax, c, y, "..." if labels[c] == "..." else label.split("(")[0][:8], COLORS["layer"])
+            short = type(getattr(layer, "layer", layer)).__name__
+            _box(ax, c, y, "..." if labels[c] == "..." else short[:10], COLORS["layer"])
             _arrow(ax, c, y - 0.74, c, y - 0.26)
         ax.text(-0.6, y, label + ("" if len(cols) == 1 else " per step"), ha="right", va="center", fontsize=8)
     y += 1.0
