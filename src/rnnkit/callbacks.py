@@ -5,6 +5,13 @@ from __future__ import annotations
 import math
 
 
+def _sign(monitor: str, mode: str) -> float:
+    """+1 when a lower `monitor` is better, -1 when higher is ('auto': accuracies go up)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
+    return -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0
+
+
 class Callback:
     """Hooks called by `fit`; `self.model` is set before training starts."""
 
@@ -40,10 +47,8 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = False):
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
-        self.sign = -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0
+        self.sign = _sign(monitor, mode)
         self.restore_best_weights = restore_best_weights
         self.best, self.wait, self.stopped_epoch, self.best_state = math.inf, 0, None, None
 
@@ -103,11 +108,9 @@ class ModelCheckpoint(Callback):
                  save_weights_only: bool = False, mode: str = "auto", period: int = 1):
         if not isinstance(period, int) or period < 1:
             raise ValueError(f"period (save every N epochs) must be a positive integer, received {period!r}.")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.sign = -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0
+        self.sign = _sign(monitor, mode)
         self.best = math.inf
         self.period = period  # Keras 2's spelling (seed 002): check every `period` epochs
         self.saved: list[str] = []  # paths written, in order

@@ -18,8 +18,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .layers import (GRU, LSTM, Activation, Bidirectional, Conv2D, Dense, Dropout, Embedding, Flatten, Input,
-                     MaxPooling2D, RepeatVector, Reshape, SimpleRNN, TimeDistributed)
+from .layers import Input
+from .layers.serialize import LAYERS
 from .model import Sequential
 
 _RNN_KEYS = ("units", "activation", "recurrent_activation", "use_bias", "return_sequences", "return_state",
@@ -42,9 +42,7 @@ _KEYS = {
     "TimeDistributed": (),
     "Bidirectional": ("merge_mode",),
 }
-_CLASSES = {cls.__name__: cls for cls in (LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout, Activation, Flatten,
-                                          Reshape, Conv2D, MaxPooling2D, RepeatVector, TimeDistributed,
-                                          Bidirectional)}
+_CLASSES = {name: LAYERS[name] for name in _KEYS}
 _ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
 SUPPORTED = sorted([*_CLASSES, "InputLayer"])
 

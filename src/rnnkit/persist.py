@@ -175,8 +175,7 @@ def load(path, custom_objects: dict | None = None, compile: bool = True):
     """Rebuild the model saved at `path` with its weights, kept states, scaler and optimizer state."""
     header, tensors = read(path)
     model = build_model(header["model"], custom_objects)
-    weights = {k[len("weights/"):]: v for k, v in tensors.items() if k.startswith("weights/")}
-    model.load_state_dict(weights, strict=True)
+    model.load_state_dict(_weights(tensors), strict=True)
     for where, layer in stateful_layers(model):
         kept = [tensors[f"states/{where}/{i}"] for i in range(layer.cell.state_count)
                 if f"states/{where}/{i}" in tensors]
@@ -192,7 +191,7 @@ def load(path, custom_objects: dict | None = None, compile: bool = True):
 def load_weights(model, path) -> None:
     """Copy the weights saved at `path` into `model`; a mismatch raises before anything is copied."""
     _, tensors = read(path)
-    weights = {k[len("weights/"):]: v for k, v in tensors.items() if k.startswith("weights/")}
+    weights = _weights(tensors)
     own = model.state_dict()
     missing, unexpected = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
     wrong = [f"{k}: file {tuple(weights[k].shape)} vs model {tuple(own[k].shape)}"
@@ -203,17 +202,18 @@ def load_weights(model, path) -> None:
     model.load_state_dict(weights, strict=True)
 
 
+def _weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state dict stored under ``weights/``."""
+    return {k[len("weights/"):]: v for k, v in tensors.items() if k.startswith("weights/")}
+
+
 def build_model(spec: dict, custom_objects: dict | None = None):
     from . import topologies
+    from .functional import Model
     from .model import Sequential
-    classes = {"Sequential": Sequential, **{name: getattr(topologies, name) for name in
+    classes = {"Sequential": Sequential, "Model": Model, **{name: getattr(topologies, name) for name in
                ("ManyToOne", "ManyToMany", "OneToMany", "Seq2Seq", "Autoencoder")}}
     classes.update({k: v for k, v in (custom_objects or {}).items() if isinstance(v, type)})
-    try:
-        from .functional import Model
-        classes["Model"] = Model
-    except ImportError:
-        pass
     cls = classes.get(spec["class_name"])
     if cls is None:
         raise CheckpointError(f"Unknown model class {spec['class_name']!r}; known: {sorted(classes)}. Pass "

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import torch
-
-from .layers.base import Layer
-from .layers.wrappers import call_layer
-
-_PROBE_T = 13  # a time length unlikely to be a real layer size, so unknown lengths print as None
-
 
 def layer_shapes(model) -> list[tuple[str, str, tuple, int]]:
     """(name, class, output shape, params) per layer, from a dry run that leaves states untouched."""
+    from .explain.table import sequential_rows
     if model.input_spec is None:
         raise ValueError("The model has no input shape yet: start it with Input((time_steps, features)) "
                          "or call it on data first.")
-    batch, *rest = model.input_spec.batch_shape
-    time_unknown = len(rest) >= 2 and rest[0] is None
-    x = model._dummy_input(_PROBE_T)
-    rows, mask = [], None
-    with torch.no_grad(), model.preserve_states():
-        for layer in model.layers:
-            out = call_layer(layer, x, False, mask)
-            first = out[0] if isinstance(out, (list, tuple)) else out
-            shape = [batch, *first.shape[1:]]
-            if time_unknown and len(shape) >= 3 and shape[1] == _PROBE_T:
-                shape[1] = None
-            params = sum(p.numel() for p in layer.parameters())
-            rows.append((getattr(layer, "name", "?"), type(layer).__name__, tuple(shape), params))
-            mask = layer.compute_mask(x, mask) if isinstance(layer, Layer) else None
-            x = out
-    return rows
+    rows, error = sequential_rows(model, tuple(model.input_spec.batch_shape))
+    if error:
+        raise ValueError(f"summary: the layers do not fit together: {error}")
+    return [(r.name, r.kind, r.output_shape, r.params) for r in rows]
 
 
 def sequential_summary(model) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layers import GRU, LSTM, Dense, Dropout, Input, RepeatVector, SimpleRNN, TimeDistributed
+from .layers import GRU, LSTM, Dense, Input, RepeatVector, SimpleRNN, TimeDistributed
 from .layers.recurrent import RNN, as_tensor
 from .model import BaseModel, Sequential
 

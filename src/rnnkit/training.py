@@ -7,7 +7,6 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from . import losses
 from .callbacks import Callback, History
 from .progress import EpochProgress
 

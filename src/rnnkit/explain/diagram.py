@@ -17,8 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from ..layers.core import Activation, Dropout, Embedding  # noqa: E402
-from ..layers.recurrent import RNN  # noqa: E402
-from ..layers.wrappers import Bidirectional, RepeatVector  # noqa: E402
+from ..layers.wrappers import RepeatVector, recurrent_of  # noqa: E402
 
 COLORS = {"input": "#f6c6d0", "cell": "#bfe3b4", "layer": "#c9daf8", "output": "#f4a6a6"}
 MAX_COLUMNS = 7
@@ -65,7 +64,7 @@ def draw(layers, time_steps: int | None, features, batch, title: str, path=None,
     units_note = []
     for layer in visible:
         y += 1.0
-        rnn = layer.forward_layer if isinstance(layer, Bidirectional) else layer
+        rnn = recurrent_of(layer)
         if isinstance(layer, RepeatVector):
             new_labels = step_labels(layer.n)
             new_cols = list(range(len(new_labels)))
@@ -75,7 +74,7 @@ def draw(layers, time_steps: int | None, features, batch, title: str, path=None,
             ax.text(-0.6, y, f"RepeatVector({layer.n})", ha="right", va="center", fontsize=8)
             cols, labels = new_cols, new_labels
             continue
-        if isinstance(rnn, RNN):
+        if rnn is not None:
             name = f"{type(layer).__name__}({rnn.units})"
             units_note.append(f"{rnn.name}: {rnn.units} units")
             for c in cols:

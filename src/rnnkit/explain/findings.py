@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..layers.core import Dense, Dropout
-from ..layers.recurrent import RNN
-from ..layers.wrappers import Bidirectional, TimeDistributed
+from ..layers.wrappers import TimeDistributed, recurrent_of
 from .table import Row
 
 
@@ -20,16 +19,11 @@ class Finding:
     fix: str
 
 
-def _recurrent(layer):
-    inner = layer.forward_layer if isinstance(layer, Bidirectional) else layer
-    return inner if isinstance(inner, RNN) else None
-
-
 def stacking(layers) -> list[Finding]:
     """A recurrent layer fed by one that returns only its last step (no time axis left to read)."""
     out, previous = [], None
     for layer in layers:
-        rnn = _recurrent(layer)
+        rnn = recurrent_of(layer)
         if rnn is not None and previous is not None and not previous.return_sequences:
             out.append(Finding(
                 "stacked-without-sequences", "error",
@@ -66,10 +60,10 @@ def dense_after_sequences(rows: list[Row], layers) -> list[Finding]:
 
 def data(rows: list[Row], layers, x, y, batch_size, stateful_fit) -> list[Finding]:
     out = []
-    first_rec = next((l for l in layers if _recurrent(l) is not None), None)
+    first_rec = next((l for l in layers if recurrent_of(l) is not None), None)
     if x is not None:
         x = np.asarray(x)
-        if x.ndim == 2 and first_rec is not None and layers and _recurrent(layers[0]) is not None:
+        if x.ndim == 2 and first_rec is not None and layers and recurrent_of(layers[0]) is not None:
             n, t = x.shape
             out.append(Finding(
                 "x-is-2d", "error",

@@ -10,9 +10,9 @@ from ..layers.base import Layer
 from ..layers.core import Dense, Embedding, Input
 from ..layers.conv import Conv2D
 from ..layers.recurrent import RNN
-from ..layers.wrappers import Bidirectional, RepeatVector, TimeDistributed, call_layer
+from ..layers.symbolic import EXAMPLE_LENGTH
+from ..layers.wrappers import Bidirectional, RepeatVector, TimeDistributed, call_layer, recurrent_of
 
-_T_EXAMPLE = 13  # stands for an unknown number of time steps in the dry run
 
 
 @dataclass
@@ -64,9 +64,9 @@ def axes_for(shape: tuple, last: str, ids: bool = False) -> tuple:
 def time_effect(layer, in_shape: tuple, out_shape: tuple, time_in: bool) -> str:
     if isinstance(layer, RepeatVector):
         return f"created: the vector repeated at {layer.n} steps"
-    inner = layer.forward_layer if isinstance(layer, Bidirectional) else layer
-    if isinstance(inner, RNN):
-        return "kept: one output per step" if inner.return_sequences else "dropped: only the last step's output"
+    rnn = recurrent_of(layer)
+    if rnn is not None:
+        return "kept: one output per step" if rnn.return_sequences else "dropped: only the last step's output"
     if not time_in:
         return "-"
     if isinstance(layer, TimeDistributed):
@@ -77,15 +77,15 @@ def time_effect(layer, in_shape: tuple, out_shape: tuple, time_in: bool) -> str:
 
 
 def is_stateful(layer) -> bool | None:
-    inner = layer.forward_layer if isinstance(layer, Bidirectional) else layer
-    return inner.stateful if isinstance(inner, RNN) else None
+    rnn = recurrent_of(layer)
+    return rnn.stateful if rnn is not None else None
 
 
 def sequential_rows(model, input_shape: tuple) -> tuple[list[Row], str | None]:
     """Rows from a dry run of a Sequential on zeros of `input_shape` (states untouched), and the first
     error met (a layer that cannot take what the previous one gives), if any."""
     batch = input_shape[0]
-    size = [batch or 1, *[_T_EXAMPLE if d is None else d for d in input_shape[1:]]]
+    size = [batch or 1, *[EXAMPLE_LENGTH if d is None else d for d in input_shape[1:]]]
     first = model.layers[0] if model.layers else None
     ids = isinstance(first, Embedding)
     x = torch.zeros(size, dtype=torch.long if ids else torch.float32)
@@ -129,10 +129,10 @@ def functional_rows(model) -> list[Row]:
 
 
 def _known(shape, in_shape: tuple, batch) -> tuple:
-    # The dry run used _T_EXAMPLE for an unknown length: report it as None (any length) again.
+    # The dry run used EXAMPLE_LENGTH for an unknown length: report it as None (any length) again.
     unknown_t = len(in_shape) >= 3 and in_shape[1] is None
     out = [batch, *shape[1:]]
-    if unknown_t and len(out) >= 3 and out[1] == _T_EXAMPLE:
+    if unknown_t and len(out) >= 3 and out[1] == EXAMPLE_LENGTH:
         out[1] = None
     return tuple(out)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..layers.recurrent import RNN
-from ..layers.wrappers import Bidirectional, RepeatVector
+from ..layers.wrappers import recurrent_of
 from .table import Row
 
 
@@ -72,14 +71,4 @@ def classify(rows: list[Row], recurrent_units: list[int], encoder_decoder: bool 
 
 
 def recurrent_units(layers) -> list[int]:
-    out = []
-    for layer in layers:
-        if isinstance(layer, Bidirectional):
-            out.append(layer.forward_layer.units)
-        elif isinstance(layer, RNN):
-            out.append(layer.units)
-    return out
-
-
-def has_repeat(layers) -> bool:
-    return any(isinstance(layer, RepeatVector) for layer in layers)
+    return [rnn.units for rnn in map(recurrent_of, layers) if rnn is not None]

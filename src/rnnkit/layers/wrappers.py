@@ -85,6 +85,12 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
+def recurrent_of(layer) -> RNN | None:
+    """The recurrent layer a layer is or wraps (Bidirectional: its forward half), else None."""
+    inner = layer.forward_layer if isinstance(layer, Bidirectional) else layer
+    return inner if isinstance(inner, RNN) else None
+
+
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
