@@ -24,23 +24,24 @@ Tensor = torch.Tensor
 _PER_STEP = (Dense, Dropout, Activation, TimeDistributed)
 
 
-def _plan(model) -> list[nn.Module]:
+def step_plan(model, who: str = "generate") -> list[nn.Module]:
+    """The model's layers, checked to be ones that can advance one step at a time."""
     layers = list(model.layers)
     for layer in layers:
         if isinstance(layer, RNN):
             if layer.go_backwards:
-                raise ValueError(f"generate: {layer.name!r} reads time backwards (go_backwards=True or "
+                raise ValueError(f"{who}: {layer.name!r} reads time backwards (go_backwards=True or "
                                  "Bidirectional); a model that looks at the future cannot generate it.")
         elif not isinstance(layer, _PER_STEP):
-            raise ValueError(f"generate: layer {getattr(layer, 'name', layer)!r} ({type(layer).__name__}) "
+            raise ValueError(f"{who}: layer {getattr(layer, 'name', layer)!r} ({type(layer).__name__}) "
                              "does not act step by step; generation needs recurrent layers and per-step "
                              "layers (Dense, TimeDistributed, Dropout, Activation).")
     if not any(isinstance(l, RNN) for l in layers):
-        raise ValueError("generate: the model has no recurrent layer.")
+        raise ValueError(f"{who}: the model has no recurrent layer.")
     return layers
 
 
-def _apply(layer, x: Tensor) -> Tensor:
+def apply_step(layer, x: Tensor) -> Tensor:
     if isinstance(layer, TimeDistributed) and x.dim() == 2:
         layer = layer.layer  # one step: (B, F) has no time axis to distribute over
     return layer(x, training=False) if isinstance(layer, Layer) else layer(x)
@@ -69,7 +70,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
     """
     if not isinstance(steps, (int, np.integer)) or steps <= 0:
         raise ValueError(f"steps must be a positive integer, received {steps!r}.")
-    layers = _plan(model)
+    layers = step_plan(model)
     x = as_tensor(x)
     if x.dim() != 3:
         raise ValueError(f"generate: x must be (batch, time_steps, features), received shape {tuple(x.shape)}.")
@@ -96,7 +97,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
                 seq, states[i] = layer.sequence(h, initial_state=init, training=False)
                 h = seq if layer.return_sequences else states[i][0]
             else:
-                h = _apply(layer, h)
+                h = apply_step(layer, h)
         out = h[:, -1] if h.dim() == 3 else h  # -> (B, outputs): the first new step
         produced = []
         for k in range(steps):
@@ -115,7 +116,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
                     states[i] = layer.step(h, states[i])
                     h = states[i][0]
                 else:
-                    h = _apply(layer, h)
+                    h = apply_step(layer, h)
             out = h
         if update_states:
             for i, layer in enumerate(layers):

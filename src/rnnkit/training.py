@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterator
 
 import numpy as np
@@ -44,6 +45,23 @@ def take(x, index):
     return as_tensor(np.asarray(x)[index])
 
 
+def as_tensors(x):
+    """Arrays as tensors once per fit, so that each batch is one index into a tensor, not a NumPy
+    gather plus a conversion. Floats become float32 (the per-batch path did the same), integers keep
+    their type (class ids for sparse_categorical_crossentropy)."""
+    if isinstance(x, (list, tuple)):
+        return [as_tensors(a) for a in x]
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fbiu":
+        return x
+    with warnings.catch_warnings():
+        # windows() hands out read-only strided views; the tensor shares them and is only read here
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(arr, dtype=torch.float32 if arr.dtype.kind == "f" else None)
+
+
 def batch_indices(n: int, batch_size: int, shuffle: bool, generator: np.random.Generator) -> list[np.ndarray]:
     order = generator.permutation(n) if shuffle else np.arange(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
@@ -71,6 +89,7 @@ def _epoch_batches(x, y, batch_size, shuffle, rng, steps) -> Iterator[tuple]:
             xb, yb = next(x)
             yield xb, yb
         return
+    x, y = as_tensors(x), as_tensors(y)
     for index in batch_indices(num_samples(x), batch_size, shuffle, rng):
         yield take(x, index), take(y, index)
 
@@ -147,7 +166,8 @@ def _validate(model, validation_data, batch_size: int, validation_steps: int | N
 
 def train_step(model, xb, yb) -> dict[str, float]:
     """One optimisation step on one batch: forward, loss, backward, clip, update."""
-    model.train()
+    if not model.training:
+        model.train()
     out = model._training_forward(xb, yb)
     yb = model._targets(yb, out)
     loss = model.loss_fn(yb, out)

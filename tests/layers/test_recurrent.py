@@ -147,8 +147,14 @@ def test_time_distributed_dense_equals_dense_on_3d():
     x = torch.randn(4, 6, 5)
     td = TimeDistributed(dense)
     torch.testing.assert_close(td(x), dense(x))
-    # and per step by hand
-    torch.testing.assert_close(dense(x)[:, 2], dense(x[:, 2]))
+    # and per step by hand, which is what TimeDistributed means, also for its gradients
+    x.requires_grad_(True)
+    by_step = torch.stack([dense(x[:, t]) for t in range(6)], 1)
+    torch.testing.assert_close(td(x), by_step)
+    g_td = torch.autograd.grad(td(x).square().sum(), [x, dense.weight])
+    g_step = torch.autograd.grad(by_step.square().sum(), [x, dense.weight])
+    for a, b in zip(g_td, g_step):
+        torch.testing.assert_close(a, b)
 
 
 def test_cell_step_equals_layer_and_keras_initial_state():

@@ -55,6 +55,8 @@ class Dense(Layer):
     torch.Size([4, 7, 1])
     """
 
+    acts_on_last_axis = True  # leading axes are batch axes (TimeDistributed relies on it)
+
     supports_masking = True
 
     def __init__(self, units: int, activation: str | Callable | None = None, use_bias: bool = True,
@@ -193,6 +195,8 @@ class Activation(Layer):
     >>> Activation("relu")(torch.tensor([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
+
+    acts_on_last_axis = True  # leading axes are batch axes (TimeDistributed relies on it)
 
     supports_masking = True
 

@@ -46,6 +46,10 @@ class TimeDistributed(Layer):
         if x.dim() < 3:
             raise ValueError(f"TimeDistributed {self.name!r} expected at least (batch, time_steps, ...), "
                              f"received shape {tuple(x.shape)}.")
+        if getattr(self.layer, "acts_on_last_axis", False):
+            # Dense and Activation already treat every leading axis as a batch axis: calling them on
+            # (B, T, F) is the same arithmetic without the two reshapes and their backward nodes.
+            return call_layer(self.layer, x, training)
         B, T = x.shape[:2]
         y = call_layer(self.layer, x.reshape(B * T, *x.shape[2:]), training)  # -> (B*T, ...)
         return y.reshape(B, T, *y.shape[1:])  # -> (B, T, ...)

@@ -1,0 +1,131 @@
+"""Online inference: many series, one new step each, the states carried between calls.
+
+The seeds serve a live feed with `model.predict(new_step)` on a stateful model, one whole `predict`
+per arriving step (and a fixed batch: every series must report at once). `Stream` keeps one state row
+per series and advances it by one fused kernel call per recurrent layer, so a step costs what its
+arithmetic costs; series that report at different times step alone (`rows=`), the others wait.
+
+>>> import numpy as np
+>>> from rnnkit import Sequential, Input, LSTM, Dense
+>>> model = Sequential([Input((None, 2)), LSTM(8, return_sequences=True), Dense(1)])
+>>> stream = Stream(model, series=3)
+>>> stream.step(np.zeros((3, 2), "float32")).shape
+(3, 1)
+>>> stream.step(np.ones((1, 2), "float32"), rows=[2]).shape  # only series 2 reported
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .generate import apply_step, step_plan
+from .layers.recurrent import RNN, as_tensor
+
+Tensor = torch.Tensor
+
+
+class Stream:
+    """Carry `series` rows of states through `model` one step at a time.
+
+    Args:
+        model: a Sequential of recurrent layers (return_sequences or not) and per-step layers
+            (Dense, TimeDistributed, Dropout, Activation), as `generate` accepts.
+        series: how many series (rows) the stream follows; each starts from zero states.
+        from_kept_states: start from a stateful model's kept states instead (its batch sets `series`).
+    """
+
+    def __init__(self, model, series: int | None = None, from_kept_states: bool = False):
+        self.model = model
+        self.layers = step_plan(model, "Stream")
+        self._recurrent = [i for i, l in enumerate(self.layers) if isinstance(l, RNN)]
+        first = self.layers[self._recurrent[0]]
+        if not first.cell.built:
+            raise ValueError("Stream: the model has not seen data yet, so its input size is unknown. Build it "
+                             "first (give Input a shape, or call predict/fit once).")
+        self.features = first.cell.input_size
+        if from_kept_states:
+            kept = [self.layers[i].states for i in self._recurrent]
+            if any(k is None for k in kept):
+                raise ValueError("Stream(from_kept_states=True): the model keeps no states (it is not stateful "
+                                 "or has been reset); pass series=N to start from zeros.")
+            series = kept[0][0].shape[0]
+            self.states = {i: [s.detach().clone() for s in k] for i, k in zip(self._recurrent, kept)}
+        else:
+            if not isinstance(series, (int, np.integer)) or series <= 0:
+                raise ValueError(f"Stream: series must be a positive integer (how many series to follow), "
+                                 f"received {series!r}.")
+            self.series = int(series)
+            self.states = {}
+            self.reset()
+        self.series = int(series)
+        model.eval()
+
+    def reset(self, rows=None) -> None:
+        """Zero the states of all series, or of the given rows (new sequences start there)."""
+        for i in self._recurrent:
+            cell = self.layers[i].cell
+            if rows is None or i not in self.states:
+                p = next(cell.parameters())
+                self.states[i] = cell.get_initial_state(self.series, p.dtype, p.device)
+            else:
+                idx = self._rows(rows)
+                for s in self.states[i]:
+                    s[idx] = 0.0
+
+    def _rows(self, rows) -> Tensor:
+        idx = torch.as_tensor(np.asarray(rows), dtype=torch.long).reshape(-1)
+        if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.series):
+            raise ValueError(f"Stream: rows must be series numbers in [0, {self.series}), received "
+                             f"{idx.tolist()}.")
+        if idx.unique().numel() != idx.numel():
+            raise ValueError(f"Stream: rows must not repeat a series (each gets one step), received {idx.tolist()}.")
+        return idx
+
+    @torch.no_grad()
+    def step(self, x_t, rows=None) -> np.ndarray:
+        """Advance by one step. x_t: (series, features), or (len(rows), features) with `rows`.
+
+        Returns the model's output for this step, one row per series stepped.
+        """
+        x = as_tensor(x_t)
+        idx = None if rows is None else self._rows(rows)
+        want = (self.series if idx is None else idx.numel(), self.features)
+        if x.dim() == 3 and x.shape[1] == 1:
+            x = x[:, 0]  # (B, 1, F): one step with its time axis
+        if tuple(x.shape) != want:
+            what = f"{self.series} series" if idx is None else f"the {want[0]} rows given"
+            raise ValueError(f"Stream.step: expected one step of shape {want} ({what} x {self.features} "
+                             f"features), received {tuple(x.shape)}.")
+        h = x.to(dtype=torch.float32)
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, RNN):
+                if idx is None:
+                    self.states[i] = layer.step(h, self.states[i])
+                    h = self.states[i][0]
+                else:
+                    new = layer.step(h, [s[idx] for s in self.states[i]])
+                    for s, v in zip(self.states[i], new):
+                        s.index_copy_(0, idx, v)
+                    h = new[0]
+            else:
+                h = apply_step(layer, h)
+        return h.numpy() if h.device.type == "cpu" else h.cpu().numpy()
+
+    def prime(self, x) -> np.ndarray:
+        """Feed a known history (series, T, features) for every series; returns the last step's output."""
+        x = as_tensor(x)
+        if x.dim() != 3 or x.shape[0] != self.series:
+            raise ValueError(f"Stream.prime: expected ({self.series}, time_steps, {self.features}), received "
+                             f"{tuple(x.shape)}.")
+        with torch.no_grad():
+            h = x
+            for i, layer in enumerate(self.layers):
+                if isinstance(layer, RNN):
+                    seq, self.states[i] = layer.sequence(h, initial_state=self.states[i], training=False)
+                    h = seq if layer.return_sequences else self.states[i][0]
+                else:
+                    h = apply_step(layer, h)
+        out = h[:, -1] if h.dim() == 3 else h
+        return out.cpu().numpy()
