@@ -1,74 +1,81 @@
-"""Run the benchmarks and write benchmarks/RESULTS.md."""
+"""Run every workload with rnnkit and its peers, then write benchmarks/RESULTS.md (and results.json).
+
+    python -m benchmarks                 # everything (about 20 minutes on 2 cores)
+    python -m benchmarks --only w3 w6    # some workloads
+    python -m benchmarks --no-keras      # without the Keras peers (no optional extra needed)
+"""
 
 from __future__ import annotations
 
-import datetime
-import platform
-import sys
+import argparse
+import json
+import time
 from pathlib import Path
 
-import numpy as np
-import torch
+from . import peers_rnnkit, peers_torch, specs
+from .harness import matmul_gflops, run_keras
+from .report import write_report
+from .windows_bench import bench_windows
 
-from . import workloads
+HERE = Path(__file__).parent
+WORKLOADS = ["windows", "bitsum", "w3", "w4", "airline", "w5a", "w5b", "w6"]
 
 
-def _fmt(v):
-    return "n/a" if v is None else f"{v:.4g}"
-
-
-def main() -> int:
-    print("windows ...", flush=True)
-    w = workloads.bench_windows()
-    print(w, flush=True)
-    print("bit-sum epoch ...", flush=True)
-    b = workloads.bench_bitsum_epoch()
-    print(b, flush=True)
-    print("generation ...", flush=True)
-    g = workloads.bench_generation()
-    print(g, flush=True)
+def _keras_backends(enabled: bool) -> list[str]:
+    if not enabled:
+        return []
     try:
-        import keras
-        keras_version = keras.__version__
+        import importlib.util
+        if importlib.util.find_spec("keras") is None:
+            return []
     except ImportError:
-        keras_version = "not installed"
-    lines = [
-        "# Benchmark results", "",
-        f"{datetime.date.today()}, {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-        f"Python {sys.version.split()[0]}, PyTorch {torch.__version__}, NumPy {np.__version__}, Keras {keras_version}.",
-        "Median of repeated runs after a warm-up; every peer measured in the same process.", "",
-        "## windows: 10M-step series, look_back 64", "",
-        "| | time (s) | peak memory (MiB) |", "|---|---|---|",
-        f"| rnnkit `windows`, 10M steps | {_fmt(w['windows_10M_s'])} | {_fmt(w['windows_10M_peak_MB'])} |",
-        f"| rnnkit `windows`, 1M steps | {_fmt(w['windows_1M_s'])} | |",
-        f"| seeds' `create_dataset` loop, 1M steps | {_fmt(w['create_dataset_1M_s'])} | "
-        f"{_fmt(w['create_dataset_1M_peak_MB'])} |", "",
-        f"Same length (1M): `windows` is {w['speedup_same_length_1M']:.0f}x faster. The loop was measured on "
-        f"1M steps only (on 10M its output alone would need ~2.4 GiB); the series itself is "
-        f"{w['series_10M_MB']:.0f} MiB and `windows` allocates no copy of it.", "",
-        "## Bit-sum training epoch (1000 x 20 x 1, Dense(32) -> LSTM(32, return_sequences) -> Dense(1), batch 32)", "",
-        "| | time (ms) | peer / rnnkit |", "|---|---|---|",
-        f"| rnnkit | {b['rnnkit_s'] * 1e3:.1f} | 1.0 |",
-        f"| plain PyTorch (nn.LSTM, hand loop) | {b['plain_torch_s'] * 1e3:.1f} | {b['plain_torch_s'] / b['rnnkit_s']:.2f} |",
-    ]
-    if b["keras_jax_s"] is not None:
-        lines.append(f"| Keras 3 (JAX) | {b['keras_jax_s'] * 1e3:.1f} | {b['keras_jax_s'] / b['rnnkit_s']:.2f} |")
+        return []
+    found = []
+    for backend, module in [("jax", "jax"), ("torch", "torch")]:
+        if importlib.util.find_spec(module) is not None:
+            found.append(backend)
+    return found
+
+
+def run(name: str, backends: list[str]) -> dict:
+    if name == "windows":
+        return {"rnnkit": bench_windows()}
+    table = {s.name: s for s in specs.TRAINING}
+    table.update({"airline": specs.AIRLINE, "w5a": specs.W5A, "w5b": specs.W5B, "w6": specs.W6})
+    spec = table[name]
+    kind = ("training" if isinstance(spec, specs.Training) else "airline" if name == "airline"
+            else "streaming" if name == "w6" else "generation")
+    result = {"rnnkit": getattr(peers_rnnkit, kind)(spec)}
+    if kind == "generation":
+        result["torch"] = peers_torch.generation(spec)
     else:
-        lines.append("| Keras 3 (JAX) | not installed (`pip install -e .[bench]`) | |")
-    lines += [
-        "", "FLOP floor: training ~24*B*H*(F+H) FLOP per layer per step = "
-        f"{24 * 1000 * 20 * 32 * (32 + 32) / 1e9:.2f} GFLOP per epoch for the LSTM layer.", "",
-        "## Generation (400 series, LSTM(128) x 2, F 8, prime 256 steps, generate 150)", "",
-        "| | time (s) | peer / rnnkit |", "|---|---|---|",
-        f"| rnnkit `generate` | {_fmt(g['rnnkit_generate_s'])} | 1.0 |",
-        f"| eager PyTorch per-step loop (nn.LSTM, states by hand) | {_fmt(g['eager_torch_loop_s'])} | "
-        f"{g['eager_torch_loop_s'] / g['rnnkit_generate_s']:.2f} |",
-        f"| seeds' loop: stateful model, `predict` per step (rnnkit) | {_fmt(g['rnnkit_predict_per_step_s'])} | "
-        f"{g['rnnkit_predict_per_step_s'] / g['rnnkit_generate_s']:.2f} |", "",
-    ]
-    path = Path(__file__).parent / "RESULTS.md"
-    path.write_text("\n".join(lines))
-    print(f"wrote {path}")
+        result["torch"] = getattr(peers_torch, kind)(spec)
+    for backend in backends:
+        result[f"keras_{backend}"] = run_keras(backend, name)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, help="run only these workloads")
+    parser.add_argument("--no-keras", action="store_true", help="skip the Keras peers")
+    args = parser.parse_args(argv)
+    backends = _keras_backends(not args.no_keras)
+    names = args.only or WORKLOADS
+    path = HERE / "results.json"
+    results = json.loads(path.read_text()) if args.only and path.exists() else {}
+    print(f"FLOP floor: {2048}^3 matrix product ...", flush=True)
+    results["matmul_gflops"] = matmul_gflops()
+    print(f"  {results['matmul_gflops']:.0f} GFLOP/s", flush=True)
+    for k, name in enumerate(names, 1):
+        t0 = time.perf_counter()
+        print(f"[{k}/{len(names)}] {name} (peers: rnnkit, torch{''.join(', keras-' + b for b in backends)}) ...",
+              flush=True)
+        results[name] = run(name, backends)
+        print(f"  done in {time.perf_counter() - t0:.0f} s: {json.dumps(results[name])[:300]}", flush=True)
+        path.write_text(json.dumps(results, indent=1))  # a crash later keeps what was measured
+    out = write_report(results, HERE / "RESULTS.md")
+    print(f"wrote {out} and {path}")
     return 0
 
 

@@ -1,22 +1,53 @@
-"""Timing helpers: warm-up, repeats, medians; peak memory of NumPy allocations via tracemalloc."""
+"""Timing helpers: warm-up, repeats under a time budget, medians, latency percentiles, peak memory."""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from typing import Callable
 
+import numpy as np
 
-def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+
+def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, budget_s: float = 120.0) -> float:
+    """Median wall time of `fn` after `warmup` calls; fewer repeats once `budget_s` is spent (at least one)."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, start = [], time.perf_counter()
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
+        if time.perf_counter() - start > budget_s:
+            break
     return statistics.median(times)
+
+
+def timed(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, budget_s: float = 120.0) -> dict:
+    """{"s": median seconds} plus the first call's time when there is a warm-up (compile, first trace)."""
+    t0 = time.perf_counter()
+    for _ in range(warmup):
+        fn()
+    first = time.perf_counter() - t0 if warmup else None
+    return {"s": median_seconds(fn, repeats, 0, budget_s), "first_s": first}
+
+
+def latencies(step: Callable[[int], object], n: int = 400, warmup: int = 20) -> dict:
+    """p50/p99/max of one call, over n calls (the argument is the call's number)."""
+    for k in range(warmup):
+        step(k)
+    ts = np.empty(n)
+    for k in range(n):
+        t0 = time.perf_counter()
+        step(k)
+        ts[k] = time.perf_counter() - t0
+    return {"p50_s": float(np.percentile(ts, 50)), "p99_s": float(np.percentile(ts, 99)), "max_s": float(ts.max()),
+            "s": float(np.percentile(ts, 50))}
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -29,3 +60,26 @@ def peak_bytes(fn: Callable[[], object]) -> int:
     finally:
         tracemalloc.stop()
     return peak
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """The FLOP floor's denominator: a large float32 matrix product on this CPU, in GFLOP/s."""
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n ** 3 / median_seconds(lambda: a @ b, repeats) / 1e9
+
+
+def run_keras(backend: str, workload: str, timeout_s: float = 900.0) -> dict:
+    """Run one Keras workload in a fresh process (Keras picks its backend once, at import)."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cmd = [sys.executable, "-m", "benchmarks.peers_keras", workload]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s,
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout_s:.0f} s"}
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"error": tail[0][:200]}
+    return json.loads(lines[-1])

@@ -175,3 +175,30 @@ def test_default_initialisation_is_keras_like():
     torch.testing.assert_close(w_hh @ w_hh.t(), torch.eye(8), atol=1e-5, rtol=0)
     limit = (6 / (3 + 32)) ** 0.5
     assert layer.cell.weight_ih.abs().max() <= limit
+
+
+@pytest.mark.parametrize("make", [lambda: LSTM(5), lambda: LSTM(5, use_bias=False), lambda: GRU(5),
+                                  lambda: GRU(5, use_bias=False), lambda: SimpleRNN(5),
+                                  lambda: SimpleRNN(5, activation="relu")],
+                         ids=["lstm", "lstm-nobias", "gru", "gru-nobias", "rnn", "rnn-relu"])
+@pytest.mark.parametrize("batch", [3, 100])
+def test_one_step_kernels_equal_the_cell_math(make, batch):
+    """layer.step picks the single-step cell kernel or the sequence kernel by batch size: both, and
+    the cell's own math, must give the same states."""
+    torch.manual_seed(0)
+    layer = make()
+    x = torch.randn(batch, 4)
+    layer.step(x, layer.cell.get_initial_state(batch))  # builds the weights
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.normal_(0, 0.5)
+        states = [torch.randn(batch, 5) for _ in range(layer.cell.state_count)]
+        by_cell_kernel = layer.cell.fused_step(x, states)
+        by_sequence_kernel = layer.cell.fused(x[:, None], states, None, False)[1]
+        by_math = layer.cell.step(layer.cell.project(x), states, None)
+        chosen = layer.step(x, states)
+    for a, b, c, d in zip(by_cell_kernel, by_sequence_kernel, by_math, chosen):
+        torch.testing.assert_close(a, c, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(b, c, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(d, c, atol=1e-6, rtol=1e-5)
+    assert layer.cell.step_kernel(3) == "cell"

@@ -180,6 +180,19 @@ class _Cell(nn.Module):
         out = self._vf_call(x, batch_sizes, hx, weights, has_biases, training)
         return out[0], [s.squeeze(0) for s in out[1:]]
 
+    def fused_step(self, x_t: Tensor, states: list[Tensor]) -> list[Tensor]:
+        """One step (B, F) in PyTorch's single-step cell kernel: the same arithmetic as `fused` on a
+        sequence of one step. Cheaper than the sequence kernel for small batches (15 us against 50 us
+        for one series of LSTM(4) on this CPU, whose oneDNN sequence kernel has a fixed set-up cost);
+        `step_kernel` says which of the two a step should use."""
+        b_ih = self.bias_ih if self.use_bias else None
+        b_hh = self.bias_hh if self.use_bias else None  # None where Keras has one bias (LSTM, SimpleRNN)
+        return self._vf_cell(x_t, states, self.weight_ih, self.weight_hh, b_ih, b_hh)
+
+    def step_kernel(self, batch: int) -> str:
+        """"cell" or "sequence": the faster fused kernel for one step of `batch` rows (measured)."""
+        return "cell"
+
     def forward(self, x_t: Tensor, states: list[Tensor] | Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
         """One step, as Keras's cell call: (B, F) and states -> (output, new states)."""
         if not self.built:
@@ -225,6 +238,14 @@ class LSTMCell(_Cell):
         c = f * c + i * self.activation(g)
         h = o * self.activation(c)
         return [h, c]
+
+    def step_kernel(self, batch: int) -> str:
+        # oneDNN's sequence kernel wins from ~100 rows up (2x at 400 rows of LSTM(128)); below, its
+        # set-up cost dominates and the cell kernel is up to 3x faster (benchmarks/RESULTS.md, w5a/w6).
+        return "cell" if batch <= 64 else "sequence"
+
+    def _vf_cell(self, x_t, states, w_ih, w_hh, b_ih, b_hh):
+        return list(torch._VF.lstm_cell(x_t, states, w_ih, w_hh, b_ih, b_hh))
 
     def _vf_call(self, x, batch_sizes, hx, weights, has_biases, training):
         if batch_sizes is None:
@@ -272,6 +293,9 @@ class GRUCell(_Cell):
     def can_fuse(self, training):
         return self.reset_after and super().can_fuse(training)
 
+    def _vf_cell(self, x_t, states, w_ih, w_hh, b_ih, b_hh):
+        return [torch._VF.gru_cell(x_t, states[0], w_ih, w_hh, b_ih, b_hh)]
+
     def _vf_call(self, x, batch_sizes, hx, weights, has_biases, training):
         if batch_sizes is None:
             return torch._VF.gru(x, hx[0], weights, has_biases, 1, 0.0, training, False, True)
@@ -299,6 +323,10 @@ class SimpleRNNCell(_Cell):
     def can_fuse(self, training):
         no_rec_dropout = not (training and self.recurrent_dropout > 0)
         return no_rec_dropout and self.activation_name in ("tanh", "relu")
+
+    def _vf_cell(self, x_t, states, w_ih, w_hh, b_ih, b_hh):
+        fn = torch._VF.rnn_tanh_cell if self.activation_name == "tanh" else torch._VF.rnn_relu_cell
+        return [fn(x_t, states[0], w_ih, w_hh, b_ih, b_hh)]
 
     def _vf_call(self, x, batch_sizes, hx, weights, has_biases, training):
         fn = torch._VF.rnn_tanh if self.activation_name == "tanh" else torch._VF.rnn_relu

@@ -183,6 +183,8 @@ class RNN(Layer):
             self.cell.to(x_t.device)
         if self.use_fused is not False and self.cell.can_fuse(False):
             # one fused kernel call beats ~10 separate tensor ops of the cell math from Python
+            if self.cell.step_kernel(x_t.shape[0]) == "cell":
+                return self.cell.fused_step(x_t, states)
             return self.cell.fused(x_t[:, None], states, None, False)[1]
         return self.cell.step(self.cell.project(x_t), states, None)
 
