@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import peers_rnnkit, peers_torch, specs
-from .harness import matmul_gflops, run_keras
+from .harness import interleaved, matmul_gflops, run_keras, timed
 from .report import write_report
 from .windows_bench import bench_windows
 
@@ -45,11 +45,22 @@ def run(name: str, backends: list[str]) -> dict:
     spec = table[name]
     kind = ("training" if isinstance(spec, specs.Training) else "airline" if name == "airline"
             else "streaming" if name == "w6" else "generation")
-    result = {"rnnkit": getattr(peers_rnnkit, kind)(spec)}
-    if kind == "generation":
-        result["torch"] = peers_torch.generation(spec)
+    if kind == "training":
+        result = interleaved({"rnnkit": peers_rnnkit.training(spec), "torch": peers_torch.training(spec)})
+    elif kind == "generation":
+        mine, theirs = peers_rnnkit.generation(spec), peers_torch.generation(spec)
+        times = interleaved({"generate": mine["generate"], "seeds_loop": mine["seeds_loop"],
+                             "carried": theirs["carried"]}, repeats=5)
+        result = {"rnnkit": {k: times[k] for k in ("generate", "seeds_loop")}, "torch": {"carried": times["carried"]}}
+        result["torch"]["window"] = timed(theirs["window"], repeats=1, warmup=0)  # slow: once
+    elif kind == "airline":
+        mine = peers_rnnkit.airline(spec)
+        times = interleaved({"seed_loop": mine["seed_loop"], "one_call": mine["one_call"],
+                             "torch": peers_torch.airline(spec)}, repeats=3)
+        result = {"rnnkit": {"seed_loop": times["seed_loop"], "one_call": times["one_call"],
+                             "samples": mine["samples"]}, "torch": times["torch"]}
     else:
-        result["torch"] = getattr(peers_torch, kind)(spec)
+        result = {"rnnkit": peers_rnnkit.streaming(spec), "torch": peers_torch.streaming(spec)}
     for backend in backends:
         result[f"keras_{backend}"] = run_keras(backend, name)
     return result

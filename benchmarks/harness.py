@@ -37,6 +37,26 @@ def timed(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, budget_s:
     return {"s": median_seconds(fn, repeats, 0, budget_s), "first_s": first}
 
 
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int = 7, budget_s: float = 180.0) -> dict:
+    """Median time of each callable, timed round-robin (a, b, c, a, b, c, ...) after one warm-up each,
+    so that a slow spell of a shared machine falls on every peer alike, not on whichever ran then."""
+    first = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        fn()
+        first[name] = time.perf_counter() - t0
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        if time.perf_counter() - start > budget_s:
+            break
+    return {name: {"s": statistics.median(t), "first_s": first[name], "repeats": len(t)} for name, t in times.items()}
+
+
 def latencies(step: Callable[[int], object], n: int = 400, warmup: int = 20) -> dict:
     """p50/p99/max of one call, over n calls (the argument is the call's number)."""
     for k in range(warmup):

@@ -25,18 +25,20 @@ def _row(label: str, s: float | None, base: float, flop: float | None, peak: flo
     if s is None:
         return f"| {label} | {note or 'not measured'} | | | |"
     ratio = f"{s / base:.2f}" if base else ""
-    gflops = f"{flop / s / 1e9:.1f}" if flop else ""
-    floor = f"{s / (flop / (peak * 1e9)):.1f}x" if flop else ""
+    overhead_bound = flop and flop / s / 1e9 < 1.0  # the floor says nothing about such tiny work
+    gflops = (f"{flop / s / 1e9:.2g}" if overhead_bound else f"{flop / s / 1e9:.1f}") if flop else ""
+    floor = "" if not flop or overhead_bound else f"{s / (flop / (peak * 1e9)):.1f}x"
     return f"| {label} | {_s(s)}{' ' + note if note else ''} | {ratio} | {gflops} | {floor} |"
 
 
-def _keras_rows(r: dict, key: str, base: float, flop, peak, pick=lambda d: d.get("s")) -> list[str]:
+def _keras_rows(r: dict, key: str, base: float, flop, peak, pick=lambda d: d.get("s"), how: str = "") -> list[str]:
     rows = []
     for peer, label in PEERS.items():
+        label = f"{label}{' ' + how if how else ''}"
         if peer not in r:
             rows.append(f"| {label} | not installed (`pip install -e .[bench]`) | | | |")
         elif "error" in r[peer]:
-            rows.append(f"| {label} | failed: {r[peer]['error']} | | | |")
+            rows.append(f"| {label} | failed: {r[peer]['error'][:120]} | | | |")
         else:
             first = r[peer].get("first_s")
             note = f"(first call {_s(first)})" if first else ""
@@ -55,11 +57,9 @@ def _fastest_peer(r: dict, base: float, keys) -> tuple[str, float]:
 
 def write_report(results: dict, path: Path) -> Path:
     peak = results["matmul_gflops"]
-    try:
-        import keras
-        kv = keras.__version__
-    except ImportError:
-        kv = "not installed"
+    versions = {v["keras"] for r in results.values() if isinstance(r, dict)
+                for k, v in r.items() if k.startswith("keras_") and isinstance(v, dict) and "keras" in v}
+    kv = ", ".join(sorted(versions)) or "not installed"
     lines = ["# Benchmark results", "",
              f"{datetime.date.today()}, {platform.machine()} ({platform.processor() or 'CPU'}), "
              f"{torch.get_num_threads()} threads, Python {sys.version.split()[0]}, PyTorch {torch.__version__}, "
@@ -132,8 +132,7 @@ def write_report(results: dict, path: Path) -> Path:
                        flop, peak),
                   _row("plain PyTorch, `model(window)` per step (stateless, window slides)",
                        r["torch"].get("window", {}).get("s"), base, None, peak),
-                  *[row.replace("| Keras", "| Keras `predict` per step,") for row in
-                    _keras_rows(r, spec.name, base, flop, peak)], ""]
+                  *_keras_rows(r, spec.name, base, flop, peak, how="`predict` per step (the seeds' loop)"), ""]
         for peer in PEERS:
             if peer in r and "s" in r[peer]:
                 ratio = r[peer]["s"] / base
@@ -158,7 +157,7 @@ def write_report(results: dict, path: Path) -> Path:
                 lines.append(f"| {label} `predict` (stateful model) | {lat(r[peer]['predict'])} |")
                 lines.append(f"| {label} `model(x)` (the docs' advice for one batch) | {lat(r[peer]['call'])} |")
             elif peer in r:
-                lines.append(f"| {label} | failed: {r[peer]['error']} | | |")
+                lines.append(f"| {label} | failed: {r[peer]['error'][:120]} | | |")
         lines += ["", f"One step is {spec.step_flop() / 1e6:.0f} MFLOP: {step_floor * 1e3:.3f} ms at the FLOP floor.", ""]
         p99 = r["rnnkit"]["p99_s"]
         targets.append(f"- w6: p99 < 1 ms for 400 series: **{'met' if p99 < 1e-3 else 'missed'}** "

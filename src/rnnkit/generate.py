@@ -47,6 +47,19 @@ def apply_step(layer, x: Tensor) -> Tensor:
     return layer(x, training=False) if isinstance(layer, Layer) else layer(x)
 
 
+def step_functions(layers, batch: int) -> list[tuple[bool, Callable]]:
+    """(is_recurrent, function) per layer for one step of `batch` rows, built once per generation."""
+    out = []
+    for layer in layers:
+        if isinstance(layer, RNN):
+            out.append((True, layer.step_function(batch)))
+        else:
+            inner = layer.layer if isinstance(layer, TimeDistributed) else layer
+            fn = inner.step_function() if isinstance(inner, Dense) and inner.input_size is not None else None
+            out.append((False, fn or (lambda h, layer=layer: apply_step(layer, h))))
+    return out
+
+
 def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None = None,
              from_kept_states: bool | None = None, update_states: bool = False) -> np.ndarray:
     """Prime `model` on `x` (batch, T, F), then produce `steps` new steps, each fed back as input.
@@ -99,6 +112,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
             else:
                 h = apply_step(layer, h)
         out = h[:, -1] if h.dim() == 3 else h  # -> (B, outputs): the first new step
+        steppers = step_functions(layers, x.shape[0])
         produced = []
         for k in range(steps):
             produced.append(out)
@@ -111,12 +125,12 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
                     "features, so an output cannot be fed back as the next input. Build the model with "
                     f"outputs={x.shape[-1]} (= features), or pass feedback=fn mapping an output to an input.")
             h = nxt  # (B, F): one step, carried through every layer
-            for i, layer in enumerate(layers):
-                if isinstance(layer, RNN):
-                    states[i] = layer.step(h, states[i])
+            for i, (recurrent, fn) in enumerate(steppers):
+                if recurrent:
+                    states[i] = fn(h, states[i])
                     h = states[i][0]
                 else:
-                    h = apply_step(layer, h)
+                    h = fn(h)
             out = h
         if update_states:
             for i, layer in enumerate(layers):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .generate import apply_step, step_plan
+from .generate import apply_step, step_functions, step_plan
 from .layers.recurrent import RNN, as_tensor
 
 Tensor = torch.Tensor
@@ -60,6 +60,7 @@ class Stream:
             self.states = {}
             self.reset()
         self.series = int(series)
+        self._steppers = step_functions(self.layers, self.series)  # kernels and weights bound once
         model.eval()
 
     def reset(self, rows=None) -> None:
@@ -99,16 +100,20 @@ class Stream:
             raise ValueError(f"Stream.step: expected one step of shape {want} ({what} x {self.features} "
                              f"features), received {tuple(x.shape)}.")
         h = x.to(dtype=torch.float32)
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, RNN):
-                if idx is None:
-                    self.states[i] = layer.step(h, self.states[i])
+        if idx is None:
+            for i, (recurrent, fn) in enumerate(self._steppers):
+                if recurrent:
+                    self.states[i] = fn(h, self.states[i])
                     h = self.states[i][0]
                 else:
-                    new = layer.step(h, [s[idx] for s in self.states[i]])
-                    for s, v in zip(self.states[i], new):
-                        s.index_copy_(0, idx, v)
-                    h = new[0]
+                    h = fn(h)
+            return h.numpy() if h.device.type == "cpu" else h.cpu().numpy()
+        for i, layer in enumerate(self.layers):  # some rows: gather their states, step, scatter back
+            if isinstance(layer, RNN):
+                new = layer.step(h, [s[idx] for s in self.states[i]])
+                for s, v in zip(self.states[i], new):
+                    s.index_copy_(0, idx, v)
+                h = new[0]
             else:
                 h = apply_step(layer, h)
         return h.numpy() if h.device.type == "cpu" else h.cpu().numpy()

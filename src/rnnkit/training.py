@@ -10,6 +10,7 @@ import torch
 
 from .callbacks import Callback, History
 from .progress import EpochProgress
+from .threads import ThreadTuner
 
 Tensor = torch.Tensor
 
@@ -23,6 +24,8 @@ def check_finite(arr, what: str) -> None:
     a = arr.detach().cpu().numpy() if isinstance(arr, Tensor) else np.asarray(arr)
     if a.dtype.kind != "f":
         return
+    if a.size and bool(_shared_tensor(a).sum().isfinite()):
+        return  # fast path: a NaN or inf anywhere makes the sum non-finite (an overflow only sends us on)
     bad = ~np.isfinite(a)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -56,10 +59,15 @@ def as_tensors(x):
     arr = np.asarray(x)
     if arr.dtype.kind not in "fbiu":
         return x
+    return _shared_tensor(arr, torch.float32 if arr.dtype.kind == "f" else None)
+
+
+def _shared_tensor(arr: np.ndarray, dtype=None) -> Tensor:
+    """A tensor on the array's memory (a copy only if dtype differs), to be read, never written."""
     with warnings.catch_warnings():
-        # windows() hands out read-only strided views; the tensor shares them and is only read here
+        # windows() hands out read-only strided views; the tensor shares them and is only read
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return torch.as_tensor(arr, dtype=torch.float32 if arr.dtype.kind == "f" else None)
+        return torch.as_tensor(arr, dtype=dtype)
 
 
 def batch_indices(n: int, batch_size: int, shuffle: bool, generator: np.random.Generator) -> list[np.ndarray]:
@@ -96,8 +104,19 @@ def _epoch_batches(x, y, batch_size, shuffle, rng, steps) -> Iterator[tuple]:
 
 def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list[Callback],
         validation_data, shuffle: bool, initial_epoch: int, steps_per_epoch: int | None,
-        validation_steps: int | None, seed: int | None = None) -> History:
+        validation_steps: int | None, seed: int | None = None, threads: str | int | None = "auto") -> History:
     """Train `model` (already compiled and checked by `Model.fit`); returns its History."""
+    on_cpu = all(p.device.type == "cpu" for p in model.parameters())
+    tuner = ThreadTuner(threads if on_cpu else None)
+    try:
+        return _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
+                    steps_per_epoch, validation_steps, seed, tuner)
+    finally:
+        tuner.restore()
+
+
+def _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
+         steps_per_epoch, validation_steps, seed, tuner: ThreadTuner) -> History:
     history = History()
     callbacks = [history, *callbacks]
     for cb in callbacks:
@@ -119,7 +138,8 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
         for b, (xb, yb) in enumerate(_epoch_batches(x, y, batch_size, shuffle, rng, steps)):
             for cb in callbacks:
                 cb.on_batch_begin(b)
-            values = model._train_step(xb, yb)  # {"loss": ..., metrics...}
+            with tuner.batch():
+                values = model._train_step(xb, yb)  # {"loss": ..., metrics...}
             n = num_samples(xb)
             seen += n
             for k, v in values.items():
@@ -136,6 +156,7 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
             cb.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
+    history.params["threads"] = tuner.chosen
     for cb in callbacks:
         cb.on_train_end()
     model.eval()

@@ -185,9 +185,14 @@ class _Cell(nn.Module):
         sequence of one step. Cheaper than the sequence kernel for small batches (15 us against 50 us
         for one series of LSTM(4) on this CPU, whose oneDNN sequence kernel has a fixed set-up cost);
         `step_kernel` says which of the two a step should use."""
-        b_ih = self.bias_ih if self.use_bias else None
-        b_hh = self.bias_hh if self.use_bias else None  # None where Keras has one bias (LSTM, SimpleRNN)
-        return self._vf_cell(x_t, states, self.weight_ih, self.weight_hh, b_ih, b_hh)
+        return self._vf_cell(x_t, states, *self.step_weights())
+
+    def step_weights(self) -> tuple:
+        """(w_ih, w_hh, b_ih, b_hh) as the single-step kernels take them; b_hh is None where Keras has
+        one bias (LSTM, SimpleRNN), both are None without bias."""
+        if not self.use_bias:
+            return self.weight_ih, self.weight_hh, None, None
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
     def step_kernel(self, batch: int) -> str:
         """"cell" or "sequence": the faster fused kernel for one step of `batch` rows (measured)."""

@@ -99,6 +99,11 @@ class Dense(Layer):
                              f"received {x.shape[-1]} (input shape {tuple(x.shape)}).")
         return self.activation(F.linear(x, self.weight, self.bias))  # -> (..., units)
 
+    def step_function(self):
+        """forward for one built step (B, F), weights bound once (see RNN.step_function)."""
+        w, b, act = self.weight, self.bias, self.activation
+        return lambda x: act(F.linear(x, w, b))
+
     def keras_weights(self) -> list[np.ndarray]:
         w = [self.weight.detach().cpu().numpy().T]
         return w + ([self.bias.detach().cpu().numpy()] if self.use_bias else [])

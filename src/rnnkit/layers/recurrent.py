@@ -181,12 +181,22 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build(x_t.shape[-1])
             self.cell.to(x_t.device)
-        if self.use_fused is not False and self.cell.can_fuse(False):
+        return self.step_function(x_t.shape[0])(x_t, states)
+
+    def step_function(self, batch: int):
+        """`step` for `batch` rows as a function (x_t, states) -> states, its choices made once.
+
+        Generation and streaming call it for every new value; binding the kernel and the weights here
+        takes the module attribute lookups (about a third of a small model's step) out of that loop.
+        """
+        cell = self.cell
+        if self.use_fused is not False and cell.can_fuse(False):
             # one fused kernel call beats ~10 separate tensor ops of the cell math from Python
-            if self.cell.step_kernel(x_t.shape[0]) == "cell":
-                return self.cell.fused_step(x_t, states)
-            return self.cell.fused(x_t[:, None], states, None, False)[1]
-        return self.cell.step(self.cell.project(x_t), states, None)
+            if cell.step_kernel(batch) == "cell":
+                kernel, weights = cell._vf_cell, cell.step_weights()
+                return lambda x_t, states: kernel(x_t, states, *weights)
+            return lambda x_t, states: cell.fused(x_t[:, None], states, None, False)[1]
+        return lambda x_t, states: cell.step(cell.project(x_t), states, None)
 
     def _fused_ok(self, mask: Tensor | None, training: bool) -> tuple[bool, Tensor | None]:
         """Whether the fused kernel applies, and the lengths of a right-padded mask if there is one."""
