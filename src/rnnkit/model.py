@@ -232,24 +232,18 @@ class BaseModel(nn.Module):
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose: int = 1,
             callbacks: list[Callback] | None = None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, initial_epoch: int = 0, steps_per_epoch: int | None = None,
-            validation_steps: int | None = None, nb_epoch: int | None = None, seed: int | None = None,
-            threads: str | int | None = "auto") -> History:
+            validation_steps: int | None = None, nb_epoch: int | None = None, seed: int | None = None) -> History:
         """Train for `epochs` passes over (x, y) (or `steps_per_epoch` batches of a generator).
 
         A stateful model carries its states from batch to batch (row i continues row i), so it needs
         `shuffle=False` and a sample count that `batch_size` divides.
-
-        `threads="auto"` times the first batches on one CPU thread and on all of them and trains on
-        the faster (small recurrent steps lose time to thread synchronisation); give a number to fix
-        it, or None to leave torch's setting alone. The results are the same either way.
         """
         epochs = nb_epoch if nb_epoch is not None else epochs  # Keras 1 spelling (seed 000)
         if training.is_iterator(x):
             if not steps_per_epoch:
                 raise ValueError("x is a generator: pass steps_per_epoch (batches per epoch).")
             return training.fit(self, x, None, batch_size or 0, epochs, verbose, list(callbacks or []),
-                                validation_data, False, initial_epoch, steps_per_epoch, validation_steps, seed,
-                                threads)
+                                validation_data, False, initial_epoch, steps_per_epoch, validation_steps, seed)
         if x is None or y is None:
             raise ValueError("fit needs x and y (or a generator of (x, y) batches as x).")
         n = training.num_samples(x)
@@ -268,7 +262,7 @@ class BaseModel(nn.Module):
         if validation_data is not None and not training.is_iterator(validation_data):
             training.check_finite(validation_data[0], "validation x")
         return training.fit(self, x, y, batch_size, epochs, verbose, list(callbacks or []), validation_data,
-                            shuffle, initial_epoch, None, validation_steps, seed, threads)
+                            shuffle, initial_epoch, None, validation_steps, seed)
 
     fit_generator = fit  # Keras 2 spelling (seed 002)
 

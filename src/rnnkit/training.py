@@ -10,7 +10,6 @@ import torch
 
 from .callbacks import Callback, History
 from .progress import EpochProgress
-from .threads import ThreadTuner
 
 Tensor = torch.Tensor
 
@@ -104,19 +103,8 @@ def _epoch_batches(x, y, batch_size, shuffle, rng, steps) -> Iterator[tuple]:
 
 def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list[Callback],
         validation_data, shuffle: bool, initial_epoch: int, steps_per_epoch: int | None,
-        validation_steps: int | None, seed: int | None = None, threads: str | int | None = "auto") -> History:
+        validation_steps: int | None, seed: int | None = None) -> History:
     """Train `model` (already compiled and checked by `Model.fit`); returns its History."""
-    on_cpu = all(p.device.type == "cpu" for p in model.parameters())
-    tuner = ThreadTuner(threads if on_cpu else None)
-    try:
-        return _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
-                    steps_per_epoch, validation_steps, seed, tuner)
-    finally:
-        tuner.restore()
-
-
-def _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, shuffle, initial_epoch,
-         steps_per_epoch, validation_steps, seed, tuner: ThreadTuner) -> History:
     history = History()
     callbacks = [history, *callbacks]
     for cb in callbacks:
@@ -138,8 +126,7 @@ def _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, s
         for b, (xb, yb) in enumerate(_epoch_batches(x, y, batch_size, shuffle, rng, steps)):
             for cb in callbacks:
                 cb.on_batch_begin(b)
-            with tuner.batch():
-                values = model._train_step(xb, yb)  # {"loss": ..., metrics...}
+            values = model._train_step(xb, yb)  # {"loss": ..., metrics...}
             n = num_samples(xb)
             seen += n
             for k, v in values.items():
@@ -156,7 +143,6 @@ def _fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, s
             cb.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
-    history.params["threads"] = tuner.chosen
     for cb in callbacks:
         cb.on_train_end()
     model.eval()

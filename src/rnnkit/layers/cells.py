@@ -246,7 +246,7 @@ class LSTMCell(_Cell):
 
     def step_kernel(self, batch: int) -> str:
         # oneDNN's sequence kernel wins from ~100 rows up (2x at 400 rows of LSTM(128)); below, its
-        # set-up cost dominates and the cell kernel is up to 3x faster (benchmarks/RESULTS.md, w5a/w6).
+        # set-up cost dominates and the cell kernel is up to 3x faster (measured: benchmarks/NOTES.md).
         return "cell" if batch <= 64 else "sequence"
 
     def _vf_cell(self, x_t, states, w_ih, w_hh, b_ih, b_hh):
