@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -22,19 +23,9 @@ WORKLOADS = ["windows", "bitsum", "w3", "w4", "airline", "w5a", "w5b", "w6"]
 
 
 def _keras_backends(enabled: bool) -> list[str]:
-    if not enabled:
+    if not enabled or importlib.util.find_spec("keras") is None:
         return []
-    try:
-        import importlib.util
-        if importlib.util.find_spec("keras") is None:
-            return []
-    except ImportError:
-        return []
-    found = []
-    for backend, module in [("jax", "jax"), ("torch", "torch")]:
-        if importlib.util.find_spec(module) is not None:
-            found.append(backend)
-    return found
+    return [backend for backend in ("jax", "torch") if importlib.util.find_spec(backend) is not None]
 
 
 def run(name: str, backends: list[str]) -> dict:

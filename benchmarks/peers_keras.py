@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 
-import numpy as np
 
 from . import specs
 from .harness import latencies, timed

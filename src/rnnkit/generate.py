@@ -60,6 +60,30 @@ def step_functions(layers, batch: int) -> list[tuple[bool, Callable]]:
     return out
 
 
+def prime_layers(layers, x: Tensor, states: dict[int, list[Tensor]]) -> Tensor:
+    """Run the whole history x (B, T, F) once from `states` (layer index -> its initial states), which
+    become every recurrent layer's final states; returns the last step's output (B, outputs)."""
+    h = x
+    for i, layer in enumerate(layers):
+        if isinstance(layer, RNN):
+            seq, states[i] = layer.sequence(h, initial_state=states[i], training=False)
+            h = seq if layer.return_sequences else states[i][0]
+        else:
+            h = apply_step(layer, h)
+    return h[:, -1] if h.dim() == 3 else h
+
+
+def advance(steppers, h: Tensor, states: dict[int, list[Tensor]]) -> Tensor:
+    """One step (B, F) through every layer with `step_functions`, updating `states` in the dict."""
+    for i, (recurrent, fn) in enumerate(steppers):
+        if recurrent:
+            states[i] = fn(h, states[i])
+            h = states[i][0]
+        else:
+            h = fn(h)
+    return h
+
+
 def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None = None,
              from_kept_states: bool | None = None, update_states: bool = False) -> np.ndarray:
     """Prime `model` on `x` (batch, T, F), then produce `steps` new steps, each fed back as input.
@@ -97,21 +121,14 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
     model.eval()
     with torch.no_grad():
         states: dict[int, list[Tensor]] = {}
-        # prime: run the whole history once, keeping every recurrent layer's final states
-        h = x
         for i, layer in enumerate(layers):
             if isinstance(layer, RNN):
                 init = layer.states if from_kept_states and layer.stateful and layer.states is not None else None
                 if init is not None and init[0].shape[0] != x.shape[0]:
                     raise ValueError(f"generate: {layer.name!r} keeps states for {init[0].shape[0]} rows, "
                                      f"x has {x.shape[0]}; pass from_kept_states=False or call reset_states().")
-                if init is None:
-                    init = layer.cell.get_initial_state(x.shape[0], x.dtype, x.device)
-                seq, states[i] = layer.sequence(h, initial_state=init, training=False)
-                h = seq if layer.return_sequences else states[i][0]
-            else:
-                h = apply_step(layer, h)
-        out = h[:, -1] if h.dim() == 3 else h  # -> (B, outputs): the first new step
+                states[i] = init if init is not None else layer.cell.get_initial_state(x.shape[0], x.dtype, x.device)
+        out = prime_layers(layers, x, states)  # the whole history once -> (B, outputs): the first new step
         steppers = step_functions(layers, x.shape[0])
         produced = []
         for k in range(steps):
@@ -124,14 +141,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
                     f"generate: the model outputs {out.shape[-1]} values per step but reads {x.shape[-1]} "
                     "features, so an output cannot be fed back as the next input. Build the model with "
                     f"outputs={x.shape[-1]} (= features), or pass feedback=fn mapping an output to an input.")
-            h = nxt  # (B, F): one step, carried through every layer
-            for i, (recurrent, fn) in enumerate(steppers):
-                if recurrent:
-                    states[i] = fn(h, states[i])
-                    h = states[i][0]
-                else:
-                    h = fn(h)
-            out = h
+            out = advance(steppers, nxt, states)  # (B, F): one step, carried through every layer
         if update_states:
             for i, layer in enumerate(layers):
                 if isinstance(layer, RNN) and layer.stateful:

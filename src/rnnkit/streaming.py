@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .generate import apply_step, step_functions, step_plan
+from .generate import advance, apply_step, prime_layers, step_functions, step_plan
 from .layers.recurrent import RNN, as_tensor
 
 Tensor = torch.Tensor
@@ -50,7 +50,7 @@ class Stream:
             if any(k is None for k in kept):
                 raise ValueError("Stream(from_kept_states=True): the model keeps no states (it is not stateful "
                                  "or has been reset); pass series=N to start from zeros.")
-            series = kept[0][0].shape[0]
+            self.series = int(kept[0][0].shape[0])
             self.states = {i: [s.detach().clone() for s in k] for i, k in zip(self._recurrent, kept)}
         else:
             if not isinstance(series, (int, np.integer)) or series <= 0:
@@ -59,7 +59,6 @@ class Stream:
             self.series = int(series)
             self.states = {}
             self.reset()
-        self.series = int(series)
         self._steppers = step_functions(self.layers, self.series)  # kernels and weights bound once
         model.eval()
 
@@ -101,13 +100,7 @@ class Stream:
                              f"features), received {tuple(x.shape)}.")
         h = x.to(dtype=torch.float32)
         if idx is None:
-            for i, (recurrent, fn) in enumerate(self._steppers):
-                if recurrent:
-                    self.states[i] = fn(h, self.states[i])
-                    h = self.states[i][0]
-                else:
-                    h = fn(h)
-            return h.numpy() if h.device.type == "cpu" else h.cpu().numpy()
+            return advance(self._steppers, h, self.states).cpu().numpy()
         for i, layer in enumerate(self.layers):  # some rows: gather their states, step, scatter back
             if isinstance(layer, RNN):
                 new = layer.step(h, [s[idx] for s in self.states[i]])
@@ -116,7 +109,7 @@ class Stream:
                 h = new[0]
             else:
                 h = apply_step(layer, h)
-        return h.numpy() if h.device.type == "cpu" else h.cpu().numpy()
+        return h.cpu().numpy()
 
     def prime(self, x) -> np.ndarray:
         """Feed a known history (series, T, features) for every series; returns the last step's output."""
@@ -125,12 +118,4 @@ class Stream:
             raise ValueError(f"Stream.prime: expected ({self.series}, time_steps, {self.features}), received "
                              f"{tuple(x.shape)}.")
         with torch.no_grad():
-            h = x
-            for i, layer in enumerate(self.layers):
-                if isinstance(layer, RNN):
-                    seq, self.states[i] = layer.sequence(h, initial_state=self.states[i], training=False)
-                    h = seq if layer.return_sequences else self.states[i][0]
-                else:
-                    h = apply_step(layer, h)
-        out = h[:, -1] if h.dim() == 3 else h
-        return out.cpu().numpy()
+            return prime_layers(self.layers, x, self.states).cpu().numpy()

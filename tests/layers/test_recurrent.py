@@ -193,7 +193,7 @@ def test_one_step_kernels_equal_the_cell_math(make, batch):
         for p in layer.parameters():
             p.normal_(0, 0.5)
         states = [torch.randn(batch, 5) for _ in range(layer.cell.state_count)]
-        by_cell_kernel = layer.cell.fused_step(x, states)
+        by_cell_kernel = layer.step_function(1)(x, states)  # a 1-row decision: the cell kernel
         by_sequence_kernel = layer.cell.fused(x[:, None], states, None, False)[1]
         by_math = layer.cell.step(layer.cell.project(x), states, None)
         chosen = layer.step(x, states)
@@ -201,4 +201,4 @@ def test_one_step_kernels_equal_the_cell_math(make, batch):
         torch.testing.assert_close(a, c, atol=1e-6, rtol=1e-5)
         torch.testing.assert_close(b, c, atol=1e-6, rtol=1e-5)
         torch.testing.assert_close(d, c, atol=1e-6, rtol=1e-5)
-    assert layer.cell.step_kernel(3) == "cell"
+    assert layer.cell.step_kernel(1) == layer.cell.step_kernel(3) == "cell"

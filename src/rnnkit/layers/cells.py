@@ -180,13 +180,6 @@ class _Cell(nn.Module):
         out = self._vf_call(x, batch_sizes, hx, weights, has_biases, training)
         return out[0], [s.squeeze(0) for s in out[1:]]
 
-    def fused_step(self, x_t: Tensor, states: list[Tensor]) -> list[Tensor]:
-        """One step (B, F) in PyTorch's single-step cell kernel: the same arithmetic as `fused` on a
-        sequence of one step. Cheaper than the sequence kernel for small batches (15 us against 50 us
-        for one series of LSTM(4) on this CPU, whose oneDNN sequence kernel has a fixed set-up cost);
-        `step_kernel` says which of the two a step should use."""
-        return self._vf_cell(x_t, states, *self.step_weights())
-
     def step_weights(self) -> tuple:
         """(w_ih, w_hh, b_ih, b_hh) as the single-step kernels take them; b_hh is None where Keras has
         one bias (LSTM, SimpleRNN), both are None without bias."""
@@ -195,7 +188,11 @@ class _Cell(nn.Module):
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
     def step_kernel(self, batch: int) -> str:
-        """"cell" or "sequence": the faster fused kernel for one step of `batch` rows (measured)."""
+        """"cell" or "sequence": the faster fused kernel for one step of `batch` rows (measured).
+
+        "cell" is PyTorch's single-step kernel (`_vf_cell`, the same arithmetic as `fused` on one
+        step); oneDNN's sequence kernel has a fixed set-up cost that dominates small steps (15 us
+        against 50 us for one series of LSTM(4) on this CPU)."""
         return "cell"
 
     def forward(self, x_t: Tensor, states: list[Tensor] | Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
