@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
+
+from rnnkit.compiled_step import MAX_UNROLL
 
 from . import peers_rnnkit, peers_torch, specs
 from .harness import interleaved, matmul_gflops, run_keras, timed
@@ -37,7 +41,10 @@ def run(name: str, backends: list[str]) -> dict:
     kind = ("training" if isinstance(spec, specs.Training) else "airline" if name == "airline"
             else "streaming" if name == "w6" else "generation")
     if kind == "training":
-        result = interleaved({"rnnkit": peers_rnnkit.training(spec), "torch": peers_torch.training(spec)})
+        fns = {"rnnkit": peers_rnnkit.training(spec), "torch": peers_torch.training(spec)}
+        if spec.steps <= MAX_UNROLL and spec.batch <= 32:  # where a compiled step may pay (compiled_step.py)
+            fns["rnnkit_jit"] = peers_rnnkit.training(spec, jit_compile=True)
+        result = interleaved(fns)
     elif kind == "generation":
         mine, theirs = peers_rnnkit.generation(spec), peers_torch.generation(spec)
         times = interleaved({"generate": mine["generate"], "seeds_loop": mine["seeds_loop"],
@@ -46,10 +53,10 @@ def run(name: str, backends: list[str]) -> dict:
         result["torch"]["window"] = timed(theirs["window"], repeats=1, warmup=0)  # slow: once
     elif kind == "airline":
         mine = peers_rnnkit.airline(spec)
-        times = interleaved({"seed_loop": mine["seed_loop"], "one_call": mine["one_call"],
+        times = interleaved({"seed_loop": mine["seed_loop"], "one_call": mine["one_call"], "jit": mine["jit"],
                              "torch": peers_torch.airline(spec)}, repeats=3)
-        result = {"rnnkit": {"seed_loop": times["seed_loop"], "one_call": times["one_call"],
-                             "samples": mine["samples"]}, "torch": times["torch"]}
+        result = {"rnnkit": {k: times[k] for k in ("seed_loop", "one_call", "jit")}, "torch": times["torch"]}
+        result["rnnkit"]["samples"] = mine["samples"]
     else:
         result = {"rnnkit": peers_rnnkit.streaming(spec), "torch": peers_torch.streaming(spec)}
     for backend in backends:
@@ -62,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=WORKLOADS, help="run only these workloads")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras peers")
     args = parser.parse_args(argv)
+    # A fresh compile cache, so that the compiled step's first call shows its true cold start.
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="rnnkit-bench-inductor-"))
     backends = _keras_backends(not args.no_keras)
     names = args.only or WORKLOADS
     path = HERE / "results.json"

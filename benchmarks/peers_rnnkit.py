@@ -11,7 +11,7 @@ from . import specs
 from .harness import latencies
 
 
-def training(spec: specs.Training):
+def training(spec: specs.Training, jit_compile: bool = False):
     """One epoch as a callable (the harness times it interleaved with the other peers)."""
     x, y = spec.data()
     torch.manual_seed(0)
@@ -23,7 +23,7 @@ def training(spec: specs.Training):
         layers += [LSTM(h, return_sequences=k < len(spec.units) - 1) for k, h in enumerate(spec.units)]
         layers += [Dense(1)]
     model = Sequential(layers)
-    model.compile("adam", "mse")
+    model.compile("adam", "mse", jit_compile=jit_compile)
     return lambda: model.fit(x, y, batch_size=spec.batch, epochs=spec.epochs, verbose=0)
 
 
@@ -31,17 +31,17 @@ def airline(spec: specs.Airline) -> dict:
     x, y = spec.data()
     torch.manual_seed(0)
 
-    def build():
+    def build(jit_compile=False):
         model = Sequential([Input((spec.look_back, 1), batch_size=1), LSTM(spec.units, stateful=True), Dense(1)])
-        model.compile("adam", "mse")
+        model.compile("adam", "mse", jit_compile=jit_compile)
         return model
 
-    model = build()
-
-    def seed_loop():  # the seed, as written
-        for _ in range(spec.epochs):
-            model.fit(x, y, epochs=1, batch_size=1, verbose=0, shuffle=False)
-            model.reset_states()
+    def seed_loop_of(model):  # the seed, as written
+        def seed_loop():
+            for _ in range(spec.epochs):
+                model.fit(x, y, epochs=1, batch_size=1, verbose=0, shuffle=False)
+                model.reset_states()
+        return seed_loop
 
     one_call_model = build()
 
@@ -49,7 +49,8 @@ def airline(spec: specs.Airline) -> dict:
         one_call_model.fit(x, y, epochs=spec.epochs, batch_size=1, verbose=0, shuffle=False,
                            callbacks=[ResetStates()])
 
-    return {"seed_loop": seed_loop, "one_call": one_call, "samples": len(x)}
+    return {"seed_loop": seed_loop_of(build()), "one_call": one_call, "samples": len(x),
+            "jit": seed_loop_of(build(jit_compile=True))}
 
 
 def _generator(spec: specs.Generation, stateful: bool = False) -> Sequential:

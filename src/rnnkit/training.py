@@ -172,15 +172,23 @@ def _validate(model, validation_data, batch_size: int, validation_steps: int | N
 
 
 def train_step(model, xb, yb) -> dict[str, float]:
-    """One optimisation step on one batch: forward, loss, backward, clip, update."""
+    """One optimisation step on one batch: forward, loss, backward, clip, update.
+
+    With `compile(..., jit_compile=True)` forward, loss and backward run as one compiled graph
+    (`compiled_step.py`); clipping and the update are the same either way."""
     if not model.training:
         model.train()
-    out = model._training_forward(xb, yb)
-    yb = model._targets(yb, out)
-    loss = model.loss_fn(yb, out)
-    optimizer = model._ensure_optimizer()
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    compiled = model._compiled_step()
+    result = compiled(xb, yb) if compiled is not None else None
+    if result is None:
+        out = model._training_forward(xb, yb)
+        loss = model.loss_fn(model._targets(yb, out), out)
+        optimizer = model._ensure_optimizer()  # after the forward, which builds lazily sized weights
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+    else:
+        loss, out = result
+        optimizer = model._ensure_optimizer()
     spec = model._optimizer_spec
     if getattr(spec, "clipnorm", None):
         torch.nn.utils.clip_grad_norm_(model.parameters(), spec.clipnorm)
@@ -188,7 +196,9 @@ def train_step(model, xb, yb) -> dict[str, float]:
         torch.nn.utils.clip_grad_value_(model.parameters(), spec.clipvalue)
     optimizer.step()
     values = {"loss": float(loss.detach())}
-    with torch.no_grad():
-        for fn, name in model.metric_fns:
-            values[name] = float(fn(yb, out))
+    if model.metric_fns:
+        yb = model._targets(yb, out)
+        with torch.no_grad():
+            for fn, name in model.metric_fns:
+                values[name] = float(fn(yb, out))
     return values

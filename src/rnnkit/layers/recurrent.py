@@ -162,13 +162,22 @@ class RNN(Layer):
             x = x * (torch.bernoulli(torch.full((B, 1, x.shape[-1]), keep, device=x.device)) / keep)
         return self._run(x, states, mask, training)  # -> (B, T, H), states
 
-    def forward(self, x, initial_state=None, mask=None, training: bool | None = None):
-        """Run the layer. Returns the output, or [output, *states] with return_state=True."""
+    def forward(self, x, initial_state=None, mask=None, training: bool | None = None, carry: dict | None = None):
+        """Run the layer. Returns the output, or [output, *states] with return_state=True.
+
+        `carry` (the compiled train step's): a stateful layer starts from `carry[self.name]` and
+        stores its new states there instead of in its kept states, so the call has no side effects."""
+        if carry is not None and self.stateful and initial_state is None:
+            initial_state = carry[self.name]
         outputs, states = self.sequence(x, initial_state, mask, training)
         if self.stateful:
             # Detached: the next batch continues the sequence, but backpropagation stops here
             # (truncated BPTT), so the graph of earlier batches is neither kept nor revisited.
-            self._kept = [s.detach() for s in states]
+            kept = [s.detach() for s in states]
+            if carry is None:
+                self._kept = kept
+            else:
+                carry[self.name] = kept
         output = outputs if self.return_sequences else states[0]
         return [output, *states] if self.return_state else output
 
@@ -200,6 +209,8 @@ class RNN(Layer):
 
     def _fused_ok(self, mask: Tensor | None, training: bool) -> tuple[bool, Tensor | None]:
         """Whether the fused kernel applies, and the lengths of a right-padded mask if there is one."""
+        if torch.compiler.is_compiling():
+            return False, None  # the compiler fuses the cell math itself; it cannot see into _VF kernels
         if self.use_fused is False or not self.cell.can_fuse(training):
             return False, None
         if mask is None:
@@ -213,7 +224,7 @@ class RNN(Layer):
 
     def _run(self, x: Tensor, states: list[Tensor], mask: Tensor | None, training: bool):
         fuse, lengths = self._fused_ok(mask, training)
-        if self.use_fused is True and not fuse:
+        if self.use_fused is True and not fuse and not torch.compiler.is_compiling():
             raise ValueError(f"{type(self).__name__} {self.name!r}: use_fused=True but the fused kernel "
                              "does not compute this configuration (it needs the default activations, no "
                              "recurrent dropout while training, GRU reset_after=True, and no mask or a "

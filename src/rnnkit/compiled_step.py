@@ -1,0 +1,109 @@
+"""fit's train step as one compiled graph (`model.compile(..., jit_compile=True)`).
+
+Small recurrent models spend their time in per-operation overhead, not arithmetic: one batch-1 step of
+LSTM(4) is ~40 tensor operations forward and backward, each a few microseconds from Python and
+autograd. Here `torch.func.grad_and_value` turns forward, loss and backward into one function of the
+weights, and `torch.compile` (inductor) traces it, unrolls the time loop through the cell math and
+fuses it into a few C++ kernels. The optimizer step stays the model's own (fused) torch optimizer, so
+its state, clipping and checkpoints are exactly those of the eager path.
+
+The function must be pure: stateful layers take their states in and give them back through a `carry`
+dict instead of keeping them, and the new states are stored only after the call. The compile costs
+seconds per distinct batch shape (the cold start, reported by the benchmarks), so it pays for long fits
+of small models; sequences longer than `MAX_UNROLL` steps, and models it cannot trace, fall back to the
+eager step with a warning saying why.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import torch
+from torch.func import functional_call, grad_and_value
+
+from .layers.recurrent import RNN, as_tensor
+
+MAX_UNROLL = 200  # time steps: the graph grows with T, and so does the compile time (~10 s at 200)
+
+
+class CompiledStep:
+    """A compiled `train_step` for one model; `__call__(xb, yb)` returns the batch's loss and metrics,
+    or None when the batch must take the eager step (the reason is in `fallback`)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.fallback: str | None = _unsupported(model)
+        self.compiled_calls = 0
+        self._stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
+        self._forward = _TrainingForward(model)
+        self._named: list | None = None  # (name, parameter) to train, once the weights exist
+        self._fn = torch.compile(self._step, dynamic=False)
+
+    def _loss(self, params: dict, carry: dict, xb, yb):
+        carry = dict(carry)  # filled with the new states: a local object, so the call stays pure
+        model = self.model
+        if carry:
+            out = functional_call(model, params, (xb,), {"training": True, "carry": carry})
+        else:
+            out = functional_call(self._forward, {f"model.{k}": v for k, v in params.items()},
+                                  (xb, yb))
+        loss = model.loss_fn(model._targets(yb, out), out)
+        return loss, (out.detach(), carry)
+
+    def _step(self, params: dict, carry: dict, xb, yb):
+        grads, (loss, (out, carry)) = grad_and_value(self._loss, has_aux=True)(params, carry, xb, yb)
+        return grads, loss.detach(), out, carry
+
+    def __call__(self, xb, yb):
+        if self.fallback is not None:
+            return None
+        xb = as_tensor(xb)
+        if xb.dim() >= 2 and xb.shape[1] > MAX_UNROLL:
+            self._give_up(f"its batches have {xb.shape[1]} time steps and the compiled step unrolls at "
+                          f"most {MAX_UNROLL}")
+            return None
+        if self._named is None:
+            if any(getattr(m, "built", True) is False for m in self.model.modules()):
+                return None  # a lazily built layer gets its weights from this first, eager batch
+            self._named = [(k, p) for k, p in self.model.named_parameters() if p.requires_grad]
+        named = self._named
+        carry = {layer.name: layer._initial_states(xb, None) for layer in self._stateful}
+        try:
+            grads, loss, out, carry = self._fn({k: p.detach() for k, p in named}, carry, xb, yb)
+        except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
+            self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
+            return None
+        for layer in self._stateful:
+            layer._kept = carry[layer.name]
+        for k, p in named:
+            p.grad = grads[k]
+        self.compiled_calls += 1
+        return loss, out
+
+    def _give_up(self, reason: str) -> None:
+        self.fallback = reason
+        warnings.warn(f"jit_compile: {self.model.name} trains eagerly instead because {reason}.",
+                      RuntimeWarning, stacklevel=4)
+
+
+class _TrainingForward(torch.nn.Module):
+    """`model._training_forward` as a module's forward, for functional_call (teacher forcing needs y)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, xb, yb):
+        return self.model._training_forward(xb, yb)
+
+
+def _unsupported(model) -> str | None:
+    """Why the model's train step cannot be compiled here, or None."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None and shutil.which("clang") is None:
+        return "torch.compile needs a C++ compiler on CPU and none was found (install gcc)"
+    stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
+    from .model import Sequential
+    if stateful and not (isinstance(model, Sequential) and all(m in list(model._layers) for m in stateful)):
+        return "its stateful layers are not top-level layers of a Sequential model"
+    return None
