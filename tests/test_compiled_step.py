@@ -80,3 +80,12 @@ def test_jit_compile_takes_true_false_or_auto():
         model.compile("adam", "mse", jit_compile="yes")
     model.compile("adam", "mse", jit_compile="auto")
     assert model.jit_compile is False
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_jit_compile_is_saved_with_the_compile_settings(tmp_path, jit):
+    import rnnkit
+    model = _airline()
+    model.compile("adam", "mse", jit_compile=jit)
+    model.save(tmp_path / "m.rnnkit")
+    assert rnnkit.load(tmp_path / "m.rnnkit").jit_compile is jit

@@ -112,7 +112,8 @@ def _compile_config(model) -> dict | None:
         return None
     spec = model._optimizer_spec
     optimizer = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else None
-    return {"loss": model.loss_name, "metrics": [name for _, name in model.metric_fns], "optimizer": optimizer}
+    return {"loss": model.loss_name, "metrics": [name for _, name in model.metric_fns], "optimizer": optimizer,
+            "jit_compile": model.jit_compile}
 
 
 def _optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict) -> dict:
@@ -229,7 +230,8 @@ def _restore_compile(model, header: dict, tensors: dict) -> None:
     spec = compiled.get("optimizer")
     if compiled.get("loss") is None or spec is None:
         return  # custom loss or torch optimizer: the user compiles again
-    model.compile(optimizer=OptimizerSpec(**spec), loss=compiled["loss"], metrics=compiled["metrics"])
+    model.compile(optimizer=OptimizerSpec(**spec), loss=compiled["loss"], metrics=compiled["metrics"],
+                  jit_compile=compiled.get("jit_compile", False))
     saved = header.get("optimizer")
     if saved is None:
         return
