@@ -42,6 +42,19 @@ def test_stateful_batch_one_trains_as_eager_and_carries_the_states():
     for a, b in zip(jit.layers[0].states, eager2.layers[0].states):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
     assert not jit.layers[0].states[0].requires_grad
+    # Adam's update ran inside the graph, and left torch's own optimizer state: moments and step count
+    assert all(p.grad is None for p in jit.parameters())
+    state_jit, state_eager = jit.optimizer.state_dict()["state"], eager2.optimizer.state_dict()["state"]
+    assert state_jit.keys() == state_eager.keys()
+    for k in state_jit:
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            want = state_eager[k][key].numpy()
+            np.testing.assert_allclose(state_jit[k][key].numpy(), want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    # so the eager step carries on from it exactly as from its own
+    jit.compile(jit.optimizer, "mse")
+    more_jit = jit.fit(x, y, batch_size=1, epochs=1, shuffle=False, verbose=0).history["loss"]
+    more_eager = eager2.fit(x, y, batch_size=1, epochs=1, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(more_jit, more_eager, rtol=1e-5)
 
 
 def _stack():

@@ -55,8 +55,11 @@ class CompiledStep:
         loss = model.loss_fn(model._targets(yb, out), out)
         return loss, (out.detach(), carry)
 
-    def _step(self, params: dict, carry: dict, xb, yb):
+    def _step(self, params: dict, carry: dict, xb, yb, adam):
         grads, (loss, (out, carry)) = grad_and_value(self._loss, has_aux=True)(params, carry, xb, yb)
+        if adam is not None:  # the update too, in the same graph (params and adam's state change in place)
+            _adam_update(list(params.values()), [grads[k] for k in params], *adam)
+            grads = None
         return grads, loss.detach(), out, carry
 
     def __call__(self, xb, yb):
@@ -74,22 +77,61 @@ class CompiledStep:
             self._named = [(k, p) for k, p in self.model.named_parameters() if p.requires_grad]
         named = self._named
         carry = {layer.name: layer._initial_states(xb, None) for layer in self._stateful}
+        adam = _adam_state(self.model, [p for _, p in named])
         try:
-            grads, loss, out, carry = self._fn({k: p.detach() for k, p in named}, carry, xb, yb)
+            grads, loss, out, carry = self._fn({k: p.detach() for k, p in named}, carry, xb, yb, adam)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
             self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
             return None
         for layer in self._stateful:
             layer._kept = carry[layer.name]
-        for k, p in named:
-            p.grad = grads[k]
+        if grads is not None:
+            for k, p in named:
+                p.grad = grads[k]
         self.compiled_calls += 1
-        return loss, out
+        return loss, out, grads is None
 
     def _give_up(self, reason: str) -> None:
         self.fallback = reason
         warnings.warn(f"jit_compile: {self.model.name} trains eagerly instead because {reason}.",
                       RuntimeWarning, stacklevel=4)
+
+
+def _adam_state(model, params: list):
+    """torch Adam's per-parameter state and hyperparameters, for the update inside the graph; None
+    where the eager optimizer step must run (another optimizer, AMSGrad, weight decay, clipping, or
+    an optimizer over other parameters than the trained ones)."""
+    opt, spec = model._ensure_optimizer(), model._optimizer_spec
+    if (type(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
+            or getattr(spec, "clipvalue", None)):
+        return None
+    group = opt.param_groups[0]
+    same = len(group["params"]) == len(params) and all(a is b for a, b in zip(group["params"], params))
+    if not same or group["amsgrad"] or group["weight_decay"] or group["maximize"]:
+        return None
+    states = []
+    for p in group["params"]:
+        state = opt.state[p]
+        if not state:  # as torch.optim.Adam starts it, so that its state_dict and eager steps carry on
+            state["step"] = torch.tensor(0.0, dtype=torch.float32, device=p.device)
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        states.append(state)
+    beta1, beta2 = group["betas"]
+    return ([s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [s["step"] for s in states],
+            torch.tensor(float(group["lr"])), beta1, beta2, group["eps"])
+
+
+def _adam_update(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps) -> None:
+    """torch.optim.Adam's single-tensor arithmetic, step for step (tests compare it with the fused step)."""
+    for p, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+        step.add_(1)
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        t = step.double()  # torch takes the bias corrections in double precision (Python floats)
+        step_size = (lr.double() / (1 - beta1 ** t)).float()
+        denom = (v.sqrt() / (1 - beta2 ** t).sqrt().float()).add_(eps)
+        p.sub_(m / denom * step_size)
 
 
 class _TrainingForward(torch.nn.Module):

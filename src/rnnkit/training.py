@@ -187,14 +187,15 @@ def train_step(model, xb, yb) -> dict[str, float]:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
     else:
-        loss, out = result
-        optimizer = model._ensure_optimizer()
-    spec = model._optimizer_spec
-    if getattr(spec, "clipnorm", None):
-        torch.nn.utils.clip_grad_norm_(model.parameters(), spec.clipnorm)
-    if getattr(spec, "clipvalue", None):
-        torch.nn.utils.clip_grad_value_(model.parameters(), spec.clipvalue)
-    optimizer.step()
+        loss, out, updated = result  # updated: the graph did Adam's update too
+        optimizer = None if updated else model._ensure_optimizer()
+    if optimizer is not None:
+        spec = model._optimizer_spec
+        if getattr(spec, "clipnorm", None):
+            torch.nn.utils.clip_grad_norm_(model.parameters(), spec.clipnorm)
+        if getattr(spec, "clipvalue", None):
+            torch.nn.utils.clip_grad_value_(model.parameters(), spec.clipvalue)
+        optimizer.step()
     values = {"loss": float(loss.detach())}
     if model.metric_fns:
         yb = model._targets(yb, out)
