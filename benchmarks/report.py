@@ -46,6 +46,13 @@ def _keras_rows(r: dict, key: str, base: float, flop, peak, pick=lambda d: d.get
     return rows
 
 
+def _best_rnnkit(eager_s: float, how: str, jit: dict | None) -> tuple[float, str]:
+    """rnnkit's faster way, eager or `jit_compile=True` (whose cold start is then named), and its time."""
+    if jit and jit["s"] < eager_s:
+        return jit["s"], f"{how} with `jit_compile=True`, after its {_s(jit['first_s'] - jit['s'])} cold start"
+    return eager_s, how
+
+
 def _jit_row(r: dict, base: float, flop, peak, label: str) -> list[str]:
     """The compiled step's row; its cold start (first call minus a warm one) is the compile."""
     return [_row(label, r["s"], base, flop, peak, f"(cold start {_s(r['first_s'] - r['s'])})")]
@@ -106,11 +113,12 @@ def write_report(results: dict, path: Path) -> Path:
                     if "rnnkit_jit" in r else []),
                   _row("plain PyTorch (nn.LSTM, hand loop, Adam)", r["torch"]["s"], base, flop, peak),
                   *_keras_rows(r, spec.name, base, flop, peak), ""]
-        label, ratio = _fastest_peer(r, base)
+        best, how = _best_rnnkit(base, "`fit`", r.get("rnnkit_jit"))
+        label, ratio = _fastest_peer(r, best)
         targets.append(f"- {spec.name}: >= 1.0x the fastest peer: **{'met' if ratio >= 1 else 'missed'}** "
-                       f"(fastest peer {label}, peer/rnnkit {ratio:.2f}); time / FLOP floor "
-                       f"{base / (flop / (peak * 1e9)):.1f}x (target <= 2x: "
-                       f"**{'met' if base <= 2 * flop / (peak * 1e9) else 'missed'}**).")
+                       f"(rnnkit as {how}; fastest peer {label}, peer/rnnkit {ratio:.2f}); time / FLOP floor "
+                       f"{best / (flop / (peak * 1e9)):.1f}x (target <= 2x: "
+                       f"**{'met' if best <= 2 * flop / (peak * 1e9) else 'missed'}**).")
 
     if "airline" in results:
         r, spec = results["airline"], specs.AIRLINE
@@ -126,11 +134,8 @@ def write_report(results: dict, path: Path) -> Path:
                     if jit else []),
                   _row("plain PyTorch (state carried by hand, batch 1)", r["torch"]["s"], base, flop, peak),
                   *_keras_rows(r, "airline", base, flop, peak), ""]
-        label, ratio = _fastest_peer(r, base)
-        how = "the seed's loop"
-        if jit and jit["s"] < base:
-            label, ratio = _fastest_peer(r, jit["s"])
-            how = f"the seed's loop with `jit_compile=True`, after its {_s(jit['first_s'] - jit['s'])} cold start"
+        best, how = _best_rnnkit(base, "the seed's loop", jit)
+        label, ratio = _fastest_peer(r, best)
         targets.append(f"- airline: >= 1.0x the fastest peer: **{'met' if ratio >= 1 else 'missed'}** "
                        f"(rnnkit as {how}; fastest peer {label}, peer/rnnkit {ratio:.2f}). Batch 1 with 4 units is all overhead: "
                        f"{flop / base / 1e9:.3f} GFLOP/s, so the FLOP floor says nothing here.")
