@@ -116,7 +116,7 @@ def write_report(results: dict, path: Path) -> Path:
         best, how = _best_rnnkit(base, "`fit`", r.get("rnnkit_jit"))
         label, ratio = _fastest_peer(r, best)
         targets.append(f"- {spec.name}: >= 1.0x the fastest peer: **{'met' if ratio >= 1 else 'missed'}** "
-                       f"(rnnkit as {how}; fastest peer {label}, peer/rnnkit {ratio:.2f}); time / FLOP floor "
+                       f"(rnnkit as {how}; fastest peer {label}, peer/rnnkit {ratio:.3f}); time / FLOP floor "
                        f"{best / (flop / (peak * 1e9)):.1f}x (target <= 2x: "
                        f"**{'met' if best <= 2 * flop / (peak * 1e9) else 'missed'}**).")
 
@@ -137,7 +137,7 @@ def write_report(results: dict, path: Path) -> Path:
         best, how = _best_rnnkit(base, "the seed's loop", jit)
         label, ratio = _fastest_peer(r, best)
         targets.append(f"- airline: >= 1.0x the fastest peer: **{'met' if ratio >= 1 else 'missed'}** "
-                       f"(rnnkit as {how}; fastest peer {label}, peer/rnnkit {ratio:.2f}). Batch 1 with 4 units is all overhead: "
+                       f"(rnnkit as {how}; fastest peer {label}, peer/rnnkit {ratio:.3f}). Batch 1 with 4 units is all overhead: "
                        f"{flop / base / 1e9:.3f} GFLOP/s, so the FLOP floor says nothing here.")
 
     for spec in (specs.W5A, specs.W5B):
