@@ -102,3 +102,18 @@ def test_jit_compile_is_saved_with_the_compile_settings(tmp_path, jit):
     model.compile("adam", "mse", jit_compile=jit)
     model.save(tmp_path / "m.rnnkit")
     assert rnnkit.load(tmp_path / "m.rnnkit").jit_compile is jit
+
+
+def test_a_stateful_layer_inside_a_wrapper_trains_eagerly_with_a_warning():
+    from rnnkit import Bidirectional
+    rng = np.random.default_rng(3)
+    x, y = rng.random((4, 3, 1), dtype=np.float32), rng.random((4, 1), dtype=np.float32)
+
+    def build():
+        return Sequential([Input((3, 1), batch_size=2), Bidirectional(LSTM(2, stateful=True)), Dense(1)])
+
+    _, h_eager = _fit(build, x, y, jit=False, batch_size=2, epochs=1)
+    with pytest.warns(RuntimeWarning, match="stateful layers are not top-level layers of a Sequential"):
+        jit, h_jit = _fit(build, x, y, jit=True, batch_size=2, epochs=1)
+    assert jit._compiled.compiled_calls == 0
+    np.testing.assert_allclose(h_jit["loss"], h_eager["loss"], rtol=1e-6)

@@ -4,15 +4,17 @@ Small recurrent models spend their time in per-operation overhead, not arithmeti
 LSTM(4) is ~40 tensor operations forward and backward, each a few microseconds from Python and
 autograd. Here `torch.func.grad_and_value` turns forward, loss and backward into one function of the
 weights, and `torch.compile` (inductor) traces it, unrolls the time loop through the cell math and
-fuses it into a few C++ kernels. The optimizer step stays the model's own (fused) torch optimizer, so
-its state, clipping and checkpoints are exactly those of the eager path.
+fuses it into a few C++ kernels. A torch Adam's update runs in the same graph, on that optimizer's own
+state tensors, so its `state_dict`, checkpoints and later eager steps carry on from it; other
+optimizers, and clipping, keep the eager optimizer step.
 
 The function must be pure: stateful layers take their states in and give them back through a `carry`
 dict instead of keeping them, and the new states are stored only after the call. The compile costs
 seconds per distinct batch shape (the cold start, reported by the benchmarks), so it pays for long fits
 of small models on short windows; sequences longer than `MAX_UNROLL` steps, and models it cannot
 trace, fall back to the eager step with a warning saying why. inductor's C++ wrapper (`cpp_wrapper`)
-calls the kernels without Python in between: 159 us per airline step against 221 us without it.
+calls the kernels without Python in between. Per airline step (batch 1, LSTM(4)) on 2 cores: 520 us
+eager, 221 us compiled, 159 us with the C++ wrapper, 103 us with Adam's update in the graph.
 """
 
 from __future__ import annotations
@@ -32,13 +34,17 @@ MAX_UNROLL = 32
 
 
 class CompiledStep:
-    """A compiled `train_step` for one model; `__call__(xb, yb)` returns the batch's loss and metrics,
-    or None when the batch must take the eager step (the reason is in `fallback`)."""
+    """A compiled `train_step` for one model. `__call__(xb, yb)` sets the gradients (or applies Adam's
+    update) and returns (loss, output, updated), or None when the batch must take the eager step; the
+    reason for giving up is in `fallback`."""
 
     def __init__(self, model):
         self.model = model
-        self.fallback: str | None = _unsupported(model)
+        self.fallback: str | None = None
         self.compiled_calls = 0
+        reason = _unsupported(model)
+        if reason:
+            self._give_up(reason)
         self._stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
         self._forward = _TrainingForward(model)
         self._named: list | None = None  # (name, parameter) to train, once the weights exist
@@ -65,7 +71,7 @@ class CompiledStep:
     def __call__(self, xb, yb):
         if self.fallback is not None:
             return None
-        xb = as_tensor(xb)
+        xb, yb = as_tensor(xb), torch.as_tensor(yb)  # arrays would be traced as constants
         if xb.dim() >= 2 and xb.shape[1] > MAX_UNROLL:
             self._give_up(f"its batches have {xb.shape[1]} time steps and the compiled step unrolls at "
                           f"most {MAX_UNROLL} (longer sequences compile for minutes and run slower than "
