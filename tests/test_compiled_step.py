@@ -117,3 +117,21 @@ def test_a_stateful_layer_inside_a_wrapper_trains_eagerly_with_a_warning():
         jit, h_jit = _fit(build, x, y, jit=True, batch_size=2, epochs=1)
     assert jit._compiled.compiled_calls == 0
     np.testing.assert_allclose(h_jit["loss"], h_eager["loss"], rtol=1e-6)
+
+
+@needs_compiler
+def test_a_functional_model_with_two_inputs_trains_as_eager():
+    from rnnkit import Model, concatenate
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(8, 4, 2)).astype(np.float32), rng.normal(size=(8, 3, 1)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+
+    def build():
+        ia, ib = Input((4, 2)), Input((3, 1))
+        return Model([ia, ib], Dense(1)(concatenate([LSTM(5)(ia), LSTM(3)(ib)])))
+
+    eager, h_eager = _fit(build, [a, b], y, jit=False, batch_size=4, epochs=2)
+    jit, h_jit = _fit(build, [a, b], y, jit=True, batch_size=4, epochs=2)
+    assert jit._compiled.compiled_calls == 4
+    np.testing.assert_allclose(h_jit["loss"], h_eager["loss"], rtol=1e-5)
+    np.testing.assert_allclose(jit.predict([a, b]), eager.predict([a, b]), atol=1e-5)

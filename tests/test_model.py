@@ -217,3 +217,14 @@ def test_fit_is_reproducible_under_global_seeds():
         x, y = np.random.rand(40, 4, 1), np.random.rand(40, 1)
         return model.fit(x, y, batch_size=8, epochs=3, verbose=0).history["loss"]
     assert train() == train()
+
+
+def test_training_a_model_with_several_outputs_says_it_is_not_supported():
+    from rnnkit import Model
+    inputs = Input((4, 2))
+    h = LSTM(3)(inputs)
+    model = Model(inputs, [Dense(1)(h), Dense(2)(h)])
+    model.compile("adam", "mse")
+    x = np.zeros((4, 4, 2), np.float32)
+    with pytest.raises(ValueError, match="has 2 outputs, and training a model with several outputs is not supported"):
+        model.fit(x, [np.zeros((4, 1)), np.zeros((4, 2))], verbose=0)

@@ -25,7 +25,7 @@ import warnings
 import torch
 from torch.func import functional_call, grad_and_value
 
-from .layers.recurrent import RNN, as_tensor
+from .layers.recurrent import RNN
 
 # Time steps. The unrolled graph, and its compile, grow with T; measured for LSTM(16) at batch 32 on 2
 # cores: 56 s to compile at T=64 and 204 s at T=128, where a batch then took 2x oneDNN's fused kernel
@@ -71,9 +71,10 @@ class CompiledStep:
     def __call__(self, xb, yb):
         if self.fallback is not None:
             return None
-        xb, yb = as_tensor(xb), torch.as_tensor(yb)  # arrays would be traced as constants
-        if xb.dim() >= 2 and xb.shape[1] > MAX_UNROLL:
-            self._give_up(f"its batches have {xb.shape[1]} time steps and the compiled step unrolls at "
+        xb, yb = _tensors(xb), _tensors(yb)  # arrays would be traced as constants
+        steps = max((t.shape[1] for t in (xb if isinstance(xb, list) else [xb]) if t.dim() >= 2), default=0)
+        if steps > MAX_UNROLL:
+            self._give_up(f"its batches have {steps} time steps and the compiled step unrolls at "
                           f"most {MAX_UNROLL} (longer sequences compile for minutes and run slower than "
                           "the eager fused kernel)")
             return None
@@ -101,6 +102,16 @@ class CompiledStep:
         self.fallback = reason
         warnings.warn(f"jit_compile: {self.model.name} trains eagerly instead because {reason}.",
                       RuntimeWarning, stacklevel=4)
+
+
+def _tensors(v):
+    """Arrays as tensors, also inside the lists of several inputs or outputs (floats as float32)."""
+    if isinstance(v, (list, tuple)):
+        return [_tensors(u) for u in v]
+    if isinstance(v, torch.Tensor):
+        return v
+    v = torch.as_tensor(v)
+    return v.float() if v.is_floating_point() else v
 
 
 def _adam_state(model, params: list):

@@ -191,6 +191,10 @@ class BaseModel(nn.Module):
     def _targets(self, y, out) -> Tensor:
         if self.loss_fn is None:
             raise RuntimeError("The model is not compiled: call model.compile(optimizer='adam', loss='mse') first.")
+        if isinstance(out, (list, tuple)):
+            raise ValueError(f"{self.name} has {len(out)} outputs, and training a model with several outputs "
+                             "is not supported yet. Train a model with one output (e.g. concatenate the "
+                             "outputs into one), or train each output's model separately.")
         integer_targets = self.loss_name == "sparse_categorical_crossentropy"
         y = as_tensor(y, dtype=None if integer_targets else torch.float32).to(out.device)
         if integer_targets and y.is_floating_point():
