@@ -84,7 +84,9 @@ def write_report(results: dict, path: Path) -> Path:
              "LSTM layers' FLOP: training 24*B*H*(F+H), inference 8*B*H*(F+H) per layer per step. The FLOP "
              f"floor is that work at the speed of a 2048^3 float32 matrix product measured in this run: "
              f"**{peak:.0f} GFLOP/s** (oneDNN's LSTM kernel beats it at large batches, so it is not the CPU's "
-             "peak).", ""]
+             "peak). Rows marked `jit_compile=True` train with rnnkit's compiled step; their cold start is the "
+             "first call's time minus a warm call's, compiled into an empty cache (torch keeps compiled graphs "
+             "on disk, so a later process starts faster).", ""]
     targets = []
 
     if "windows" in results:
