@@ -53,8 +53,10 @@ def _best_rnnkit(eager_s: float, how: str, jit: dict | None) -> tuple[float, str
     return eager_s, how
 
 
-def _jit_row(r: dict, base: float, flop, peak, label: str) -> list[str]:
-    """The compiled step's row; its cold start (first call minus a warm one) is the compile."""
+def _jit_row(r: dict | None, base: float, flop, peak, label: str) -> list[str]:
+    """The compiled step's row, if it ran; its cold start (first call minus a warm one) is the compile."""
+    if r is None:
+        return []
     return [_row(label, r["s"], base, flop, peak, f"(cold start {_s(r['first_s'] - r['s'])})")]
 
 
@@ -111,8 +113,7 @@ def write_report(results: dict, path: Path) -> Path:
         base = r["rnnkit"]["s"]
         lines += [f"## {spec.title}", "", *HEAD,
                   _row("rnnkit `fit`", base, base, flop, peak),
-                  *(_jit_row(r["rnnkit_jit"], base, flop, peak, "rnnkit `fit`, `jit_compile=True`")
-                    if "rnnkit_jit" in r else []),
+                  *_jit_row(r.get("rnnkit_jit"), base, flop, peak, "rnnkit `fit`, `jit_compile=True`"),
                   _row("plain PyTorch (nn.LSTM, hand loop, Adam)", r["torch"]["s"], base, flop, peak),
                   *_keras_rows(r, spec.name, base, flop, peak), ""]
         best, how = _best_rnnkit(base, "`fit`", r.get("rnnkit_jit"))
@@ -132,8 +133,7 @@ def write_report(results: dict, path: Path) -> Path:
                   _row("rnnkit, the seed's loop as written", base, base, flop, peak),
                   _row("rnnkit, one `fit(epochs=100, callbacks=[ResetStates()])`", r["rnnkit"]["one_call"]["s"], base,
                        flop, peak),
-                  *(_jit_row(jit, base, flop, peak, "rnnkit, the seed's loop, `compile(..., jit_compile=True)`")
-                    if jit else []),
+                  *_jit_row(jit, base, flop, peak, "rnnkit, the seed's loop, `compile(..., jit_compile=True)`"),
                   _row("plain PyTorch (state carried by hand, batch 1)", r["torch"]["s"], base, flop, peak),
                   *_keras_rows(r, "airline", base, flop, peak), ""]
         best, how = _best_rnnkit(base, "the seed's loop", jit)

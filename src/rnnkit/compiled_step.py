@@ -26,6 +26,7 @@ import torch
 from torch.func import functional_call, grad_and_value
 
 from .layers.recurrent import RNN
+from .training import as_tensors
 
 # Time steps. The unrolled graph, and its compile, grow with T; measured for LSTM(16) at batch 32 on 2
 # cores: 56 s to compile at T=64 and 204 s at T=128, where a batch then took 2x oneDNN's fused kernel
@@ -35,17 +36,17 @@ MAX_UNROLL = 32
 
 class CompiledStep:
     """A compiled `train_step` for one model. `__call__(xb, yb)` sets the gradients (or applies Adam's
-    update) and returns (loss, output, updated), or None when the batch must take the eager step; the
+    update) and returns (loss, output, targets, updated), or None when the batch must take the eager step; the
     reason for giving up is in `fallback`."""
 
     def __init__(self, model):
         self.model = model
         self.fallback: str | None = None
         self.compiled_calls = 0
-        reason = _unsupported(model)
+        self._stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
+        reason = _unsupported(model, self._stateful)
         if reason:
             self._give_up(reason)
-        self._stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
         self._forward = _TrainingForward(model)
         self._named: list | None = None  # (name, parameter) to train, once the weights exist
         self._fn = torch.compile(self._step, dynamic=False, options={"cpp_wrapper": True})
@@ -58,20 +59,20 @@ class CompiledStep:
         else:
             out = functional_call(self._forward, {f"model.{k}": v for k, v in params.items()},
                                   (xb, yb))
-        loss = model.loss_fn(model._targets(yb, out), out)
-        return loss, (out.detach(), carry)
+        yb = model._targets(yb, out)
+        return model.loss_fn(yb, out), (out.detach(), yb, carry)
 
     def _step(self, params: dict, carry: dict, xb, yb, adam):
-        grads, (loss, (out, carry)) = grad_and_value(self._loss, has_aux=True)(params, carry, xb, yb)
+        grads, (loss, (out, yb, carry)) = grad_and_value(self._loss, has_aux=True)(params, carry, xb, yb)
         if adam is not None:  # the update too, in the same graph (params and adam's state change in place)
             _adam_update(list(params.values()), [grads[k] for k in params], *adam)
             grads = None
-        return grads, loss.detach(), out, carry
+        return grads, loss.detach(), out, yb, carry
 
     def __call__(self, xb, yb):
         if self.fallback is not None:
             return None
-        xb, yb = _tensors(xb), _tensors(yb)  # arrays would be traced as constants
+        xb, yb = as_tensors(xb), as_tensors(yb)  # arrays would be traced as constants
         steps = max((t.shape[1] for t in (xb if isinstance(xb, list) else [xb]) if t.dim() >= 2), default=0)
         if steps > MAX_UNROLL:
             self._give_up(f"its batches have {steps} time steps and the compiled step unrolls at "
@@ -86,7 +87,7 @@ class CompiledStep:
         carry = {layer.name: layer._initial_states(xb, None) for layer in self._stateful}
         adam = _adam_state(self.model, [p for _, p in named])
         try:
-            grads, loss, out, carry = self._fn({k: p.detach() for k, p in named}, carry, xb, yb, adam)
+            grads, loss, out, yb, carry = self._fn({k: p.detach() for k, p in named}, carry, xb, yb, adam)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
             self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
             return None
@@ -96,22 +97,12 @@ class CompiledStep:
             for k, p in named:
                 p.grad = grads[k]
         self.compiled_calls += 1
-        return loss, out, grads is None
+        return loss, out, yb, grads is None
 
     def _give_up(self, reason: str) -> None:
         self.fallback = reason
         warnings.warn(f"jit_compile: {self.model.name} trains eagerly instead because {reason}.",
                       RuntimeWarning, stacklevel=4)
-
-
-def _tensors(v):
-    """Arrays as tensors, also inside the lists of several inputs or outputs (floats as float32)."""
-    if isinstance(v, (list, tuple)):
-        return [_tensors(u) for u in v]
-    if isinstance(v, torch.Tensor):
-        return v
-    v = torch.as_tensor(v)
-    return v.float() if v.is_floating_point() else v
 
 
 def _adam_state(model, params: list):
@@ -162,12 +153,11 @@ class _TrainingForward(torch.nn.Module):
         return self.model._training_forward(xb, yb)
 
 
-def _unsupported(model) -> str | None:
+def _unsupported(model, stateful: list) -> str | None:
     """Why the model's train step cannot be compiled here, or None."""
     if shutil.which("cc") is None and shutil.which("gcc") is None and shutil.which("clang") is None:
         return "torch.compile needs a C++ compiler on CPU and none was found (install gcc)"
-    stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
     from .model import Sequential
-    if stateful and not (isinstance(model, Sequential) and all(m in list(model._layers) for m in stateful)):
+    if stateful and not (isinstance(model, Sequential) and all(m in model._layers for m in stateful)):
         return "its stateful layers are not top-level layers of a Sequential model"
     return None

@@ -182,12 +182,13 @@ def train_step(model, xb, yb) -> dict[str, float]:
     result = compiled(xb, yb) if compiled is not None else None
     if result is None:
         out = model._training_forward(xb, yb)
-        loss = model.loss_fn(model._targets(yb, out), out)
+        yb = model._targets(yb, out)
+        loss = model.loss_fn(yb, out)
         optimizer = model._ensure_optimizer()  # after the forward, which builds lazily sized weights
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
     else:
-        loss, out, updated = result  # updated: the graph did Adam's update too
+        loss, out, yb, updated = result  # updated: the graph did Adam's update too
         optimizer = None if updated else model._ensure_optimizer()
     if optimizer is not None:
         spec = model._optimizer_spec
@@ -198,7 +199,6 @@ def train_step(model, xb, yb) -> dict[str, float]:
         optimizer.step()
     values = {"loss": float(loss.detach())}
     if model.metric_fns:
-        yb = model._targets(yb, out)
         with torch.no_grad():
             for fn, name in model.metric_fns:
                 values[name] = float(fn(yb, out))

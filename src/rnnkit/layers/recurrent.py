@@ -209,8 +209,6 @@ class RNN(Layer):
 
     def _fused_ok(self, mask: Tensor | None, training: bool) -> tuple[bool, Tensor | None]:
         """Whether the fused kernel applies, and the lengths of a right-padded mask if there is one."""
-        if torch.compiler.is_compiling():
-            return False, None  # the compiler fuses the cell math itself; it cannot see into _VF kernels
         if self.use_fused is False or not self.cell.can_fuse(training):
             return False, None
         if mask is None:
@@ -223,8 +221,11 @@ class RNN(Layer):
         return False, None
 
     def _run(self, x: Tensor, states: list[Tensor], mask: Tensor | None, training: bool):
+        if torch.compiler.is_compiling():  # the compiler fuses the cell math itself; it cannot see into _VF kernels
+            self.last_path = "loop"
+            return self._run_loop(x, states, mask, training)
         fuse, lengths = self._fused_ok(mask, training)
-        if self.use_fused is True and not fuse and not torch.compiler.is_compiling():
+        if self.use_fused is True and not fuse:
             raise ValueError(f"{type(self).__name__} {self.name!r}: use_fused=True but the fused kernel "
                              "does not compute this configuration (it needs the default activations, no "
                              "recurrent dropout while training, GRU reset_after=True, and no mask or a "
