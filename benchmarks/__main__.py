@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rnnkit.compiled_step import MAX_UNROLL
+from rnnkit.training.compiled import MAX_UNROLL
 
 from . import peers_rnnkit, peers_torch, specs
 from .harness import interleaved, matmul_gflops, run_keras, timed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from rnnkit import LSTM, Dense, Input, ResetStates, Sequential, Stream, TimeDistributed
-from rnnkit.generate import generate
+from rnnkit import generate
 
 from . import specs
 from .harness import latencies

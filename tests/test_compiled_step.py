@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit import GRU, LSTM, Dense, Input, ResetStates, Sequential, TimeDistributed, compiled_step, optimizers
+from rnnkit import GRU, LSTM, Dense, Input, ResetStates, Sequential, TimeDistributed, optimizers
+from rnnkit.training import compiled as compiled_step
 
 needs_compiler = pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
                                     reason="torch.compile needs a C++ compiler on CPU")
@@ -31,7 +32,7 @@ def test_stateful_batch_one_trains_as_eager_and_carries_the_states():
     x, y = rng.random((12, 3, 1), dtype=np.float32), rng.random((12, 1), dtype=np.float32)
     eager, h_eager = _fit(_airline, x, y, jit=False, batch_size=1, epochs=3, callbacks=[ResetStates()])
     jit, h_jit = _fit(_airline, x, y, jit=True, batch_size=1, epochs=2)  # no reset: states run on
-    assert jit._compiled.compiled_calls == 24 and jit._compiled.fallback is None
+    assert jit._train_function.compiled_calls == 24 and jit._train_function.fallback is None
     # the same two epochs without the reset, eagerly
     _, h_eager2 = _fit(_airline, x, y, jit=False, batch_size=1, epochs=2)
     np.testing.assert_allclose(h_jit["loss"], h_eager2["loss"], rtol=1e-5)
@@ -68,7 +69,7 @@ def test_stateless_stack_with_a_short_last_batch_metrics_and_clipnorm_equals_eag
     kwargs = dict(batch_size=4, epochs=2, metrics=["mae"], clipnorm=0.5)  # batches of 4, 4 and 2
     eager, h_eager = _fit(_stack, x, y, jit=False, **dict(kwargs))
     jit, h_jit = _fit(_stack, x, y, jit=True, **dict(kwargs))
-    assert jit._compiled.compiled_calls == 6
+    assert jit._train_function.compiled_calls == 6
     for key in ("loss", "mae"):
         np.testing.assert_allclose(h_jit[key], h_eager[key], rtol=1e-5)
     for a, b in zip(jit.parameters(), eager.parameters()):
@@ -83,7 +84,7 @@ def test_long_sequences_fall_back_to_the_eager_step_with_a_warning(monkeypatch):
     _, h_eager = _fit(_airline, x, y, jit=False, batch_size=1, epochs=1)
     with pytest.warns(RuntimeWarning, match="3 time steps.*unrolls at most 2"):
         jit, h_jit = _fit(_airline, x, y, jit=True, batch_size=1, epochs=1)
-    assert jit._compiled.compiled_calls == 0
+    assert jit._train_function.compiled_calls == 0
     np.testing.assert_allclose(h_jit["loss"], h_eager["loss"], rtol=1e-6)
 
 
@@ -115,7 +116,7 @@ def test_a_stateful_layer_inside_a_wrapper_trains_eagerly_with_a_warning():
     _, h_eager = _fit(build, x, y, jit=False, batch_size=2, epochs=1)
     with pytest.warns(RuntimeWarning, match="stateful layers are not top-level layers of a Sequential"):
         jit, h_jit = _fit(build, x, y, jit=True, batch_size=2, epochs=1)
-    assert jit._compiled.compiled_calls == 0
+    assert jit._train_function.compiled_calls == 0
     np.testing.assert_allclose(h_jit["loss"], h_eager["loss"], rtol=1e-6)
 
 
@@ -132,6 +133,6 @@ def test_a_functional_model_with_two_inputs_trains_as_eager():
 
     eager, h_eager = _fit(build, [a, b], y, jit=False, batch_size=4, epochs=2)
     jit, h_jit = _fit(build, [a, b], y, jit=True, batch_size=4, epochs=2)
-    assert jit._compiled.compiled_calls == 4
+    assert jit._train_function.compiled_calls == 4
     np.testing.assert_allclose(h_jit["loss"], h_eager["loss"], rtol=1e-5)
     np.testing.assert_allclose(jit.predict([a, b]), eager.predict([a, b]), atol=1e-5)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rnnkit import GRU, LSTM, Dense, Input, Sequential, TimeDistributed
-from rnnkit.generate import generate
+from rnnkit import generate
 
 
 def _model(stateful=False, batch=None):

@@ -17,7 +17,7 @@ import rnnkit
 from rnnkit import (GRU, LSTM, Bidirectional, CheckpointError, Conv2D, Dense, Dropout, Embedding, Flatten,
                     Input, MaxPooling2D, ModelCheckpoint, RepeatVector, Sequential, SimpleRNN, TimeDistributed)
 from rnnkit.data import Scaler
-from rnnkit.topologies import Autoencoder, ManyToMany, ManyToOne, OneToMany, Seq2Seq
+from rnnkit.models import Autoencoder, ManyToMany, ManyToOne, OneToMany, Seq2Seq
 
 
 def _stateful_model():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from rnnkit import GRU, LSTM, Dense, Input, Sequential, SimpleRNN, Stream, TimeDistributed
-from rnnkit.generate import generate
+from rnnkit import generate
 
 RNG = np.random.default_rng(3)
 

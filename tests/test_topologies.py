@@ -6,7 +6,7 @@ import torch
 
 from rnnkit import optimizers
 from rnnkit.data import bit_sums, sine_waves
-from rnnkit.topologies import Autoencoder, ManyToMany, ManyToOne, OneToMany, Seq2Seq
+from rnnkit.models import Autoencoder, ManyToMany, ManyToOne, OneToMany, Seq2Seq
 
 
 def test_many_to_one_learns_bit_sums():

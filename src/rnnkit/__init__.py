@@ -1,21 +1,32 @@
-"""rnnkit: Keras-exact recurrent sequence models (LSTM, GRU, SimpleRNN) on PyTorch, with state done right."""
+"""rnnkit: Keras-exact recurrent sequence models (LSTM, GRU, SimpleRNN) on PyTorch, with state done right.
+
+The package is layered; each part imports only the parts listed before it:
+convert, state, registry, symbolic, activations, initializers, losses, optimizers, callbacks, data
+-> cells -> layers -> training (Trainer, fit loop, compiled step) -> io (checkpoints, Keras files)
+-> models (Sequential, Model, topologies) -> inference (generate, Stream) -> explanation
+-> experiments, cli. tests/test_architecture.py checks it.
+"""
 
 from . import backend, callbacks, layers, losses, optimizers
 from .callbacks import EarlyStopping, History, LambdaCallback, ModelCheckpoint, ResetStates
-from .functional import Model
-from .layers import (GRU, LSTM, Activation, Add, Bidirectional, Concatenate, Conv2D, Dense, Dropout, Embedding,
-                     Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN, TimeDistributed, add,
-                     concatenate)
-from .model import BaseModel, Sequential
-from .keras_import import load_keras
-from .persist import CheckpointError, load
-from .streaming import Stream
+from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
+from .explanation import explain
+from .inference import Stream, generate
+from .io.checkpoint import CheckpointError, load
+from .layers import (GRU, LSTM, RNN, Activation, Add, Bidirectional, Concatenate, Conv2D, Dense, Dropout,
+                     Embedding, Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN,
+                     TimeDistributed, add, concatenate)
+from .models import BaseModel, Model, Sequential, load_keras, load_model
+from .registry import register_serializable
+from .state import StateStore
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Add", "BaseModel", "Bidirectional", "Concatenate", "Conv2D", "Dense", "Dropout", "EarlyStopping",
-    "Embedding", "Flatten", "GRU", "History", "Input", "LSTM", "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint",
-    "RepeatVector", "ResetStates", "Reshape", "Sequential", "SimpleRNN", "Stream", "TimeDistributed",
-    "__version__", "CheckpointError", "add", "backend", "concatenate", "callbacks", "load", "load_keras", "layers", "losses", "optimizers",
+    "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
+    "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "LSTM", "LSTMCell",
+    "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint", "RNN", "RepeatVector", "ResetStates",
+    "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StateStore", "Stream", "TimeDistributed",
+    "__version__", "add", "backend", "callbacks", "concatenate", "explain", "generate", "layers", "load",
+    "load_keras", "load_model", "losses", "optimizers", "register_serializable",
 ]

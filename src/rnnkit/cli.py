@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, experiments
+from .explanation import SpecError, explain
+from .models import load_model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,14 +50,8 @@ def _shape(text: str | None):
 
 
 def _explain(args) -> int:
-    from pathlib import Path
-
-    import numpy as np
-
-    from .explain import SpecError, explain
     source = args.spec
     if Path(source).is_file():
-        from .models import load_model
         source = load_model(source)
     x = np.load(args.x) if args.x else None
     y = np.load(args.y) if args.y else None
@@ -77,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "explain":
         return _explain(args)
-    from . import experiments
     if args.command == "demo":
         return experiments.demo(args.out, seed=args.seed)
     if args.list or not args.name:

@@ -7,9 +7,9 @@ from matplotlib.patches import FancyBboxPatch
 
 from rnnkit import (GRU, LSTM, Conv2D, Dense, Embedding, Flatten, Input, MaxPooling2D, Model, RepeatVector,
                     Sequential, TimeDistributed, cli)
-from rnnkit.explain import SpecError, explain, parse
-from rnnkit.explain.diagram import draw, step_labels
-from rnnkit.explain.table import Row
+from rnnkit.explanation import SpecError, explain, parse
+from rnnkit.explanation.diagram import draw, step_labels
+from rnnkit.models.shapes import Row
 
 
 def described(row, which="output"):

@@ -7,7 +7,7 @@ import numpy as np
 from ..callbacks import ResetStates
 from ..data import Scaler, airline_passengers, split, windows
 from ..layers import LSTM, Dense, Input
-from ..model import Sequential
+from ..models import Sequential
 from .report import Result, markdown_table, new_figure, save_figure
 
 NAME = "airline"

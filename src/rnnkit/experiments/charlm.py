@@ -9,7 +9,7 @@ import torch
 from .. import optimizers
 from ..data import char_corpus, windows
 from ..layers import GRU, Activation, Dense, Embedding, Input, TimeDistributed
-from ..model import Sequential
+from ..models import Sequential
 from .report import Result, markdown_table
 
 NAME = "charlm"

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import optimizers
 from ..layers import (LSTM, Conv2D, Dense, Flatten, Input, MaxPooling2D, TimeDistributed)
-from ..model import Sequential
+from ..models import Sequential
 from .report import Result, markdown_table, new_figure, save_figure
 
 NAME = "frames"

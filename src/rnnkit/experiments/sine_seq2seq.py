@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import optimizers
 from ..data import sine_waves
-from ..topologies import Seq2Seq
+from ..models.topologies import Seq2Seq
 from .report import Result, markdown_table, new_figure, save_figure
 
 NAME = "sine-seq2seq"

@@ -9,7 +9,7 @@ import torch
 from .. import optimizers
 from ..data import bit_sums
 from ..layers import LSTM, Dense, Input, TimeDistributed
-from ..model import Sequential
+from ..models import Sequential
 from .report import Result, markdown_table, new_figure, save_figure
 
 NAME = "state-carry"

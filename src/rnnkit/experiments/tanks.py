@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import optimizers
 from ..data import Scaler, stateful_batches, tank_readings
-from ..generate import generate
-from ..topologies import ManyToMany
+from ..inference import generate
+from ..models.topologies import ManyToMany
 from .report import Result, markdown_table, new_figure, save_figure
 
 NAME = "tanks"

@@ -9,7 +9,8 @@ from collections import defaultdict
 import torch
 from torch import nn
 
-from .symbolic import is_symbolic, record
+from ..convert import device_of, is_converted, to_mask, to_tensor, to_tensors
+from ..symbolic import is_symbolic, record
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
@@ -45,6 +46,7 @@ class Layer(nn.Module):
     """
 
     supports_masking = False
+    takes_ids = False  # integer inputs stay integers (Embedding); other layers get float32
 
     def __init__(self, name: str | None = None, input_shape=None, batch_input_shape=None,
                  batch_size: int | None = None):
@@ -58,6 +60,14 @@ class Layer(nn.Module):
         # a functional graph instead of computing (Keras's functional API).
         if is_symbolic(args, kwargs):
             return record(self, args, kwargs)
+        if args and not is_converted(args[0]):  # NumPy, lists, DataFrames, float64: the data boundary
+            args = (to_tensors(args[0], device_of(self), not self.takes_ids), *args[1:])
+        if kwargs.get("mask") is not None and not isinstance(kwargs["mask"], torch.Tensor):
+            kwargs["mask"] = to_mask(kwargs["mask"], device_of(self))
+        state = kwargs.get("initial_state")
+        if state is not None and not isinstance(state, torch.Tensor):
+            kwargs["initial_state"] = [to_tensor(s, device_of(self)) for s in
+                                       (state if isinstance(state, (list, tuple)) else [state])]
         return super().__call__(*args, **kwargs)
 
     def compute_mask(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import activations, initializers
+from ..registry import BUILTIN, register_serializable
+from .. import activations, initializers
 from .base import Layer
-from .recurrent import as_tensor
 
 
 def _pair(v) -> tuple[int, int]:
@@ -32,6 +32,7 @@ def _check_padding(padding: str) -> str:
     return padding
 
 
+@register_serializable(package=BUILTIN)
 class Conv2D(Layer):
     """2-D convolution over (batch, rows, cols, channels) images.
 
@@ -67,7 +68,6 @@ class Conv2D(Layer):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x, training: bool | None = None):
-        x = as_tensor(x)
         if x.dim() != 4:
             raise ValueError(f"Conv2D {self.name!r} expected (batch, rows, cols, channels), received "
                              f"shape {tuple(x.shape)}. Wrap it in TimeDistributed for (batch, time_steps, rows, cols, channels).")
@@ -107,6 +107,7 @@ class Conv2D(Layer):
 Convolution2D = Conv2D
 
 
+@register_serializable(package=BUILTIN)
 class MaxPooling2D(Layer):
     """Max pooling over (batch, rows, cols, channels).
 
@@ -122,7 +123,6 @@ class MaxPooling2D(Layer):
         self.padding = _check_padding(padding)
 
     def forward(self, x, training: bool | None = None):
-        x = as_tensor(x)
         if x.dim() != 4:
             raise ValueError(f"MaxPooling2D {self.name!r} expected (batch, rows, cols, channels), "
                              f"received shape {tuple(x.shape)}.")

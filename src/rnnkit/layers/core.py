@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import activations, initializers
+from ..registry import BUILTIN, register_serializable
+from .. import activations, initializers
 from .base import Layer, normalize_shape, unique_name
-from .recurrent import as_tensor
-from .symbolic import Symbol, example_for
+from ..symbolic import Symbol, example_for
 
 Tensor = torch.Tensor
 
@@ -45,6 +45,7 @@ class Input(Symbol):
 InputLayer = Input
 
 
+@register_serializable(package=BUILTIN)
 class Dense(Layer):
     """A fully connected layer on the last axis of any input rank, like Keras.
 
@@ -90,7 +91,6 @@ class Dense(Layer):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x, training: bool | None = None) -> Tensor:
-        x = as_tensor(x)
         if self.input_size is None:
             self.build(x.shape[-1])
             self.to(x.device)
@@ -125,6 +125,7 @@ class Dense(Layer):
                 "use_bias": self.use_bias, "input_size": self.input_size}
 
 
+@register_serializable(package=BUILTIN)
 class Embedding(Layer):
     """Integer ids (batch, time_steps) -> vectors (batch, time_steps, output_dim).
 
@@ -134,6 +135,8 @@ class Embedding(Layer):
     >>> Embedding(10, 3)(torch.tensor([[1, 2, 0]])).shape
     torch.Size([1, 3, 3])
     """
+
+    takes_ids = True
 
     def __init__(self, input_dim: int, output_dim: int, mask_zero: bool = False,
                  embeddings_initializer="random_uniform", input_length: int | None = None,
@@ -146,7 +149,6 @@ class Embedding(Layer):
         self.weight = nn.Parameter(initializers.get(embeddings_initializer)(torch.empty(input_dim, output_dim)))
 
     def forward(self, x, training: bool | None = None) -> Tensor:
-        x = as_tensor(x, dtype=None)
         if x.is_floating_point():
             if not bool((x == x.round()).all()):
                 raise ValueError(f"Embedding {self.name!r} expects integer ids, received non-integer floats.")
@@ -157,7 +159,7 @@ class Embedding(Layer):
         return F.embedding(x.long(), self.weight)
 
     def compute_mask(self, x, mask):
-        return None if not self.mask_zero else as_tensor(x, dtype=None) != 0
+        return None if not self.mask_zero else x != 0
 
     def keras_weights(self):
         return [self.weight.detach().cpu().numpy()]
@@ -171,6 +173,7 @@ class Embedding(Layer):
                 "mask_zero": self.mask_zero}
 
 
+@register_serializable(package=BUILTIN)
 class Dropout(Layer):
     """Zero a fraction `rate` of inputs while training; identity at inference.
 
@@ -188,12 +191,13 @@ class Dropout(Layer):
 
     def forward(self, x, training: bool | None = None):
         training = self.training if training is None else training
-        return F.dropout(as_tensor(x), self.rate, training=bool(training))
+        return F.dropout(x, self.rate, training=bool(training))
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}
 
 
+@register_serializable(package=BUILTIN)
 class Activation(Layer):
     """Apply a Keras activation by name ('softmax' acts on the last axis).
 
@@ -211,12 +215,13 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def forward(self, x, training: bool | None = None):
-        return self.activation(as_tensor(x))
+        return self.activation(x)
 
     def get_config(self):
         return {**super().get_config(), "activation": self.activation_name}
 
 
+@register_serializable(package=BUILTIN)
 class Flatten(Layer):
     """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...).
 
@@ -225,10 +230,10 @@ class Flatten(Layer):
     """
 
     def forward(self, x, training: bool | None = None):
-        x = as_tensor(x)
         return x.reshape(x.shape[0], -1)
 
 
+@register_serializable(package=BUILTIN)
 class Reshape(Layer):
     """Reshape everything but the batch axis to `target_shape` (one entry may be -1).
 
@@ -241,7 +246,6 @@ class Reshape(Layer):
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def forward(self, x, training: bool | None = None):
-        x = as_tensor(x)
         per_sample = math.prod(x.shape[1:])
         known = math.prod(d for d in self.target_shape if d != -1)
         if (-1 not in self.target_shape and known != per_sample) or (known == 0 or per_sample % known):

@@ -13,17 +13,18 @@ from typing import Callable
 
 import torch
 
+from ..registry import BUILTIN, register_serializable
 from .base import Layer
-from .recurrent import as_tensor
 
 
 def _tensors(inputs, who: str) -> list[torch.Tensor]:
     if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
         raise ValueError(f"{who} joins a list of at least 2 tensors, received "
                          f"{type(inputs).__name__ if not isinstance(inputs, (list, tuple)) else len(inputs)}.")
-    return [as_tensor(t) for t in inputs]
+    return list(inputs)
 
 
+@register_serializable(package=BUILTIN)
 class Concatenate(Layer):
     """Join a list of tensors along `axis` (Keras's Concatenate; -1: the features axis)."""
 
@@ -45,6 +46,7 @@ class Concatenate(Layer):
         return {**super().get_config(), "axis": self.axis}
 
 
+@register_serializable(package=BUILTIN)
 class Add(Layer):
     """Sum a list of tensors of the same shape."""
 
@@ -56,6 +58,7 @@ class Add(Layer):
         return torch.stack(tensors).sum(dim=0)
 
 
+@register_serializable(package=BUILTIN)
 class Lambda(Layer):
     """Wrap a function of tensors as a layer, e.g. Lambda(lambda x: K.concatenate(x, axis=1)).
 
@@ -71,8 +74,8 @@ class Lambda(Layer):
 
     def forward(self, inputs, training: bool | None = None):
         if isinstance(inputs, (list, tuple)):
-            return self.function([as_tensor(t) for t in inputs])
-        return self.function(as_tensor(inputs))
+            return self.function(list(inputs))
+        return self.function(inputs)
 
     def get_config(self):
         return {**super().get_config(), "function": getattr(self.function, "__name__", "<lambda>")}

@@ -12,20 +12,13 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..registry import BUILTIN, register_serializable
+from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
+from ..convert import to_mask, to_tensor
+from ..state import StateStore
 from .base import Layer
-from .cells import GRUCell, LSTMCell, SimpleRNNCell, _Cell
 
 Tensor = torch.Tensor
-
-
-def as_tensor(x, dtype: torch.dtype | None = torch.float32) -> Tensor:
-    """NumPy arrays, lists and tensors in; a tensor out (float32 unless it already is a tensor)."""
-    if isinstance(x, Tensor):
-        return x
-    arr = np.asarray(x)
-    if dtype is not None and arr.dtype.kind in "biuf":
-        return torch.as_tensor(arr, dtype=dtype)
-    return torch.as_tensor(arr)
 
 
 class RNN(Layer):
@@ -37,7 +30,7 @@ class RNN(Layer):
 
     supports_masking = True
 
-    def __init__(self, cell: _Cell, return_sequences: bool = False, return_state: bool = False,
+    def __init__(self, cell: Cell, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, zero_output_for_mask: bool = False,
                  use_fused: bool | str = "auto", input_shape=None, batch_input_shape=None,
                  batch_size: int | None = None, name: str | None = None):
@@ -52,7 +45,9 @@ class RNN(Layer):
         self.zero_output_for_mask = zero_output_for_mask
         self.use_fused = use_fused
         self.last_path: str | None = None  # "fused", "fused-packed" or "loop": what the last call ran
-        self._kept: list[Tensor] | None = None
+        # Kept states live in a StateStore under this layer's name; a model shares one store with all
+        # its layers (rnnkit.state), so nothing else holds a copy.
+        self.state_store = StateStore()
         if self.batch_input_shape is not None and not cell.built:
             cell.build(self.batch_input_shape[-1])
 
@@ -62,23 +57,31 @@ class RNN(Layer):
 
     # -- state ----------------------------------------------------------------------------------
     @property
+    def state_key(self) -> str:
+        """The key of this layer's states in a StateStore: its name."""
+        return self.name
+
+    @property
     def states(self) -> list[Tensor] | None:
         """The kept states of a stateful layer ([h, c] for LSTM, [h] otherwise), or None."""
-        return None if self._kept is None else list(self._kept)
+        kept = self.state_store.get(self.name)
+        return None if kept is None else list(kept)
 
     def reset_states(self, states=None) -> None:
         """Zero the kept states (any batch size is accepted next), or set them to `states`."""
         if states is None:
-            self._kept = None
+            self.state_store.drop(self.name)
             return
-        self._kept = [s.detach() for s in self._check_states(states, batch=None, where="reset_states")]
+        device = self.cell.weight_hh.device if self.cell.built else None
+        checked = self._check_states(states, batch=None, where="reset_states")
+        self.state_store.put(self.name, [s.detach().to(device) for s in checked])
 
     reset_state = reset_states  # Keras 3 spelling
 
     def _check_states(self, states, batch: int | None, where: str) -> list[Tensor]:
         if isinstance(states, (Tensor, np.ndarray)):
             states = [states]
-        states = [as_tensor(s) for s in states]
+        states = [to_tensor(s) for s in states]
         n = self.cell.state_count
         names = "[h, c]" if n == 2 else "[h]"
         if len(states) != n:
@@ -93,7 +96,7 @@ class RNN(Layer):
 
     # -- input checks --------------------------------------------------------------------------------
     def _check_input(self, x) -> Tensor:
-        x = as_tensor(x)
+        x = x if isinstance(x, Tensor) else to_tensor(x)
         kind = type(self).__name__
         if x.dim() == 2:
             n, t = x.shape
@@ -114,25 +117,26 @@ class RNN(Layer):
             x = x.float()
         return x
 
-    def _initial_states(self, x: Tensor, initial_state) -> list[Tensor]:
+    def _initial_states(self, x: Tensor, initial_state, store: StateStore | None = None) -> list[Tensor]:
         B = x.shape[0]
         if initial_state is not None:
             return [s.to(device=x.device, dtype=x.dtype)
                     for s in self._check_states(initial_state, B, "initial_state")]
-        if self.stateful and self._kept is not None:
-            kept_batch = self._kept[0].shape[0]
+        kept = (store if store is not None else self.state_store).get(self.name) if self.stateful else None
+        if kept is not None:
+            kept_batch = kept[0].shape[0]
             if kept_batch != B:
                 raise ValueError(
                     f"{type(self).__name__} {self.name!r} is stateful and keeps states for a batch of "
                     f"{kept_batch} rows (row i of each batch continues row i of the previous one); this "
                     f"call has {B} rows. Use batch_size={kept_batch}, or call reset_states() first to "
                     f"start new sequences with another batch size.")
-            return [s.to(device=x.device, dtype=x.dtype) for s in self._kept]
+            return [s.to(device=x.device, dtype=x.dtype) for s in kept]
         return self.cell.get_initial_state(B, x.dtype, x.device)
 
     # -- time --------------------------------------------------------------------------------------
-    def sequence(self, x, initial_state=None, mask=None, training: bool | None = None
-                 ) -> tuple[Tensor, list[Tensor]]:
+    def sequence(self, x, initial_state=None, mask=None, training: bool | None = None,
+                 state_store: StateStore | None = None) -> tuple[Tensor, list[Tensor]]:
         """All step outputs (B, T, H) and the final states, without touching kept states.
 
         Initial states are `initial_state`, else a stateful layer's kept states, else zeros. With
@@ -144,10 +148,10 @@ class RNN(Layer):
             self.cell.build(x.shape[-1])
             self.cell.to(x.device)
         training = self.training if training is None else bool(training)
-        states = self._initial_states(x, initial_state)
+        states = self._initial_states(x, initial_state, state_store)
         B, T, _ = x.shape
         if mask is not None:
-            mask = as_tensor(mask, dtype=None).to(device=x.device, dtype=torch.bool)
+            mask = to_mask(mask, x.device)
             if tuple(mask.shape) != (B, T):
                 raise ValueError(f"{type(self).__name__} {self.name!r}: mask must be boolean ({B}, {T}) "
                                  f"like the input's batch and time axes, received {tuple(mask.shape)}.")
@@ -162,22 +166,19 @@ class RNN(Layer):
             x = x * (torch.bernoulli(torch.full((B, 1, x.shape[-1]), keep, device=x.device)) / keep)
         return self._run(x, states, mask, training)  # -> (B, T, H), states
 
-    def forward(self, x, initial_state=None, mask=None, training: bool | None = None, carry: dict | None = None):
+    def forward(self, x, initial_state=None, mask=None, training: bool | None = None,
+                state_store: StateStore | None = None):
         """Run the layer. Returns the output, or [output, *states] with return_state=True.
 
-        `carry` (the compiled train step's): a stateful layer starts from `carry[self.name]` and
-        stores its new states there instead of in its kept states, so the call has no side effects."""
-        if carry is not None and self.stateful and initial_state is None:
-            initial_state = carry[self.name]
-        outputs, states = self.sequence(x, initial_state, mask, training)
+        A stateful layer starts from its kept states and keeps its final ones, in `state_store` when
+        given (the compiled train step passes a fresh one, so the call has no side effects), else in
+        the store it shares with its model."""
+        outputs, states = self.sequence(x, initial_state, mask, training, state_store)
         if self.stateful:
             # Detached: the next batch continues the sequence, but backpropagation stops here
             # (truncated BPTT), so the graph of earlier batches is neither kept nor revisited.
-            kept = [s.detach() for s in states]
-            if carry is None:
-                self._kept = kept
-            else:
-                carry[self.name] = kept
+            store = state_store if state_store is not None else self.state_store
+            store.put(self.name, [s.detach() for s in states])
         output = outputs if self.return_sequences else states[0]
         return [output, *states] if self.return_state else output
 
@@ -292,6 +293,7 @@ class RNN(Layer):
         self.cell.set_keras_weights(weights)
 
 
+@register_serializable(package=BUILTIN)
 class LSTM(RNN):
     """Long short-term memory layer with Keras's arguments, defaults and outputs.
 
@@ -324,6 +326,7 @@ class LSTM(RNN):
                 "unit_forget_bias": self.cell.unit_forget_bias}
 
 
+@register_serializable(package=BUILTIN)
 class GRU(RNN):
     """Gated recurrent unit layer (Keras 3 defaults: `reset_after=True`).
 
@@ -351,6 +354,7 @@ class GRU(RNN):
                 "reset_after": self.cell.reset_after}
 
 
+@register_serializable(package=BUILTIN)
 class SimpleRNN(RNN):
     """Fully connected recurrent layer: h_t = activation(x_t W + b + h_{t-1} U).
 

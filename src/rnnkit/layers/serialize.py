@@ -12,35 +12,37 @@ from typing import Callable
 
 from torch import nn
 
-from . import activations
+from .. import activations
+from ..registry import BUILTIN, get_registered, registered, registered_name
 from .base import Layer
-from .conv import Conv2D, MaxPooling2D
-from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
-from .merge import Add, Concatenate, Lambda
-from .recurrent import GRU, LSTM, SimpleRNN
-from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
-LAYERS: dict[str, type] = {cls.__name__: cls for cls in (
-    LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout, Activation, Flatten, Reshape, Conv2D, MaxPooling2D,
-    TimeDistributed, RepeatVector, Bidirectional, Concatenate, Add, Lambda)}
 _ACTIVATION_KEYS = ("activation", "recurrent_activation")
 
 
+def builtin_layers() -> dict[str, type]:
+    """{class name: class} of rnnkit's own layers (what the spec parser may build)."""
+    return {k: v for k, v in registered(Layer).items() if ">" not in k and v.__module__.startswith(BUILTIN)}
+
+
 def serialize(layer: nn.Module) -> dict:
-    """{"class_name", "config"} for an rnnkit layer; a custom module cannot be described by a config."""
-    if not isinstance(layer, Layer) or type(layer).__name__ not in LAYERS:
-        raise TypeError(f"Cannot save a {type(layer).__name__}: only rnnkit layers have a config "
-                        f"({', '.join(sorted(LAYERS))}). Save its weights with torch.save(model.state_dict()).")
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """{"class_name", "config"} for a registered layer; a custom module needs registering and get_config."""
+    name = registered_name(type(layer))
+    if name is None or not hasattr(layer, "get_config"):
+        raise TypeError(f"Cannot save a {type(layer).__name__}: a layer is saved by its registered name and its "
+                        "get_config(). Decorate the class with @rnnkit.register_serializable() and give it "
+                        "get_config() returning its constructor arguments, or save the weights with "
+                        "torch.save(model.state_dict()).")
+    return {"class_name": name, "config": layer.get_config()}
 
 
 def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -> Layer:
     """Rebuild a layer from `serialize`'s output. custom_objects maps custom activation names to functions."""
-    registry = _registry(custom_objects)
     name = spec.get("class_name")
-    if name not in registry:
-        raise ValueError(f"Unknown layer {name!r}. Known layers: {', '.join(sorted(registry))}. A custom "
-                         "layer class can be passed as custom_objects={'Name': cls}.")
+    cls = get_registered(name, custom_objects) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"Unknown layer {name!r}. Known layers: {', '.join(sorted(registered(Layer)))}. A custom "
+                         "layer class is found when decorated with @rnnkit.register_serializable(), or passed "
+                         "as custom_objects={'Name': cls}.")
     config = dict(spec.get("config", {}))
     if "layer" in config:  # wrappers hold the config of the layer they wrap
         config["layer"] = deserialize(config["layer"], custom_objects)
@@ -51,7 +53,7 @@ def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -
         config["function"] = _function(config, custom_objects)
     batch_input_shape = config.pop("batch_input_shape", None)
     try:
-        layer = registry[name](**config)
+        layer = cls(**config)
     except TypeError as err:
         raise ValueError(f"Cannot rebuild {name} from its config {sorted(config)}: {err}.") from None
     if batch_input_shape is not None:
@@ -82,8 +84,3 @@ def _function(config: dict, custom_objects):
     raise ValueError(f"Lambda layer {config.get('name')!r} holds the function {name!r}, whose code is not stored in "
                      f"the file. Pass it: custom_objects={{{key!r}: fn}}, or rebuild the model in code and call "
                      "model.load_weights(path).")
-
-
-def _registry(custom_objects) -> dict[str, type]:
-    extra = {k: v for k, v in (custom_objects or {}).items() if isinstance(v, type)}
-    return {**LAYERS, **extra}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..registry import BUILTIN, register_serializable
 from .base import Layer
-from .recurrent import RNN, as_tensor
+from .recurrent import RNN
 
 Tensor = torch.Tensor
 
@@ -20,6 +21,7 @@ def call_layer(layer: nn.Module, x, training: bool | None = None, mask=None):
     return layer(x)
 
 
+@register_serializable(package=BUILTIN)
 class TimeDistributed(Layer):
     """Apply `layer` to every time step independently, with the same weights at every step.
 
@@ -42,7 +44,6 @@ class TimeDistributed(Layer):
 
     def forward(self, x, training: bool | None = None, mask=None):
         # B: batch, T: time steps
-        x = as_tensor(x)
         if x.dim() < 3:
             raise ValueError(f"TimeDistributed {self.name!r} expected at least (batch, time_steps, ...), "
                              f"received shape {tuple(x.shape)}.")
@@ -65,6 +66,7 @@ class TimeDistributed(Layer):
         return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__, "config": inner}}
 
 
+@register_serializable(package=BUILTIN)
 class RepeatVector(Layer):
     """(batch, features) -> (batch, n, features): the same vector at each of n steps (one to many).
 
@@ -79,7 +81,6 @@ class RepeatVector(Layer):
         self.n = int(n)
 
     def forward(self, x, training: bool | None = None):
-        x = as_tensor(x)
         if x.dim() != 2:
             raise ValueError(f"RepeatVector {self.name!r} expected (batch, features), received shape "
                              f"{tuple(x.shape)}. A recurrent layer before it needs return_sequences=False.")
@@ -98,6 +99,7 @@ def recurrent_of(layer) -> RNN | None:
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
+@register_serializable(package=BUILTIN)
 class Bidirectional(Layer):
     """Run a recurrent layer forwards and a copy of it backwards, and merge their outputs.
 

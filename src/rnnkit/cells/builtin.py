@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import activations
-from . import initializers
+from .. import activations, initializers
 
 Tensor = torch.Tensor
 
@@ -26,7 +25,7 @@ def _permute_gates(matrix: np.ndarray, order: Sequence[int], units: int, axis: i
     return np.concatenate([blocks[k] for k in order], axis=axis)
 
 
-class _Cell(nn.Module):
+class Cell(nn.Module):
     """One recurrent step. Subclasses set `gates`, `state_size` and implement `step`/`_vf_call`."""
 
     gates: int = 1
@@ -207,7 +206,7 @@ class _Cell(nn.Module):
         return new[0], new
 
 
-class LSTMCell(_Cell):
+class LSTMCell(Cell):
     """Long short-term memory cell (Keras's `LSTMCell` math, PyTorch's weight layout)."""
 
     gates = 4
@@ -255,7 +254,7 @@ class LSTMCell(_Cell):
         return torch._VF.lstm(x, batch_sizes, hx, weights, has_biases, 1, 0.0, training, False)
 
 
-class GRUCell(_Cell):
+class GRUCell(Cell):
     """Gated recurrent unit cell. `reset_after=True` (Keras 3's default) is the cuDNN variant."""
 
     gates = 3
@@ -304,7 +303,7 @@ class GRUCell(_Cell):
         return torch._VF.gru(x, batch_sizes, hx[0], weights, has_biases, 1, 0.0, training, False)
 
 
-class SimpleRNNCell(_Cell):
+class SimpleRNNCell(Cell):
     """Fully connected recurrence: h = activation(x W + b + h U)."""
 
     gates = 1

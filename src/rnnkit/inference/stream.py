@@ -20,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .generate import advance, apply_step, prime_layers, step_functions, step_plan
-from .layers.recurrent import RNN, as_tensor
+from ..convert import device_of, to_numpy, to_tensor
+from ..layers.recurrent import RNN
+from ..state import StateStore
+from .generation import advance, apply_step, initial_states, prime_layers, step_functions, step_plan
 
 Tensor = torch.Tensor
 
@@ -39,40 +41,46 @@ class Stream:
     def __init__(self, model, series: int | None = None, from_kept_states: bool = False):
         self.model = model
         self.layers = step_plan(model, "Stream")
-        self._recurrent = [i for i, l in enumerate(self.layers) if isinstance(l, RNN)]
-        first = self.layers[self._recurrent[0]]
+        self._recurrent = [l for l in self.layers if isinstance(l, RNN)]
+        first = self._recurrent[0]
         if not first.cell.built:
             raise ValueError("Stream: the model has not seen data yet, so its input size is unknown. Build it "
                              "first (give Input a shape, or call predict/fit once).")
         self.features = first.cell.input_size
+        self.device = device_of(model)
         if from_kept_states:
-            kept = [self.layers[i].states for i in self._recurrent]
+            kept = [l.states for l in self._recurrent]
             if any(k is None for k in kept):
                 raise ValueError("Stream(from_kept_states=True): the model keeps no states (it is not stateful "
                                  "or has been reset); pass series=N to start from zeros.")
             self.series = int(kept[0][0].shape[0])
-            self.states = {i: [s.detach().clone() for s in k] for i, k in zip(self._recurrent, kept)}
+            # Copies: the stream steps its rows in place, and the model's kept states must not move.
+            self.states = StateStore({l.state_key: [s.detach().clone() for s in k]
+                                      for l, k in zip(self._recurrent, kept)})
         else:
-            if not isinstance(series, (int, np.integer)) or series <= 0:
+            if not isinstance(series, (int, np.integer)) or isinstance(series, bool) or series <= 0:
                 raise ValueError(f"Stream: series must be a positive integer (how many series to follow), "
                                  f"received {series!r}.")
             self.series = int(series)
-            self.states = {}
-            self.reset()
+            self.states = initial_states(self.layers, self.series, False, "Stream")
         self._steppers = step_functions(self.layers, self.series)  # kernels and weights bound once
         model.eval()
 
     def reset(self, rows=None) -> None:
         """Zero the states of all series, or of the given rows (new sequences start there)."""
-        for i in self._recurrent:
-            cell = self.layers[i].cell
-            if rows is None or i not in self.states:
-                p = next(cell.parameters())
-                self.states[i] = cell.get_initial_state(self.series, p.dtype, p.device)
-            else:
-                idx = self._rows(rows)
-                for s in self.states[i]:
-                    s[idx] = 0.0
+        if rows is None:
+            self.states = initial_states(self.layers, self.series, False, "Stream")
+            return
+        idx = self._rows(rows)
+        for layer in self._recurrent:
+            for s in self.states[layer.state_key]:
+                s[idx] = 0.0
+
+    def hand_back(self):
+        """Make the stream's states the model's kept states (the model must be stateful), so that
+        `model.save(path)` keeps them; returns the model. Same as `model.set_states(stream.states)`."""
+        self.model.set_states(self.states)
+        return self.model
 
     def _rows(self, rows) -> Tensor:
         idx = torch.as_tensor(np.asarray(rows), dtype=torch.long).reshape(-1)
@@ -81,7 +89,7 @@ class Stream:
                              f"{idx.tolist()}.")
         if idx.unique().numel() != idx.numel():
             raise ValueError(f"Stream: rows must not repeat a series (each gets one step), received {idx.tolist()}.")
-        return idx
+        return idx.to(self.device)
 
     @torch.no_grad()
     def step(self, x_t, rows=None) -> np.ndarray:
@@ -89,7 +97,7 @@ class Stream:
 
         Returns the model's output for this step, one row per series stepped.
         """
-        x = as_tensor(x_t)
+        x = to_tensor(x_t, self.device, integers_as_float=True)
         idx = None if rows is None else self._rows(rows)
         want = (self.series if idx is None else idx.numel(), self.features)
         if x.dim() == 3 and x.shape[1] == 1:
@@ -98,24 +106,25 @@ class Stream:
             what = f"{self.series} series" if idx is None else f"the {want[0]} rows given"
             raise ValueError(f"Stream.step: expected one step of shape {want} ({what} x {self.features} "
                              f"features), received {tuple(x.shape)}.")
-        h = x.to(dtype=torch.float32)
+        h = x
         if idx is None:
-            return advance(self._steppers, h, self.states).cpu().numpy()
-        for i, layer in enumerate(self.layers):  # some rows: gather their states, step, scatter back
+            return to_numpy(advance(self._steppers, h, self.states))
+        for layer in self.layers:  # some rows: gather their states, step, scatter back
             if isinstance(layer, RNN):
-                new = layer.step(h, [s[idx] for s in self.states[i]])
-                for s, v in zip(self.states[i], new):
+                kept = self.states[layer.state_key]
+                new = layer.step(h, [s[idx] for s in kept])
+                for s, v in zip(kept, new):
                     s.index_copy_(0, idx, v)
                 h = new[0]
             else:
                 h = apply_step(layer, h)
-        return h.cpu().numpy()
+        return to_numpy(h)
 
     def prime(self, x) -> np.ndarray:
         """Feed a known history (series, T, features) for every series; returns the last step's output."""
-        x = as_tensor(x)
+        x = to_tensor(x, self.device, integers_as_float=True)
         if x.dim() != 3 or x.shape[0] != self.series:
             raise ValueError(f"Stream.prime: expected ({self.series}, time_steps, {self.features}), received "
                              f"{tuple(x.shape)}.")
         with torch.no_grad():
-            return prime_layers(self.layers, x, self.states).cpu().numpy()
+            return to_numpy(prime_layers(self.layers, x, self.states))

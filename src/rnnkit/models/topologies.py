@@ -13,9 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layers import GRU, LSTM, Dense, Input, RepeatVector, SimpleRNN, TimeDistributed
-from .layers.recurrent import RNN, as_tensor
-from .model import BaseModel, Sequential
+from ..layers.core import Dense, Input
+from ..layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from ..layers.wrappers import RepeatVector, TimeDistributed
+from ..registry import BUILTIN, register_serializable
+from .base import BaseModel
+from .sequential import Sequential
 
 _CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
 
@@ -55,6 +58,7 @@ def recurrent_stack(cell: str, units, last_return_sequences: bool, dropout: floa
                   return_state=return_state) for k, u in enumerate(units)]
 
 
+@register_serializable(package=BUILTIN)
 class ManyToOne(Sequential):
     """Whole sequence in, one vector out: (batch, T, features) -> (batch, outputs).
 
@@ -70,6 +74,7 @@ class ManyToOne(Sequential):
         self.init_config = arguments
 
 
+@register_serializable(package=BUILTIN)
 class ManyToMany(Sequential):
     """One output per input step: (batch, T, features) -> (batch, T, outputs), e.g. running sums.
 
@@ -89,6 +94,7 @@ class ManyToMany(Sequential):
         self.init_config = arguments
 
 
+@register_serializable(package=BUILTIN)
 class OneToMany(BaseModel):
     """One vector in, `steps` out: (batch, features) -> (batch, steps, outputs).
 
@@ -116,10 +122,10 @@ class OneToMany(BaseModel):
         self.repeat = RepeatVector(self.steps)
         with torch.no_grad():
             self(torch.zeros(1, features))
+        self.adopt_states()
 
     def forward(self, x, training: bool | None = None):
         # B: batch, F: features, S: steps
-        x = as_tensor(x)
         if x.dim() != 2 or x.shape[1] != self.features:
             raise ValueError(f"OneToMany expects (batch, {self.features}) vectors, received {tuple(x.shape)}.")
         if self.mode == "repeat":
@@ -136,6 +142,7 @@ class OneToMany(BaseModel):
         return torch.stack(outs, dim=1)
 
 
+@register_serializable(package=BUILTIN)
 class Seq2Seq(BaseModel):
     """Encoder-decoder: encode the history, then decode `horizon` steps from the encoder's states.
 
@@ -166,10 +173,11 @@ class Seq2Seq(BaseModel):
         self.head = Dense(outputs)
         with torch.no_grad():
             self(torch.zeros(1, 2, features))
+        self.adopt_states()
 
     def encode(self, x, training: bool | None = None) -> list[list[torch.Tensor]]:
         """Final states of every encoder layer for x (batch, T, features)."""
-        h, states = as_tensor(x), []
+        h, states = self.convert_x(x), []
         for layer in self.encoder:
             h, final = layer.sequence(h, training=training)
             states.append(final)
@@ -177,7 +185,6 @@ class Seq2Seq(BaseModel):
 
     def forward(self, x, training: bool | None = None, targets=None):
         # B: batch, T: history steps, H: horizon, F: features
-        x = as_tensor(x)
         if x.dim() != 3 or x.shape[-1] != self.features:
             raise ValueError(f"Seq2Seq expects (batch, time_steps, {self.features}), received {tuple(x.shape)}.")
         states = self.encode(x, training)
@@ -195,9 +202,9 @@ class Seq2Seq(BaseModel):
             outs.append(step_in)
         return torch.stack(outs, dim=1)  # -> (B, H, F)
 
-    def _training_forward(self, xb, yb):
+    def _training_forward(self, xb, yb, state_store=None):
         if self.teacher_forcing:
-            y = as_tensor(yb)
+            y = yb
             if y.dim() != 3 or y.shape[1] != self.horizon:
                 raise ValueError(f"Seq2Seq targets must be (batch, horizon={self.horizon}, {self.features}), "
                                  f"received {tuple(y.shape)}.")
@@ -205,6 +212,7 @@ class Seq2Seq(BaseModel):
         return self(xb, training=True)
 
 
+@register_serializable(package=BUILTIN)
 class Autoencoder(BaseModel):
     """Many-to-one encoder -> latent vector -> RepeatVector -> many-to-many decoder; fit(X, X).
 
@@ -226,6 +234,7 @@ class Autoencoder(BaseModel):
         self.decoder = Sequential([Input((latent,)), RepeatVector(self.steps),
                                    *recurrent_stack(cell, units[::-1] or [latent], True),
                                    TimeDistributed(Dense(features))])
+        self.adopt_states()
 
     def forward(self, x, training: bool | None = None):
         return self.decoder(self.encoder(x, training=training), training=training)

@@ -18,12 +18,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layers.base import Layer
-from .layers.core import Input
-from .layers.recurrent import RNN, as_tensor
-from .layers.symbolic import Node, Symbol, map_symbols
-from .layers.wrappers import Bidirectional, TimeDistributed
-from .model import BaseModel
+from ..io.checkpoint import build_model, model_config
+from ..layers.base import Layer
+from ..layers.core import Input
+from ..layers.recurrent import RNN
+from ..layers.serialize import deserialize, serialize
+from ..layers.wrappers import Bidirectional, TimeDistributed
+from ..registry import BUILTIN, register_serializable
+from ..symbolic import Node, Symbol, map_symbols
+from .base import BaseModel
+from .summary import functional_summary
 
 Tensor = torch.Tensor
 
@@ -61,6 +65,7 @@ def _sorted_nodes(outputs: list[Symbol]) -> tuple[list[Node], list[Symbol]]:
     return order, inputs
 
 
+@register_serializable(package=BUILTIN)
 class Model(BaseModel):
     """A model from its inputs and outputs: `Model(inputs, outputs)` or Keras 1's `Model(input=, output=)`.
 
@@ -103,6 +108,7 @@ class Model(BaseModel):
         self._graph_layers = nn.ModuleList(unique.values())
         self._calls = [(node, _takes_mask(node.layer), isinstance(node.layer, (Layer, BaseModel)))
                        for node in self._nodes]
+        self.adopt_states()
 
     @property
     def layers(self) -> list[nn.Module]:
@@ -111,8 +117,20 @@ class Model(BaseModel):
     def _fixed_batch_size(self) -> int | None:
         return self.inputs[0].shape[0]
 
+    def input_count(self) -> int:
+        return len(self.inputs)
+
+    def input_names(self) -> list[str]:
+        return [s.name for s in self.inputs]
+
+    def inputs_are_ids(self) -> list[bool]:
+        return ["int" in s.dtype for s in self.inputs]
+
+    def threads_state_store(self) -> bool:
+        return all(any(node.layer is m for node in self._nodes) for m in self._stateful_layers())
+
     # -- running -------------------------------------------------------------------------------------
-    def forward(self, inputs, training: bool | None = None, mask=None):
+    def forward(self, inputs, training: bool | None = None, mask=None, state_store=None):
         given = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(given) != len(self.inputs):
             raise ValueError(f"Model {self.name!r} takes {len(self.inputs)} input(s) "
@@ -120,7 +138,6 @@ class Model(BaseModel):
         values: dict[int, Tensor] = {}
         masks: dict[int, Tensor | None] = {}
         for symbol, x in zip(self.inputs, given):
-            x = as_tensor(x, dtype=None if "int" in symbol.dtype else torch.float32)
             if x.dim() != len(symbol.shape) or any(d is not None and d != n for d, n in
                                                    zip(symbol.shape[1:], x.shape[1:])):
                 raise ValueError(f"Model {self.name!r}: input {symbol.name!r} expects shape {symbol.shape}, "
@@ -136,6 +153,8 @@ class Model(BaseModel):
             in_mask = masks.get(id(first)) if first is not None else None
             if takes_mask and in_mask is not None:
                 kwargs["mask"] = in_mask
+            if state_store is not None and isinstance(node.layer, RNN):
+                kwargs["state_store"] = state_store
             out = node.layer(*args, **kwargs)
             outs = out if node.returns_list else [out]
             for symbol, value in zip(node.outputs, outs):
@@ -147,12 +166,9 @@ class Model(BaseModel):
 
     # -- description ----------------------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
-        from .summary import functional_summary
         print_fn(functional_summary(self))
 
     def get_config(self) -> dict:
-        from .persist import model_config
-        from .layers.serialize import serialize
         index = {id(m): k for k, m in enumerate(self._graph_layers)}
         node_of = {id(n): k for k, n in enumerate(self._nodes)}
         input_of = {id(s): k for k, s in enumerate(self.inputs)}
@@ -171,8 +187,6 @@ class Model(BaseModel):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
-        from .layers.serialize import deserialize
-        from .persist import build_model
         layers = [build_model(spec["model"], custom_objects) if "model" in spec else deserialize(spec, custom_objects)
                   for spec in config["layers"]]
         inputs = [Input(batch_shape=spec["batch_shape"], name=spec["name"], dtype=spec["dtype"])

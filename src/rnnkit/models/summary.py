@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from .shapes import sequential_rows
+
 
 def layer_shapes(model) -> list[tuple[str, str, tuple, int]]:
     """(name, class, output shape, params) per layer, from a dry run that leaves states untouched."""
-    from .explain.table import sequential_rows
     if model.input_spec is None:
         raise ValueError("The model has no input shape yet: start it with Input((time_steps, features)) "
                          "or call it on data first.")

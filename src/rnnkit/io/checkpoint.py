@@ -3,7 +3,7 @@
 Keras's `model.save` drops the states of stateful layers; rnnkit keeps them, so a model saved in
 the middle of a sequence continues exactly where it stopped after `rnnkit.load` in a new process.
 
-The file is a plain safetensors file: tensors named ``weights/...``, ``states/<layer path>/<i>`` and
+The file is a plain safetensors file: tensors named ``weights/...``, ``states/<layer name>/<i>`` and
 ``optimizer/<param>/<key>``, and rnnkit's JSON header in the safetensors metadata. Writes are atomic
 (temporary file, fsync, rename) and every tensor is checksummed, so a crash never leaves a half
 checkpoint behind and a damaged file is refused before anything changes.
@@ -32,10 +32,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .layers.recurrent import RNN
+from ..data.scaling import Scaler
+from ..layers.recurrent import RNN
+from ..registry import get_registered, registered_name
+from ..optimizers import OptimizerSpec
 
 FORMAT = "rnnkit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: states keyed by layer name (1: by module path, still read)
 
 
 class CheckpointError(ValueError):
@@ -51,10 +54,10 @@ def save(model, path, scaler=None, include_optimizer: bool = True) -> None:
     if scaler is not None:
         header["scaler"] = scaler.to_dict()
     tensors = {f"weights/{k}": v for k, v in model.state_dict().items()}
-    for where, layer in stateful_layers(model):
+    for layer in stateful_layers(model):
         for i, s in enumerate(layer.states or []):
-            tensors[f"states/{where}/{i}"] = s
-    if include_optimizer and model.optimizer is not None:
+            tensors[f"states/{layer.state_key}/{i}"] = s
+    if include_optimizer and model.optimizer_built:
         header["optimizer"] = _optimizer_state(model.optimizer, tensors)
     # Clones: safetensors refuses tensors that share memory (a shared layer's weights appear twice).
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
@@ -94,23 +97,28 @@ def atomic_write(path, data: bytes) -> None:
 
 def model_config(model) -> dict:
     """{"class_name", "config" or "arguments"} from which `build_model` makes the same architecture."""
+    name = registered_name(type(model))
+    if name is None:
+        raise TypeError(f"Cannot save a {type(model).__name__}: its class is not registered. Decorate it with "
+                        "@rnnkit.register_serializable() and give it get_config(), or save the weights with "
+                        "torch.save(model.state_dict()).")
     if getattr(model, "init_config", None) is not None:  # topologies: their constructor arguments
-        return {"class_name": type(model).__name__, "arguments": dict(model.init_config)}
+        return {"class_name": name, "arguments": dict(model.init_config)}
     if hasattr(model, "get_config"):
-        return {"class_name": type(model).__name__, "config": model.get_config()}
+        return {"class_name": name, "config": model.get_config()}
     raise TypeError(f"Cannot save a {type(model).__name__}: it has no configuration. Subclasses of "
                     "BaseModel can define get_config(); or save the weights with torch.save.")
 
 
-def stateful_layers(model) -> list[tuple[str, RNN]]:
-    """(module path, layer) of every stateful recurrent layer: paths are unique where names may not be."""
-    return [(where, m) for where, m in model.named_modules() if isinstance(m, RNN) and m.stateful]
+def stateful_layers(model) -> list[RNN]:
+    """Every stateful recurrent layer of `model`; its states are saved under its name (its state_key)."""
+    return [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
 
 
 def _compile_config(model) -> dict | None:
     if model.loss_fn is None:
         return None
-    spec = model._optimizer_spec
+    spec = model.optimizer_config
     optimizer = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else None
     return {"loss": model.loss_name, "metrics": [name for _, name in model.metric_fns], "optimizer": optimizer,
             "jit_compile": model.jit_compile}
@@ -177,12 +185,13 @@ def load(path, custom_objects: dict | None = None, compile: bool = True):
     header, tensors = read(path)
     model = build_model(header["model"], custom_objects)
     model.load_state_dict(_weights(tensors), strict=True)
-    for where, layer in stateful_layers(model):
-        kept = [tensors[f"states/{where}/{i}"] for i in range(layer.cell.state_count)
-                if f"states/{where}/{i}" in tensors]
+    paths = {id(m): where for where, m in model.named_modules()}
+    for layer in stateful_layers(model):
+        key = layer.state_key if header["format_version"] >= 2 else paths[id(layer)]
+        kept = [tensors[f"states/{key}/{i}"] for i in range(layer.cell.state_count)
+                if f"states/{key}/{i}" in tensors]
         layer.reset_states(kept or None)
     if header.get("scaler") is not None:
-        from .data.scaling import Scaler
         model.scaler = Scaler.from_dict(header["scaler"])
     if compile and header.get("compile"):
         _restore_compile(model, header, tensors)
@@ -209,23 +218,17 @@ def _weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def build_model(spec: dict, custom_objects: dict | None = None):
-    from . import topologies
-    from .functional import Model
-    from .model import Sequential
-    classes = {"Sequential": Sequential, "Model": Model, **{name: getattr(topologies, name) for name in
-               ("ManyToOne", "ManyToMany", "OneToMany", "Seq2Seq", "Autoencoder")}}
-    classes.update({k: v for k, v in (custom_objects or {}).items() if isinstance(v, type)})
-    cls = classes.get(spec["class_name"])
+    """The model `model_config` described, its class looked up by name (never imported from the file)."""
+    cls = get_registered(spec["class_name"], custom_objects)
     if cls is None:
-        raise CheckpointError(f"Unknown model class {spec['class_name']!r}; known: {sorted(classes)}. Pass "
-                              "custom_objects={'Name': cls} for your own BaseModel subclass.")
+        raise CheckpointError(f"Unknown model class {spec['class_name']!r}. Register your BaseModel subclass with "
+                              "@rnnkit.register_serializable(), or pass custom_objects={'Name': cls}.")
     if "arguments" in spec:
         return cls(**spec["arguments"])
     return cls.from_config(spec["config"], custom_objects)
 
 
 def _restore_compile(model, header: dict, tensors: dict) -> None:
-    from .optimizers import OptimizerSpec
     compiled = header["compile"]
     spec = compiled.get("optimizer")
     if compiled.get("loss") is None or spec is None:
@@ -242,4 +245,4 @@ def _restore_compile(model, header: dict, tensors: dict) -> None:
             state.setdefault(int(pid), {})[key] = value
     for pid, values in saved["plain"].items():
         state.setdefault(int(pid), {}).update(values)
-    model._ensure_optimizer().load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+    model.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})

@@ -18,9 +18,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .layers import Input
-from .layers.serialize import LAYERS
-from .model import Sequential
+from ..layers.serialize import builtin_layers
 
 _RNN_KEYS = ("units", "activation", "recurrent_activation", "use_bias", "return_sequences", "return_state",
              "go_backwards", "stateful", "dropout", "recurrent_dropout", "zero_output_for_mask")
@@ -42,15 +40,16 @@ _KEYS = {
     "TimeDistributed": (),
     "Bidirectional": ("merge_mode",),
 }
-_CLASSES = {name: LAYERS[name] for name in _KEYS}
+_CLASSES = {name: builtin_layers()[name] for name in _KEYS}
 _ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
 SUPPORTED = sorted([*_CLASSES, "InputLayer"])
 
 
-def load_keras(path) -> Sequential:
-    """A Keras 3 `.keras` or legacy `.h5` Sequential model as an rnnkit `Sequential` with the same outputs.
+def read_keras(path) -> tuple[list, tuple | None, str | None]:
+    """The layers (with Keras's weights), the input batch shape and the name of a Keras 3 `.keras` or
+    legacy `.h5` Sequential model; `rnnkit.load_keras` makes them a Sequential.
 
-    Keras does not save the states of stateful layers, so the model starts with fresh states.
+    Keras does not save the states of stateful layers, so the layers start with fresh states.
     """
     path = Path(path)
     if not path.is_file():
@@ -63,10 +62,10 @@ def load_keras(path) -> Sequential:
                                  f"and model.weights.h5; it has {sorted(names)[:5]}).")
             config = json.loads(z.read("config.json"))
             weights = io.BytesIO(z.read("model.weights.h5"))
-        model, layers = build(config)
+        layers, input_shape, name = build(config)
         with h5py.File(weights, "r") as f:
             _load_keras3_weights(f, layers)
-        return model
+        return layers, input_shape, name
     if h5py.is_hdf5(path):
         with h5py.File(path, "r") as f:
             if "model_config" not in f.attrs:
@@ -74,14 +73,14 @@ def load_keras(path) -> Sequential:
                                  "(save_weights)? Build the model, then call layer.set_keras_weights.")
             raw = f.attrs["model_config"]
             config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-            model, layers = build(config)
+            layers, input_shape, name = build(config)
             _load_legacy_weights(f["model_weights"] if "model_weights" in f else f, layers)
-        return model
+        return layers, input_shape, name
     raise ValueError(f"{str(path)!r} is neither a .keras (zip) nor a legacy .h5 (HDF5) Keras model file.")
 
 
-def build(config: dict) -> tuple[Sequential, list]:
-    """An rnnkit Sequential from a Keras model config, and its layers in Keras's order."""
+def build(config: dict) -> tuple[list, tuple | None, str | None]:
+    """rnnkit layers from a Keras Sequential config in Keras's order, its input batch shape and name."""
     kind = config.get("class_name")
     if kind != "Sequential":
         raise ValueError(f"load_keras reads Sequential models; this file holds a {kind!r} model. Rebuild it "
@@ -98,8 +97,7 @@ def build(config: dict) -> tuple[Sequential, list]:
         if input_shape is None and spec["config"].get("batch_input_shape"):  # Keras 2 files
             input_shape = spec["config"]["batch_input_shape"]
         layers.append(_layer(spec))
-    first = [Input(batch_shape=tuple(input_shape))] if input_shape else []
-    return Sequential(first + layers, name=config["config"].get("name")), layers
+    return layers, (tuple(input_shape) if input_shape else None), config["config"].get("name")
 
 
 def _layer(spec: dict):

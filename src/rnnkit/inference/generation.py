@@ -15,10 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layers.base import Layer
-from .layers.core import Dense, Dropout, Activation
-from .layers.recurrent import RNN, as_tensor
-from .layers.wrappers import TimeDistributed
+from ..convert import device_of, to_numpy, to_tensor
+from ..layers.base import Layer
+from ..layers.core import Activation, Dense, Dropout
+from ..layers.recurrent import RNN
+from ..layers.wrappers import TimeDistributed
+from ..state import StateStore
 
 Tensor = torch.Tensor
 _PER_STEP = (Dense, Dropout, Activation, TimeDistributed)
@@ -47,38 +49,56 @@ def apply_step(layer, x: Tensor) -> Tensor:
     return layer(x, training=False) if isinstance(layer, Layer) else layer(x)
 
 
-def step_functions(layers, batch: int) -> list[tuple[bool, Callable]]:
-    """(is_recurrent, function) per layer for one step of `batch` rows, built once per generation."""
+def step_functions(layers, batch: int) -> list[tuple[str | None, Callable]]:
+    """(state key or None, function) per layer for one step of `batch` rows, built once per generation."""
     out = []
     for layer in layers:
         if isinstance(layer, RNN):
-            out.append((True, layer.step_function(batch)))
+            out.append((layer.state_key, layer.step_function(batch)))
         else:
             inner = layer.layer if isinstance(layer, TimeDistributed) else layer
             fn = inner.step_function() if isinstance(inner, Dense) and inner.input_size is not None else None
-            out.append((False, fn or (lambda h, layer=layer: apply_step(layer, h))))
+            out.append((None, fn or (lambda h, layer=layer: apply_step(layer, h))))
     return out
 
 
-def prime_layers(layers, x: Tensor, states: dict[int, list[Tensor]]) -> Tensor:
-    """Run the whole history x (B, T, F) once from `states` (layer index -> its initial states), which
-    become every recurrent layer's final states; returns the last step's output (B, outputs)."""
-    h = x
-    for i, layer in enumerate(layers):
+def initial_states(layers, batch: int, kept: bool, who: str) -> StateStore:
+    """A store with every recurrent layer's starting states: a stateful layer's kept ones when `kept`
+    (and it has some), zeros otherwise."""
+    states = StateStore()
+    for layer in layers:
         if isinstance(layer, RNN):
-            seq, states[i] = layer.sequence(h, initial_state=states[i], training=False)
-            h = seq if layer.return_sequences else states[i][0]
+            init = layer.states if kept and layer.stateful else None
+            if init is not None and init[0].shape[0] != batch:
+                raise ValueError(f"{who}: {layer.name!r} keeps states for {init[0].shape[0]} rows, x has {batch}; "
+                                 "pass from_kept_states=False or call reset_states().")
+            if init is None:
+                init = layer.cell.get_initial_state(batch, torch.float32, device_of(layer))
+            states.put(layer.state_key, init)
+    return states
+
+
+def prime_layers(layers, x: Tensor, states: StateStore) -> Tensor:
+    """Run the whole history x (B, T, F) once from `states`, which then hold every recurrent layer's
+    final states; returns the last step's output (B, outputs)."""
+    h = x
+    for layer in layers:
+        if isinstance(layer, RNN):
+            seq, final = layer.sequence(h, initial_state=states[layer.state_key], training=False)
+            states.put(layer.state_key, final)
+            h = seq if layer.return_sequences else final[0]
         else:
             h = apply_step(layer, h)
     return h[:, -1] if h.dim() == 3 else h
 
 
-def advance(steppers, h: Tensor, states: dict[int, list[Tensor]]) -> Tensor:
-    """One step (B, F) through every layer with `step_functions`, updating `states` in the dict."""
-    for i, (recurrent, fn) in enumerate(steppers):
-        if recurrent:
-            states[i] = fn(h, states[i])
-            h = states[i][0]
+def advance(steppers, h: Tensor, states: StateStore) -> Tensor:
+    """One step (B, F) through every layer with `step_functions`, updating `states`."""
+    for key, fn in steppers:
+        if key is not None:
+            new = fn(h, states[key])
+            states.put(key, new)
+            h = new[0]
         else:
             h = fn(h)
     return h
@@ -108,7 +128,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
     if not isinstance(steps, (int, np.integer)) or steps <= 0:
         raise ValueError(f"steps must be a positive integer, received {steps!r}.")
     layers = step_plan(model)
-    x = as_tensor(x)
+    x = to_tensor(x, device_of(model), integers_as_float=True)
     if x.dim() != 3:
         raise ValueError(f"generate: x must be (batch, time_steps, features), received shape {tuple(x.shape)}.")
     first = next(l for l in layers if isinstance(l, RNN))
@@ -120,14 +140,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
         from_kept_states = any(l.stateful and l.states is not None for l in recurrent)
     model.eval()
     with torch.no_grad():
-        states: dict[int, list[Tensor]] = {}
-        for i, layer in enumerate(layers):
-            if isinstance(layer, RNN):
-                init = layer.states if from_kept_states and layer.stateful and layer.states is not None else None
-                if init is not None and init[0].shape[0] != x.shape[0]:
-                    raise ValueError(f"generate: {layer.name!r} keeps states for {init[0].shape[0]} rows, "
-                                     f"x has {x.shape[0]}; pass from_kept_states=False or call reset_states().")
-                states[i] = init if init is not None else layer.cell.get_initial_state(x.shape[0], x.dtype, x.device)
+        states = initial_states(layers, x.shape[0], from_kept_states, "generate")
         out = prime_layers(layers, x, states)  # the whole history once -> (B, outputs): the first new step
         steppers = step_functions(layers, x.shape[0])
         produced = []
@@ -143,7 +156,7 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
                     f"outputs={x.shape[-1]} (= features), or pass feedback=fn mapping an output to an input.")
             out = advance(steppers, nxt, states)  # (B, F): one step, carried through every layer
         if update_states:
-            for i, layer in enumerate(layers):
-                if isinstance(layer, RNN) and layer.stateful:
-                    layer._kept = [s.detach() for s in states[i]]
-    return torch.stack(produced, dim=1).cpu().numpy()
+            for layer in recurrent:
+                if layer.stateful:
+                    layer.reset_states(states[layer.state_key])
+    return to_numpy(torch.stack(produced, dim=1))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..layers.core import Dense, Dropout
 from ..layers.wrappers import TimeDistributed, recurrent_of
-from .table import Row
+from ..models.shapes import Row
 
 
 @dataclass

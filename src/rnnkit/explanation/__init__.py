@@ -16,12 +16,15 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from ..convert import to_array
 from ..layers.core import Embedding
+from ..models.functional import Model
+from ..models.sequential import Sequential
+from ..models.shapes import Row, functional_rows, input_shape_of, sequential_rows
 from . import findings as _findings
 from .diagram import draw
 from .findings import Finding
 from .spec import SpecError, parse
-from .table import Row, functional_rows, input_shape_of, sequential_rows
 from .topology import Topology, classify, recurrent_units
 
 
@@ -89,10 +92,8 @@ def explain(model, input_shape=None, x=None, y=None, batch_size: int | None = No
     are checked against the model (shapes, axes, periodicity); stateful_fit={"shuffle": ...} checks
     stateful training settings.
     """
-    from ..functional import Model
-    from ..model import Sequential
     layers = parse(model) if isinstance(model, str) else list(model) if isinstance(model, (list, tuple)) else None
-    x_arr = None if x is None else np.asarray(x)
+    x_arr = None if x is None else to_array(x)
     if layers is not None:
         title = "spec"
         model = Sequential(layers)

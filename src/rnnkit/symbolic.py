@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import torch
 
+from .state import isolated
+
 Tensor = torch.Tensor
 EXAMPLE_BATCH = 2
 EXAMPLE_LENGTH = 13  # stands for a None (any length) axis in example tensors
@@ -119,26 +121,18 @@ def _shape_of(example: Tensor, any_length: bool) -> tuple:
 
 def record(layer, args: tuple, kwargs: dict):
     """Record `layer(*args, **kwargs)` on symbols: run it on the examples, return output symbol(s)."""
-    from .recurrent import RNN
     inputs = flatten((args, kwargs))
     any_length = any(None in s.shape[1:] for s in inputs)
     example_args = map_symbols(args, lambda s: s.example)
     example_kwargs = map_symbols(kwargs, lambda s: s.example)
-    # The example run must not touch the kept states of stateful layers inside `layer`.
-    recurrent = [m for m in layer.modules() if isinstance(m, RNN)]
-    kept = [m._kept for m in recurrent]
-    for m in recurrent:
-        m._kept = None
     try:
-        with torch.no_grad():
+        # The example run must not touch the kept states of stateful layers inside `layer`.
+        with torch.no_grad(), isolated(layer):
             out = torch.nn.Module.__call__(layer, *example_args, **example_kwargs)
     except (ValueError, RuntimeError, TypeError, IndexError) as err:
         shapes = ", ".join(str(s.shape) for s in inputs)
         raise ValueError(f"Layer {getattr(layer, 'name', type(layer).__name__)!r} cannot take input of shape "
                          f"{shapes}: {err}") from None
-    finally:
-        for m, k in zip(recurrent, kept):
-            m._kept = k
     node = Node(layer, args, kwargs)
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     node.returns_list = isinstance(out, (list, tuple))

@@ -13,12 +13,12 @@ from __future__ import annotations
 import inspect
 import re
 
-from ..layers.serialize import LAYERS
+from ..layers.serialize import builtin_layers
 
 _NUMBER = re.compile(r"-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONSTANTS = {"True": True, "False": False, "None": None}
-_SPEC_LAYERS = {k: v for k, v in LAYERS.items() if k != "Lambda"}  # no code from text, ever
+_SPEC_LAYERS = {k: v for k, v in builtin_layers().items() if k != "Lambda"}  # no code from text, ever
 
 
 class SpecError(ValueError):

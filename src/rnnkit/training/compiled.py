@@ -1,5 +1,11 @@
 """fit's train step as one compiled graph (`model.compile(..., jit_compile=True)`).
 
+`train_function(model)` is what fit runs per batch with jit_compile=True. For the default
+`train_step` it is `CompiledStep`, the same step (forward, compute_loss, backward, update) written as
+a pure function of the weights and compiled as described below; tests check it trains exactly as the
+eager `train_step`. A model that overrides `train_step` gets its own method through `torch.compile`.
+
+
 Small recurrent models spend their time in per-operation overhead, not arithmetic: one batch-1 step of
 LSTM(4) is ~40 tensor operations forward and backward, each a few microseconds from Python and
 autograd. Here `torch.func.grad_and_value` turns forward, loss and backward into one function of the
@@ -8,8 +14,9 @@ fuses it into a few C++ kernels. A torch Adam's update runs in the same graph, o
 state tensors, so its `state_dict`, checkpoints and later eager steps carry on from it; other
 optimizers, and clipping, keep the eager optimizer step.
 
-The function must be pure: stateful layers take their states in and give them back through a `carry`
-dict instead of keeping them, and the new states are stored only after the call. The compile costs
+The function must be pure: stateful layers read and write their states in a fresh `StateStore` passed
+through the forward call (the owner's own type, keyed by layer name), and the model's store takes the
+new states only after the call. The compile costs
 seconds per distinct batch shape (the cold start, reported by the benchmarks), so it pays for long fits
 of small models on short windows; sequences longer than `MAX_UNROLL` steps, and models it cannot
 trace, fall back to the eager step with a warning saying why. inductor's C++ wrapper (`cpp_wrapper`)
@@ -25,8 +32,7 @@ import warnings
 import torch
 from torch.func import functional_call, grad_and_value
 
-from .layers.recurrent import RNN
-from .training import as_tensors
+from ..state import StateStore
 
 # Time steps. The unrolled graph, and its compile, grow with T; measured for LSTM(16) at batch 32 on 2
 # cores: 56 s to compile at T=64 and 204 s at T=128, where a batch then took 2x oneDNN's fused kernel
@@ -34,70 +40,83 @@ from .training import as_tensors
 MAX_UNROLL = 32
 
 
+def train_function(model):
+    """What fit calls per batch with jit_compile=True: (x, y) -> logs."""
+    if getattr(type(model).train_step, "_rnnkit_default", False):
+        return CompiledStep(model)
+    return torch.compile(model.train_step)  # a user's train_step, compiled as written
+
+
 class CompiledStep:
-    """A compiled `train_step` for one model. `__call__(xb, yb)` sets the gradients (or applies Adam's
-    update) and returns (loss, output, targets, updated), or None when the batch must take the eager step; the
-    reason for giving up is in `fallback`."""
+    """The default `train_step`, compiled. `__call__((x, y))` trains on the batch and returns its logs;
+    batches it cannot compile take the eager `train_step` (the reason is in `fallback`)."""
 
     def __init__(self, model):
         self.model = model
         self.fallback: str | None = None
         self.compiled_calls = 0
-        self._stateful = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
-        reason = _unsupported(model, self._stateful)
+        self._stateful = [m for m in model.recurrent_layers() if m.stateful]
+        reason = _unsupported(model)
         if reason:
             self._give_up(reason)
         self._forward = _TrainingForward(model)
         self._named: list | None = None  # (name, parameter) to train, once the weights exist
         self._fn = torch.compile(self._step, dynamic=False, options={"cpp_wrapper": True})
 
-    def _loss(self, params: dict, carry: dict, xb, yb):
-        carry = dict(carry)  # filled with the new states: a local object, so the call stays pure
-        model = self.model
-        if carry:
-            out = functional_call(model, params, (xb,), {"training": True, "carry": carry})
-        else:
-            out = functional_call(self._forward, {f"model.{k}": v for k, v in params.items()},
-                                  (xb, yb))
-        yb = model._targets(yb, out)
-        return model.loss_fn(yb, out), (out.detach(), yb, carry)
+    def _loss(self, params: dict, states: dict, xb, yb):
+        # A store made here, inside the traced function, so writing the new states into it stays pure.
+        store = StateStore(states)
+        out = functional_call(self._forward, {f"model.{k}": v for k, v in params.items()}, (xb, yb),
+                              {"state_store": store} if states else {})
+        loss = self.model.compute_loss(xb, yb, out)
+        return loss, (out.detach(), store.snapshot())
 
-    def _step(self, params: dict, carry: dict, xb, yb, adam):
-        grads, (loss, (out, yb, carry)) = grad_and_value(self._loss, has_aux=True)(params, carry, xb, yb)
+    def _step(self, params: dict, states: dict, xb, yb, adam):
+        grads, (loss, (out, states)) = grad_and_value(self._loss, has_aux=True)(params, states, xb, yb)
         if adam is not None:  # the update too, in the same graph (params and adam's state change in place)
             _adam_update(list(params.values()), [grads[k] for k in params], *adam)
             grads = None
-        return grads, loss.detach(), out, yb, carry
+        return grads, loss.detach(), out, states
 
-    def __call__(self, xb, yb):
+    def __call__(self, data) -> dict[str, float]:
+        xb, yb = data
+        result = self._compiled(xb, yb)
+        if result is None:
+            return self.model.train_step(data)
+        loss, out = result
+        return {"loss": float(loss), **self.model.compute_metrics(xb, yb, out)}
+
+    def _compiled(self, xb, yb):
         if self.fallback is not None:
             return None
-        xb, yb = as_tensors(xb), as_tensors(yb)  # arrays would be traced as constants
         steps = max((t.shape[1] for t in (xb if isinstance(xb, list) else [xb]) if t.dim() >= 2), default=0)
         if steps > MAX_UNROLL:
             self._give_up(f"its batches have {steps} time steps and the compiled step unrolls at "
                           f"most {MAX_UNROLL} (longer sequences compile for minutes and run slower than "
                           "the eager fused kernel)")
             return None
+        model = self.model
         if self._named is None:
-            if any(getattr(m, "built", True) is False for m in self.model.modules()):
+            if any(getattr(m, "built", True) is False for m in model.modules()):
                 return None  # a lazily built layer gets its weights from this first, eager batch
-            self._named = [(k, p) for k, p in self.model.named_parameters() if p.requires_grad]
+            self._named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
         named = self._named
-        carry = {layer.name: layer._initial_states(xb, None) for layer in self._stateful}
-        adam = _adam_state(self.model, [p for _, p in named])
+        x0 = xb[0] if isinstance(xb, list) else xb
+        states = {layer.name: layer._initial_states(x0, None) for layer in self._stateful}
+        adam = _adam_state(model, [p for _, p in named])
         try:
-            grads, loss, out, yb, carry = self._fn({k: p.detach() for k, p in named}, carry, xb, yb, adam)
+            grads, loss, out, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, adam)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
             self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
             return None
         for layer in self._stateful:
-            layer._kept = carry[layer.name]
+            layer.state_store.put(layer.name, states[layer.name])
         if grads is not None:
             for k, p in named:
                 p.grad = grads[k]
+            model.apply_gradients()
         self.compiled_calls += 1
-        return loss, out, yb, grads is None
+        return loss, out
 
     def _give_up(self, reason: str) -> None:
         self.fallback = reason
@@ -109,7 +128,7 @@ def _adam_state(model, params: list):
     """torch Adam's per-parameter state and hyperparameters, for the update inside the graph; None
     where the eager optimizer step must run (another optimizer, AMSGrad, weight decay, clipping, or
     an optimizer over other parameters than the trained ones)."""
-    opt, spec = model._ensure_optimizer(), model._optimizer_spec
+    opt, spec = model.optimizer, model.optimizer_config
     if (type(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
             or getattr(spec, "clipvalue", None)):
         return None
@@ -143,21 +162,20 @@ def _adam_update(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, 
 
 
 class _TrainingForward(torch.nn.Module):
-    """`model._training_forward` as a module's forward, for functional_call (teacher forcing needs y)."""
+    """The model's training forward as a module's forward, for functional_call (teacher forcing needs y)."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
 
-    def forward(self, xb, yb):
-        return self.model._training_forward(xb, yb)
+    def forward(self, xb, yb, state_store=None):
+        return self.model._training_forward(xb, yb, state_store)
 
 
-def _unsupported(model, stateful: list) -> str | None:
+def _unsupported(model) -> str | None:
     """Why the model's train step cannot be compiled here, or None."""
     if shutil.which("cc") is None and shutil.which("gcc") is None and shutil.which("clang") is None:
         return "torch.compile needs a C++ compiler on CPU and none was found (install gcc)"
-    from .model import Sequential
-    if stateful and not (isinstance(model, Sequential) and all(m in model._layers for m in stateful)):
+    if not model.threads_state_store():
         return "its stateful layers are not top-level layers of a Sequential model"
     return None

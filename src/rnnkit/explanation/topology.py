@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..layers.wrappers import recurrent_of
-from .table import Row
+from ..models.shapes import Row
 
 
 @dataclass

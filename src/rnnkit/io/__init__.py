@@ -1,0 +1,1 @@
+"""Files: rnnkit checkpoints (config, weights, kept states) and Keras model files."""

@@ -1,0 +1,149 @@
+"""What every rnnkit model shares: Keras's training API (Trainer), the states of its stateful layers
+(one StateStore for the whole model), files, layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..convert import device_of, is_converted, to_mask, to_tensor
+from ..io import checkpoint
+from ..layers.base import unique_name
+from ..layers.recurrent import RNN
+from ..state import StateStore, preserved, share_store
+from ..symbolic import is_symbolic, record
+from ..training.trainer import Trainer
+
+Tensor = torch.Tensor
+
+
+class BaseModel(Trainer, nn.Module):
+    """compile / fit / predict / evaluate (from Trainer), states, files and layers of every rnnkit model."""
+
+    def __init__(self, name: str | None = None):
+        nn.Module.__init__(self)
+        self.training = False
+        self.name = name or unique_name(type(self).__name__)
+        self._init_trainer()
+        self.state_store = StateStore()  # shared with every layer inside (adopt_states)
+
+    def __call__(self, *args, **kwargs):
+        if is_symbolic(args, kwargs):  # a model used as a layer of a functional graph: encoder(inputs)
+            return record(self, args, kwargs)
+        if args and not is_converted(args[0]):
+            # Like Keras's model(x): data that is not tensors crosses the data boundary, and outside
+            # training runs without building an autograd graph, so `model(x).numpy()` works.
+            args = (self.convert_x(args[0]), *args[1:])
+            if kwargs.get("mask") is not None:
+                kwargs["mask"] = to_mask(kwargs["mask"], device_of(self))
+            if not self.training:
+                with torch.no_grad():
+                    return super().__call__(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+    # -- states -----------------------------------------------------------------------------------
+    def adopt_states(self) -> None:
+        """Make every layer inside keep its states in this model's store (called when layers join)."""
+        share_store(self)
+
+    def recurrent_layers(self) -> list[RNN]:
+        return [m for m in self.modules() if isinstance(m, RNN)]
+
+    def _stateful_layers(self) -> list[RNN]:
+        return [m for m in self.recurrent_layers() if m.stateful]
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self._stateful_layers())
+
+    def reset_states(self) -> None:
+        """Zero the states of every stateful layer: the next batch starts new sequences."""
+        for layer in self._stateful_layers():
+            layer.reset_states()
+
+    def get_states(self) -> dict[str, list[Tensor] | None]:
+        """{layer name: [h, c] or [h]} for every stateful layer (None where nothing is kept yet)."""
+        return {layer.name: layer.states for layer in self._stateful_layers()}
+
+    def set_states(self, states) -> None:
+        """Set kept states from {layer name: [h, c] or [h]} -- `get_states()`, or a Stream's `states`."""
+        layers = {layer.name: layer for layer in self._stateful_layers()}
+        unknown = set(states) - set(layers)
+        if unknown:
+            raise ValueError(f"set_states: no stateful layer named {sorted(unknown)}; stateful layers: {sorted(layers)}.")
+        for name, value in states.items():
+            layers[name].reset_states(value)
+
+    def preserve_states(self):
+        """Run code that must not advance the kept states (a peek): they are restored on exit."""
+        return preserved(self)
+
+    def select_states(self, rows) -> "BaseModel":
+        """Keep only some rows of the kept states (predict only stocks 3 and 7: `select_states([3, 7])`).
+
+        Row k of the next batch then continues row rows[k] of the earlier batches.
+        """
+        index = to_tensor(np.asarray(rows)) if not isinstance(rows, Tensor) else rows
+        index = index.reshape(-1)
+        if isinstance(rows, Tensor) and rows.dtype == torch.bool or np.asarray(rows).dtype == bool:
+            index = index.bool().nonzero().reshape(-1)
+        if index.numel() == 0 or (index.is_floating_point() and not bool((index == index.round()).all())):
+            raise ValueError(f"select_states takes row numbers (or a boolean mask), received {rows!r}.")
+        index = index.long()
+        kept = [layer for layer in self._stateful_layers() if layer.states is not None]
+        if not kept:
+            raise ValueError("select_states: no states are kept yet (the model is fresh or was reset); "
+                             "predict or fit first, or use resize_states(batch_size) for fresh states.")
+        batch = kept[0].states[0].shape[0]
+        if int(index.max()) >= batch or int(index.min()) < -batch:
+            raise ValueError(f"select_states: rows {index.tolist()} are out of range for states kept for "
+                             f"{batch} rows (valid: 0..{batch - 1}).")
+        for layer in kept:
+            layer.reset_states([s[index.to(s.device)] for s in layer.states])
+        self._set_fixed_batch_size(len(index))
+        return self
+
+    def resize_states(self, batch_size: int) -> "BaseModel":
+        """Start fresh (zero) states for batches of `batch_size` rows, keeping the weights.
+
+        What Keras users do by building a second model with another batch size and copying the weights
+        (e.g. train with batch 32, then forecast one series step by step with batch 1).
+        """
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"resize_states needs a positive batch size, received {batch_size!r}.")
+        for layer in self._stateful_layers():
+            device = layer.cell.weight_hh.device if layer.cell.built else None
+            layer.reset_states(layer.cell.get_initial_state(int(batch_size), torch.float32, device))
+        self._set_fixed_batch_size(int(batch_size))
+        return self
+
+    def _set_fixed_batch_size(self, batch_size: int) -> None:
+        """Models declared with a fixed batch (batch_input_shape) follow select/resize_states."""
+
+    # -- files ----------------------------------------------------------------------------------------
+    def save(self, path, scaler=None, include_optimizer: bool = True) -> None:
+        """One file with config, weights, kept states, scaler and optimizer state (rnnkit.io.checkpoint)."""
+        checkpoint.save(self, path, scaler=scaler, include_optimizer=include_optimizer)
+
+    def save_weights(self, path) -> None:
+        checkpoint.save(self, path, include_optimizer=False)
+
+    def load_weights(self, path) -> None:
+        """Copy weights from an rnnkit file; if they do not fit, raise and change nothing."""
+        checkpoint.load_weights(self, path)
+
+    # -- layers ---------------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The model's layers (its direct sub-modules unless a subclass says otherwise)."""
+        return list(self.children())
+
+    def get_layer(self, name: str) -> nn.Module:
+        for layer in self.layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}; layers: {[getattr(l, 'name', '?') for l in self.layers]}.")
+
+    def count_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,31 @@
+"""Loading models from files: rnnkit checkpoints and Keras's `.keras` / legacy `.h5` files."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import h5py
+
+from ..io.checkpoint import load
+from ..io.keras import read_keras
+from ..layers.core import Input
+from .sequential import Sequential
+
+
+def load_keras(path) -> Sequential:
+    """A Keras 3 `.keras` or legacy `.h5` Sequential model as an rnnkit `Sequential` with the same outputs.
+
+    Keras does not save the states of stateful layers, so the model starts with fresh states.
+    """
+    layers, input_shape, name = read_keras(path)
+    first = [Input(batch_shape=input_shape)] if input_shape else []
+    return Sequential(first + layers, name=name)
+
+
+def load_model(path, custom_objects: dict | None = None, compile: bool = True):
+    """An rnnkit file (with its kept states), or a Keras `.keras` / legacy `.h5` model file (Keras's name)."""
+    path = Path(path)
+    if path.is_file() and (zipfile.is_zipfile(path) or h5py.is_hdf5(path)):
+        return load_keras(path)
+    return load(path, custom_objects=custom_objects, compile=compile)
