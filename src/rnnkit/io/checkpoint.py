@@ -54,7 +54,10 @@ def save(model, path, scaler=None, include_optimizer: bool = True) -> None:
     if scaler is not None:
         header["scaler"] = scaler.to_dict()
     tensors = {f"weights/{k}": v for k, v in model.state_dict().items()}
+    header["state_keys"] = {}  # module path -> layer name: a model rebuilt from arguments may name layers anew
+    paths = {id(m): where for where, m in model.named_modules()}
     for layer in stateful_layers(model):
+        header["state_keys"][paths[id(layer)]] = layer.state_key
         for i, s in enumerate(layer.states or []):
             tensors[f"states/{layer.state_key}/{i}"] = s
     if include_optimizer and model.optimizer_built:
@@ -186,8 +189,12 @@ def load(path, custom_objects: dict | None = None, compile: bool = True):
     model = build_model(header["model"], custom_objects)
     model.load_state_dict(_weights(tensors), strict=True)
     paths = {id(m): where for where, m in model.named_modules()}
+    saved_keys = header.get("state_keys") or {}
     for layer in stateful_layers(model):
-        key = layer.state_key if header["format_version"] >= 2 else paths[id(layer)]
+        if header["format_version"] < 2:
+            key = paths[id(layer)]
+        else:  # the layer at the same place in the model; by name for files without the map
+            key = saved_keys.get(paths[id(layer)], layer.state_key)
         kept = [tensors[f"states/{key}/{i}"] for i in range(layer.cell.state_count)
                 if f"states/{key}/{i}" in tensors]
         layer.reset_states(kept or None)
