@@ -99,3 +99,19 @@ def test_the_optimizer_is_made_only_once_the_weights_exist():
     x, y = _data(8)
     model.train_on_batch(x, y)
     assert len(model.optimizer.param_groups[0]["params"]) == len(list(model.parameters()))
+
+
+@pytest.mark.slow
+def test_jit_compile_compiles_an_overridden_train_step_and_trains_as_eager():
+    x, y = _data()
+    HandWritten.calls = 0
+    compiled = _model(HandWritten)
+    compiled.compile(optimizer="adam", loss="mse", jit_compile=True)
+    eager = _model(HandWritten)
+    history = compiled.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    reference = eager.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    assert compiled.make_train_function() is not compiled.train_step  # torch.compile's wrapper ran
+    assert HandWritten.calls == 2 * 2 * 4
+    np.testing.assert_allclose(history.history["loss"], reference.history["loss"], rtol=1e-5)
+    for a, b in zip(compiled.parameters(), eager.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
