@@ -36,26 +36,72 @@ def device_of(module: torch.nn.Module) -> torch.device:
 
 
 def to_array(x) -> np.ndarray:
-    """An array-like (list, DataFrame, tensor, array) as a NumPy array, for checks made in NumPy."""
+    """An array-like (list, DataFrame, tensor, array) as a NumPy array of numbers, for checks made in NumPy."""
     if isinstance(x, Tensor):
         return x.detach().cpu().numpy()
     return _array(x)
 
 
-def _array(x) -> np.ndarray:
-    if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):  # pandas DataFrame / Series
-        x = x.to_numpy()
+def _is_pandas(x) -> bool:
+    return hasattr(x, "to_numpy") and not isinstance(x, (np.ndarray, Tensor))
+
+
+def _pandas_array(x) -> np.ndarray:
+    """A DataFrame / Series as NumPy; nullable columns (Int64, Float64, boolean) as numbers, not objects."""
+    arr = x.to_numpy()
+    if arr.dtype != object:
+        return arr
+    dtypes = [x.dtype] if hasattr(x, "dtype") else list(x.dtypes)
+    kinds = {getattr(d, "kind", "O") for d in dtypes}
+    if not kinds or not kinds <= set("fbiu"):
+        return arr  # text, categories, mixed objects: refused below with what was found
+    target = np.int64 if kinds <= set("iu") else np.bool_ if kinds == {"b"} else np.float64
     try:
-        arr = np.asarray(x)
-    except ValueError:
-        arr = np.empty(0, dtype=object)
+        return x.to_numpy(dtype=target)
+    except (TypeError, ValueError):  # missing values (pd.NA): NaN, which fit refuses naming the index
+        return x.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _what(x) -> str:
+    return f"a {type(x).__name__}" if not isinstance(x, np.ndarray) else "an ndarray"
+
+
+def _not_numbers(x, arr: np.ndarray | None) -> TypeError:
+    """The error for data that is not one rectangular array of numbers, saying what was found."""
+    expected = "Expected numbers (a NumPy array, a list of numbers, a DataFrame or a tensor)"
+    items = [] if arr is None else list(arr.flat[:1000])
+    if arr is not None and (arr.dtype.kind in "US" or any(isinstance(v, (str, bytes)) for v in items)):
+        example = next((v for v in items if isinstance(v, (str, bytes))), "")
+        example = example.decode(errors="replace") if isinstance(example, bytes) else str(example)
+        return TypeError(f"{expected}, received {_what(x)} of text (e.g. {example!r}). Encode text or categories "
+                         "as numbers first (e.g. ids for an Embedding layer, or one-hot columns).")
+    if arr is None or any(isinstance(v, (list, tuple, np.ndarray)) for v in items):
+        return TypeError(f"{expected}, received {_what(x)} that is not one rectangular array of numbers: a ragged "
+                         "list (rows or sequences of different lengths) must be padded to one length first, "
+                         "e.g. with np.pad or rnnkit.data.windows.")
     if arr.dtype == object:
-        raise TypeError(f"Expected numbers (a NumPy array, a list of numbers, a DataFrame or a tensor), received "
-                        f"{type(x).__name__} that is not one rectangular array of numbers; "
-                        "a ragged list (rows of different lengths) must be padded first, e.g. with "
-                        "rnnkit.data.windows or np.pad.")
-    if any(s < 0 for s in arr.strides):  # x[::-1]: torch cannot share memory with negative strides
-        arr = np.ascontiguousarray(arr)
+        bad = next((v for v in items if not isinstance(v, (int, float, bool, np.number, np.bool_))), None)
+        fix = ("Replace missing values by np.nan (or impute them)" if bad is None
+               else f"Convert the {type(bad).__name__} values to numbers")
+        return TypeError(f"{expected}, received {_what(x)} holding {type(bad).__name__} values (e.g. {bad!r}). "
+                         f"{fix} first.")
+    fix = {"M": " (e.g. timestamps as elapsed seconds)", "m": " (e.g. durations in seconds)",
+           "c": " (e.g. real and imaginary parts as two features)"}.get(arr.dtype.kind, "")
+    return TypeError(f"{expected}, received {_what(x)} of dtype {arr.dtype}. Convert it to real numbers first{fix}.")
+
+
+def _array(x) -> np.ndarray:
+    """x as a NumPy array of numbers or booleans, with non-negative strides; TypeError for anything else."""
+    try:
+        arr = _pandas_array(x) if _is_pandas(x) else np.asarray(x)
+    except ValueError:  # NumPy refuses ragged nested lists
+        raise _not_numbers(x, None) from None
+    if arr.dtype.kind not in "fbiu":
+        raise _not_numbers(x, arr)
+    if any(s < 0 for s in arr.strides):
+        # x[::-1]: torch cannot share memory with negative strides. A copy, not ascontiguousarray: that
+        # returns a view unchanged when the negative stride is on an axis of length 1 (x[::-1][:1]).
+        arr = arr.copy(order="C")
     return arr
 
 
@@ -77,9 +123,6 @@ def to_tensor(x, device: torch.device | str | None = None, integers_as_float: bo
             x = x.float()
         return x if device is None else x.to(device, non_blocking=True)
     arr = _array(x)
-    if arr.dtype.kind not in "fbiu":
-        raise TypeError(f"Expected numbers, received an array of dtype {arr.dtype} (from {type(x).__name__}). "
-                        "Encode text or categories as numbers first (e.g. ids for an Embedding layer).")
     with warnings.catch_warnings():
         # windows() hands out read-only strided views; the tensor shares them and is only read
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
@@ -87,11 +130,31 @@ def to_tensor(x, device: torch.device | str | None = None, integers_as_float: bo
     return t if device is None else t.to(device, non_blocking=True)
 
 
-def is_converted(x) -> bool:
-    """Whether x is already what layers take: float32 or integer tensors (or a list of them)."""
+def is_converted(x, integers_as_float: bool | list[bool] = False) -> bool:
+    """Whether x is already what layers take: float32 tensors, or integer tensors where integers stay
+    integers (ids) -- or a list of them for several inputs. `integers_as_float` as in `model_inputs`:
+    one flag, or one per input (a list whose length differs from x's is not converted: the caller
+    converts and says how many inputs it takes)."""
     if isinstance(x, (list, tuple)):
-        return bool(x) and all(is_converted(a) for a in x)
-    return isinstance(x, Tensor) and (x.dtype == torch.float32 or not (x.is_floating_point() or x.dtype == torch.bool))
+        flags = integers_as_float if isinstance(integers_as_float, list) else [integers_as_float] * len(x)
+        return bool(x) and len(flags) == len(x) and all(is_converted(a, f) for a, f in zip(x, flags))
+    if isinstance(integers_as_float, list):
+        if len(integers_as_float) != 1:
+            return False
+        integers_as_float = integers_as_float[0]
+    if not isinstance(x, Tensor) or x.dtype == torch.bool:
+        return False
+    return x.dtype == torch.float32 if x.is_floating_point() or integers_as_float else True
+
+
+def is_tensors(x) -> bool:
+    """Whether x is a tensor or a non-empty list/tuple of tensors (as opposed to NumPy, lists, DataFrames).
+
+    Keras's eager `model(x)` / `layer(x)` on data builds no gradient graph; tensors keep theirs.
+    """
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(isinstance(a, Tensor) for a in x)
+    return isinstance(x, Tensor)
 
 
 def to_tensors(x, device=None, integers_as_float: bool = False):
@@ -102,7 +165,7 @@ def to_tensors(x, device=None, integers_as_float: bool = False):
 
 
 def _is_array_like(x) -> bool:
-    return isinstance(x, (np.ndarray, Tensor)) or hasattr(x, "to_numpy")
+    return isinstance(x, (np.ndarray, Tensor)) or _is_pandas(x)
 
 
 def _is_number_list(x) -> bool:

@@ -1,5 +1,8 @@
-"""Recurrent cells: the math of one time step (LSTM, GRU, SimpleRNN) and the public `Cell` contract."""
+"""Recurrent cells: the public `Cell` contract (`base`) and the built-in LSTM, GRU and SimpleRNN cells."""
 
-from .builtin import Cell, GRUCell, LSTMCell, SimpleRNNCell
+from .base import Cell
+from .gru import GRUCell
+from .lstm import LSTMCell
+from .simple_rnn import SimpleRNNCell
 
 __all__ = ["Cell", "GRUCell", "LSTMCell", "SimpleRNNCell"]

@@ -32,7 +32,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
             seq, new_state = lstm.sequence(dense_in(xb), initial_state=state)
             return dense_out(seq).numpy().ravel(), new_state
 
-    h0 = lstm.cell.get_initial_state(batch_size=1)
+    h0 = lstm.get_initial_state(1)
     y1, h3 = step([1, 1, 1], h0)
     y2, _ = step([1, 0, 1], h3)
     y3, _ = step([1, 0, 1], h0)

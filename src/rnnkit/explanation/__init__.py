@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..models.functional import Model
 from ..models.sequential import Sequential
 from ..models.shapes import Row, functional_rows, input_shape_of, sequential_rows
 from . import findings as _findings
-from .diagram import draw
+from .diagram import draw, svg_text
 from .findings import Finding
 from .spec import SpecError, parse
 from .topology import Topology, classify, recurrent_units
@@ -73,14 +74,9 @@ class Explanation:
         if suffix in (".png", ".svg"):
             draw(self.layers, self.topology.time_steps, features, batch, title, path, ids=ids)
             return path
-        buffer = io.StringIO()
-        fig = draw(self.layers, self.topology.time_steps, features, batch, title, None, ids=ids)
-        fig.savefig(buffer, format="svg")
-        import matplotlib.pyplot as plt
-        plt.close(fig)
-        import html
+        svg = svg_text(draw(self.layers, self.topology.time_steps, features, batch, title, None, ids=ids))
         path.write_text(f"<!doctype html><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-                        f"<pre>{html.escape(self.to_text())}</pre>\n{buffer.getvalue()}\n")
+                        f"<pre>{html.escape(self.to_text())}</pre>\n{svg}\n")
         return path
 
 
@@ -94,6 +90,7 @@ def explain(model, input_shape=None, x=None, y=None, batch_size: int | None = No
     """
     layers = parse(model) if isinstance(model, str) else list(model) if isinstance(model, (list, tuple)) else None
     x_arr = None if x is None else to_array(x)
+    y_arr = None if y is None else to_array(y)
     if layers is not None:
         title = "spec"
         model = Sequential(layers)
@@ -126,7 +123,7 @@ def explain(model, input_shape=None, x=None, y=None, batch_size: int | None = No
         raise TypeError(f"explain takes a Sequential, a functional Model, a spec string or a list of layers, "
                         f"received {type(model).__name__}.")
     found += _findings.dense_after_sequences(rows, layers) if isinstance(model, Sequential) else []
-    found += _findings.data(rows, layers, x_arr, y, batch_size, stateful_fit)
+    found += _findings.data(rows, layers, x_arr, y_arr, batch_size, stateful_fit)
     if shape and len(shape) == 3 and shape[1] == 1 and (shape[2] or 0) >= 8 and x_arr is None:
         found.append(Finding("one-step-many-features", "warning",
                              f"The input is 1 time step of {shape[2]} features: the recurrent layer runs once.",

@@ -8,6 +8,7 @@ with an ellipsis column instead of hundreds of boxes.
 
 from __future__ import annotations
 
+import io
 import textwrap
 
 import matplotlib
@@ -117,3 +118,11 @@ def draw(layers, time_steps: int | None, features, batch, title: str, path=None,
         fig.savefig(path, dpi=120)
         plt.close(fig)
     return fig
+
+
+def svg_text(fig) -> str:
+    """The figure as SVG text (for an HTML page); the figure is closed."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    return buffer.getvalue()

@@ -18,7 +18,7 @@ from torch import nn
 from ..convert import device_of, to_numpy, to_tensor
 from ..layers.base import Layer
 from ..layers.core import Activation, Dense, Dropout
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..layers.wrappers import TimeDistributed
 from ..state import StateStore
 
@@ -73,7 +73,7 @@ def initial_states(layers, batch: int, kept: bool, who: str) -> StateStore:
                 raise ValueError(f"{who}: {layer.name!r} keeps states for {init[0].shape[0]} rows, x has {batch}; "
                                  "pass from_kept_states=False or call reset_states().")
             if init is None:
-                init = layer.cell.get_initial_state(batch, torch.float32, device_of(layer))
+                init = layer.get_initial_state(batch)
             states.put(layer.state_key, init)
     return states
 
@@ -132,8 +132,8 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
     if x.dim() != 3:
         raise ValueError(f"generate: x must be (batch, time_steps, features), received shape {tuple(x.shape)}.")
     first = next(l for l in layers if isinstance(l, RNN))
-    if first.cell.built and x.shape[-1] != first.cell.input_size:
-        raise ValueError(f"generate: the model reads {first.cell.input_size} features per step; x has "
+    if first.input_size is not None and x.shape[-1] != first.input_size:
+        raise ValueError(f"generate: the model reads {first.input_size} features per step; x has "
                          f"{x.shape[-1]}.")
     recurrent = [l for l in layers if isinstance(l, RNN)]
     if from_kept_states is None:

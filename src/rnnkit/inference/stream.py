@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..convert import device_of, to_numpy, to_tensor
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..state import StateStore
 from .generation import advance, apply_step, initial_states, prime_layers, step_functions, step_plan
 
@@ -43,10 +43,10 @@ class Stream:
         self.layers = step_plan(model, "Stream")
         self._recurrent = [l for l in self.layers if isinstance(l, RNN)]
         first = self._recurrent[0]
-        if not first.cell.built:
+        if first.input_size is None:
             raise ValueError("Stream: the model has not seen data yet, so its input size is unknown. Build it "
                              "first (give Input a shape, or call predict/fit once).")
-        self.features = first.cell.input_size
+        self.features = first.input_size
         self.device = device_of(model)
         if from_kept_states:
             kept = [l.states for l in self._recurrent]

@@ -33,7 +33,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from ..data.scaling import Scaler
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..registry import get_registered, registered_name
 from ..optimizers import OptimizerSpec
 
@@ -195,7 +195,7 @@ def load(path, custom_objects: dict | None = None, compile: bool = True):
             key = paths[id(layer)]
         else:  # the layer at the same place in the model; by name for files without the map
             key = saved_keys.get(paths[id(layer)], layer.state_key)
-        kept = [tensors[f"states/{key}/{i}"] for i in range(layer.cell.state_count)
+        kept = [tensors[f"states/{key}/{i}"] for i in range(len(layer.get_initial_state(1)))
                 if f"states/{key}/{i}" in tensors]
         layer.reset_states(kept or None)
     if header.get("scaler") is not None:

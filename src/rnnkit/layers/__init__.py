@@ -6,7 +6,8 @@ from .base import Layer
 from .conv import Conv2D, Convolution2D, MaxPooling2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape
 from .merge import Add, Concatenate, Lambda, add, concatenate
-from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent import GRU, LSTM, SimpleRNN
+from .rnn import RNN
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 __all__ = [

@@ -9,7 +9,7 @@ from collections import defaultdict
 import torch
 from torch import nn
 
-from ..convert import device_of, is_converted, to_mask, to_tensor, to_tensors
+from ..convert import device_of, is_converted, is_tensors, to_mask, to_tensor, to_tensors
 from ..symbolic import is_symbolic, record
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
@@ -60,7 +60,8 @@ class Layer(nn.Module):
         # a functional graph instead of computing (Keras's functional API).
         if is_symbolic(args, kwargs):
             return record(self, args, kwargs)
-        if args and not is_converted(args[0]):  # NumPy, lists, DataFrames, float64: the data boundary
+        data_in = bool(args) and not is_tensors(args[0])  # NumPy, lists, DataFrames: Keras's eager call
+        if args and not is_converted(args[0], not self.takes_ids):  # ... and float64, int tensors: the boundary
             args = (to_tensors(args[0], device_of(self), not self.takes_ids), *args[1:])
         if kwargs.get("mask") is not None and not isinstance(kwargs["mask"], torch.Tensor):
             kwargs["mask"] = to_mask(kwargs["mask"], device_of(self))
@@ -68,6 +69,9 @@ class Layer(nn.Module):
         if state is not None and not isinstance(state, torch.Tensor):
             kwargs["initial_state"] = [to_tensor(s, device_of(self)) for s in
                                        (state if isinstance(state, (list, tuple)) else [state])]
+        if data_in and not self.training:  # like model(x): no autograd graph, so `layer(x).numpy()` works
+            with torch.no_grad():
+                return super().__call__(*args, **kwargs)
         return super().__call__(*args, **kwargs)
 
     def compute_mask(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:

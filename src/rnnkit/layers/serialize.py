@@ -25,7 +25,7 @@ def builtin_layers() -> dict[str, type]:
 
 
 def serialize(layer: nn.Module) -> dict:
-    """{"class_name", "config"} for a registered layer; a custom module needs registering and get_config."""
+    """{"class_name", "config"} for a registered layer or cell; a custom one needs registering and get_config."""
     name = registered_name(type(layer))
     if name is None or not hasattr(layer, "get_config"):
         raise TypeError(f"Cannot save a {type(layer).__name__}: a layer is saved by its registered name and its "
@@ -46,6 +46,8 @@ def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -
     config = dict(spec.get("config", {}))
     if "layer" in config:  # wrappers hold the config of the layer they wrap
         config["layer"] = deserialize(config["layer"], custom_objects)
+    if isinstance(config.get("cell"), dict):  # RNN holds the config of its cell
+        config["cell"] = deserialize(config["cell"], custom_objects)
     for key in _ACTIVATION_KEYS:
         if key in config:
             config[key] = _activation(config[key], custom_objects)

@@ -7,7 +7,7 @@ from torch import nn
 
 from ..registry import BUILTIN, register_serializable
 from .base import Layer
-from .recurrent import RNN
+from .rnn import RNN
 
 Tensor = torch.Tensor
 

@@ -7,10 +7,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..convert import device_of, is_converted, to_mask, to_tensor
+from ..convert import device_of, is_converted, is_tensors, to_mask, to_tensor
 from ..io import checkpoint
 from ..layers.base import unique_name
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..state import StateStore, preserved, share_store
 from ..symbolic import is_symbolic, record
 from ..training.trainer import Trainer
@@ -31,13 +31,15 @@ class BaseModel(Trainer, nn.Module):
     def __call__(self, *args, **kwargs):
         if is_symbolic(args, kwargs):  # a model used as a layer of a functional graph: encoder(inputs)
             return record(self, args, kwargs)
-        if args and not is_converted(args[0]):
+        if args and not is_converted(args[0], [not ids for ids in self.inputs_are_ids()]):
             # Like Keras's model(x): data that is not tensors crosses the data boundary, and outside
-            # training runs without building an autograd graph, so `model(x).numpy()` works.
+            # training runs without building an autograd graph, so `model(x).numpy()` works. Tensors
+            # (float64 or integer ones too) are cast and keep their graph.
+            data_in = not is_tensors(args[0])
             args = (self.convert_x(args[0]), *args[1:])
             if kwargs.get("mask") is not None:
                 kwargs["mask"] = to_mask(kwargs["mask"], device_of(self))
-            if not self.training:
+            if data_in and not self.training:
                 with torch.no_grad():
                     return super().__call__(*args, **kwargs)
         return super().__call__(*args, **kwargs)
@@ -113,8 +115,7 @@ class BaseModel(Trainer, nn.Module):
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"resize_states needs a positive batch size, received {batch_size!r}.")
         for layer in self._stateful_layers():
-            device = layer.cell.weight_hh.device if layer.cell.built else None
-            layer.reset_states(layer.cell.get_initial_state(int(batch_size), torch.float32, device))
+            layer.reset_states(layer.get_initial_state(int(batch_size)))
         self._set_fixed_batch_size(int(batch_size))
         return self
 

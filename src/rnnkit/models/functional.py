@@ -21,7 +21,7 @@ from torch import nn
 from ..io.checkpoint import build_model, model_config
 from ..layers.base import Layer
 from ..layers.core import Input
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
 from ..layers.wrappers import Bidirectional, TimeDistributed
 from ..registry import BUILTIN, register_serializable

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..layers.base import Layer
 from ..layers.core import Embedding, Input
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
 from ..layers.wrappers import call_layer
 from ..registry import BUILTIN, register_serializable

@@ -9,7 +9,7 @@ import torch
 from ..layers.base import Layer
 from ..layers.core import Dense, Embedding, Input
 from ..layers.conv import Conv2D
-from ..layers.recurrent import RNN
+from ..layers.rnn import RNN
 from ..symbolic import EXAMPLE_LENGTH
 from ..layers.wrappers import Bidirectional, RepeatVector, TimeDistributed, call_layer, recurrent_of
 

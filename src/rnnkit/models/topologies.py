@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from ..layers.core import Dense, Input
-from ..layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from ..layers.recurrent import GRU, LSTM, SimpleRNN
+from ..layers.rnn import RNN
 from ..layers.wrappers import RepeatVector, TimeDistributed
 from ..registry import BUILTIN, register_serializable
 from .base import BaseModel
@@ -133,7 +134,7 @@ class OneToMany(BaseModel):
             for layer in self.stack:
                 h = layer(h, training=training)
             return self.head(h)  # -> (B, S, outputs)
-        states = [layer.cell.get_initial_state(x.shape[0], x.dtype, x.device) for layer in self.stack]
+        states = [layer.get_initial_state(x.shape[0], x.dtype, x.device) for layer in self.stack]
         h_in, outs = x, []
         for _ in range(self.steps):
             # -> (B, F): this step's output is the next step's input

@@ -1,0 +1,213 @@
+"""What the built-in cells share: gate-block weights in PyTorch's layout, Keras weights, fast paths.
+
+A `GatedCell` owns its weights in PyTorch's layout (`weight_ih`: (gates * units, features),
+`weight_hh`: (gates * units, units)) so the fused kernels use them as they are, with no re-layout per
+call. Gate order is PyTorch's: LSTM (i, f, g, o) -- the same as Keras's (i, f, c, o) -- and GRU
+(r, z, n), where Keras stores (z, r, h); `keras_weights`/`set_keras_weights` convert. It declares all
+three fast paths of the contract (`cells.base`): `fused_kernel`, `fused_step` and the split step
+(`project` + `step`), and `call` is the split step on one input.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import activations, initializers
+from .base import Cell
+
+Tensor = torch.Tensor
+
+
+def _permute_gates(matrix: np.ndarray, order: Sequence[int], axis: int) -> np.ndarray:
+    blocks = np.split(np.asarray(matrix), len(order), axis=axis)
+    return np.concatenate([blocks[k] for k in order], axis=axis)
+
+
+class GatedCell(Cell):
+    """A cell computing `gates` blocks of (x W + h U + b); subclasses implement `step`/`_vf_call`."""
+
+    gates: int = 1
+    keras_gate_order: tuple[int, ...] | None = None  # torch block k comes from keras block order[k]
+
+    def __init__(self, units: int, activation: str | Callable | None = "tanh",
+                 recurrent_activation: str | Callable | None = "sigmoid", use_bias: bool = True,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, input_size: int | None = None,
+                 kernel_initializer: initializers.Initializer = "glorot_uniform",
+                 recurrent_initializer: initializers.Initializer = "orthogonal",
+                 bias_initializer: initializers.Initializer = "zeros"):
+        super().__init__()
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"units must be a positive integer (the size of the state), received {units!r}.")
+        for arg, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"{arg} must be in [0, 1), received {value!r}.")
+        self.units = int(units)
+        self.activation_name = activations.name_of(activation)
+        self.recurrent_activation_name = activations.name_of(recurrent_activation)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        if input_size is not None:
+            self.build(input_size)
+
+    # -- weights ----------------------------------------------------------------------------------
+    def _has_bias_hh(self) -> bool:
+        return False
+
+    def build(self, input_size: int) -> None:
+        G, H = self.gates, self.units
+        super().build(input_size)
+        self.weight_ih = nn.Parameter(torch.empty(G * H, self.input_size))
+        self.weight_hh = nn.Parameter(torch.empty(G * H, H))
+        self.bias_ih = nn.Parameter(torch.zeros(G * H)) if self.use_bias else None
+        self.bias_hh = nn.Parameter(torch.zeros(G * H)) if self.use_bias and self._has_bias_hh() else None
+        self.reset_parameters()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A lazily-sized cell learns its input size from the weights it is given.
+        key = prefix + "weight_ih"
+        if not self.built and key in state_dict:
+            self.build(state_dict[key].shape[1])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def reset_parameters(self) -> None:
+        self.kernel_initializer(self.weight_ih)
+        self.recurrent_initializer(self.weight_hh)
+        for bias in (self.bias_ih, self.bias_hh):
+            if bias is not None:
+                self.bias_initializer(bias)
+
+    def get_config(self) -> dict:
+        """The constructor arguments (initializers aside: saved weights replace what they drew)."""
+        config = {"units": self.units, "activation": self.activation_name, "use_bias": self.use_bias,
+                  "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
+        if self.built:
+            config["input_size"] = self.input_size
+        return config
+
+    def keras_weights(self) -> list[np.ndarray]:
+        """The weights as Keras lists them: [kernel, recurrent_kernel, bias]."""
+        order = self.keras_gate_order or tuple(range(self.gates))
+        inverse = tuple(int(k) for k in np.argsort(order))
+        kernel = _permute_gates(self.weight_ih.detach().cpu().numpy().T, inverse, axis=1)
+        recurrent = _permute_gates(self.weight_hh.detach().cpu().numpy().T, inverse, axis=1)
+        out = [kernel, recurrent]
+        if self.use_bias:
+            b_ih = _permute_gates(self.bias_ih.detach().cpu().numpy(), inverse, axis=0)
+            if self.bias_hh is not None:
+                b_hh = _permute_gates(self.bias_hh.detach().cpu().numpy(), inverse, axis=0)
+                out.append(np.stack([b_ih, b_hh]))
+            else:
+                out.append(b_ih)
+        return out
+
+    def set_keras_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Load Keras's [kernel (F, G*H), recurrent_kernel (H, G*H), bias] into this cell."""
+        weights = [np.asarray(w, dtype=np.float32) for w in weights]
+        expected = 3 if self.use_bias else 2
+        if len(weights) != expected:
+            raise ValueError(f"expected {expected} Keras weight arrays [kernel, recurrent_kernel"
+                             f"{', bias' if self.use_bias else ''}], received {len(weights)}.")
+        kernel, recurrent = weights[0], weights[1]
+        G, H = self.gates, self.units
+        if kernel.ndim != 2 or kernel.shape[1] != G * H or recurrent.shape != (H, G * H):
+            raise ValueError(f"Keras kernel must be (features, {G * H}) and recurrent kernel ({H}, {G * H}); "
+                             f"received {kernel.shape} and {recurrent.shape}.")
+        if not self.built:
+            self.build(kernel.shape[0])
+        elif kernel.shape[0] != self.input_size:
+            raise ValueError(f"Keras kernel has {kernel.shape[0]} input features, this cell was built "
+                             f"with {self.input_size}.")
+        order = self.keras_gate_order or tuple(range(G))
+        dev = self.weight_ih.device
+        with torch.no_grad():
+            self.weight_ih.copy_(torch.from_numpy(_permute_gates(kernel, order, 1).T.copy()).to(dev))
+            self.weight_hh.copy_(torch.from_numpy(_permute_gates(recurrent, order, 1).T.copy()).to(dev))
+            if self.use_bias:
+                bias = weights[2]
+                if self.bias_hh is not None:
+                    if bias.shape != (2, G * H):
+                        raise ValueError(f"Keras bias must be (2, {G * H}) with reset_after=True, received "
+                                         f"{bias.shape}.")
+                    self.bias_ih.copy_(torch.from_numpy(_permute_gates(bias[0], order, 0)).to(dev))
+                    self.bias_hh.copy_(torch.from_numpy(_permute_gates(bias[1], order, 0)).to(dev))
+                else:
+                    if bias.shape != (G * H,):
+                        raise ValueError(f"Keras bias must be ({G * H},), received {bias.shape}.")
+                    self.bias_ih.copy_(torch.from_numpy(_permute_gates(bias, order, 0)).to(dev))
+
+    # -- math: the split step ---------------------------------------------------------------------
+    def project(self, x: Tensor) -> Tensor:
+        """Input contribution of every step at once: one matrix product instead of T small ones."""
+        return F.linear(x, self.weight_ih, self.bias_ih)
+
+    def step(self, xp_t: Tensor, states: list[Tensor], rec_mask: Tensor | None) -> list[Tensor]:
+        """New states from the projected input `xp_t`; `rec_mask` (or None) multiplies h first."""
+        raise NotImplementedError
+
+    def call(self, inputs: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
+        new = self.step(self.project(inputs), states, None)
+        return new[0], new
+
+    # -- fast paths -------------------------------------------------------------------------------
+    def can_fuse(self, training: bool) -> bool:
+        """Whether PyTorch's fused kernel computes exactly this cell."""
+        no_rec_dropout = not (training and self.recurrent_dropout > 0)
+        return (no_rec_dropout and self.activation_name == "tanh"
+                and self.recurrent_activation_name == "sigmoid")
+
+    def fused_kernel(self, training: bool) -> Callable | None:
+        return functools.partial(self.fused, training=training) if self.can_fuse(training) else None
+
+    def fused_step(self, batch: int) -> Callable | None:
+        if not self.can_fuse(False):
+            return None
+        # one fused kernel call beats ~10 separate tensor ops of the cell math from Python
+        if self.step_kernel(batch) == "cell":
+            kernel, weights = self._vf_cell, self.step_weights()
+            return lambda x_t, states: kernel(x_t, states, *weights)
+        return lambda x_t, states: self.fused(x_t[:, None], states, None, False)[1]
+
+    def _flat_weights(self) -> tuple[list[Tensor], bool]:
+        if not self.use_bias:
+            return [self.weight_ih, self.weight_hh], False
+        # Keras has one bias where PyTorch's kernel adds two; the second one is zero.
+        bias_hh = self.bias_hh if self.bias_hh is not None else torch.zeros_like(self.bias_ih)
+        return [self.weight_ih, self.weight_hh, self.bias_ih, bias_hh], True
+
+    def fused(self, x: Tensor, states: list[Tensor], batch_sizes: Tensor | None,
+              training: bool) -> tuple[Tensor, list[Tensor]]:
+        """Run the whole sequence in PyTorch's fused kernel (cuDNN on GPU).
+
+        `x` is (B, T, F) batch-first, or packed data when `batch_sizes` is given.
+        """
+        weights, has_biases = self._flat_weights()
+        hx = [s.unsqueeze(0) for s in states]
+        out = self._vf_call(x, batch_sizes, hx, weights, has_biases, training)
+        return out[0], [s.squeeze(0) for s in out[1:]]
+
+    def step_weights(self) -> tuple:
+        """(w_ih, w_hh, b_ih, b_hh) as the single-step kernels take them; b_hh is None where Keras has
+        one bias (LSTM, SimpleRNN), both are None without bias."""
+        if not self.use_bias:
+            return self.weight_ih, self.weight_hh, None, None
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
+    def step_kernel(self, batch: int) -> str:
+        """"cell" or "sequence": the faster fused kernel for one step of `batch` rows (measured).
+
+        "cell" is PyTorch's single-step kernel (`_vf_cell`, the same arithmetic as `fused` on one
+        step); oneDNN's sequence kernel has a fixed set-up cost that dominates small steps (15 us
+        against 50 us for one series of LSTM(4) on this CPU)."""
+        return "cell"
