@@ -50,11 +50,12 @@ def apply_step(layer, x: Tensor) -> Tensor:
 
 
 def step_functions(layers, batch: int) -> list[tuple[str | None, Callable]]:
-    """(state key or None, function) per layer for one step of `batch` rows, built once per generation."""
+    """(state key or None, function) per layer for one step of `batch` rows, built once per generation;
+    a recurrent layer's function returns (output, new states)."""
     out = []
     for layer in layers:
         if isinstance(layer, RNN):
-            out.append((layer.state_key, layer.step_function(batch)))
+            out.append((layer.state_key, layer.output_step_function(batch)))
         else:
             inner = layer.layer if isinstance(layer, TimeDistributed) else layer
             fn = inner.step_function() if isinstance(inner, Dense) and inner.input_size is not None else None
@@ -86,7 +87,7 @@ def prime_layers(layers, x: Tensor, states: StateStore) -> Tensor:
         if isinstance(layer, RNN):
             seq, final = layer.sequence(h, initial_state=states[layer.state_key], training=False)
             states.put(layer.state_key, final)
-            h = seq if layer.return_sequences else final[0]
+            h = seq if layer.return_sequences else seq[:, -1]
         else:
             h = apply_step(layer, h)
     return h[:, -1] if h.dim() == 3 else h
@@ -96,9 +97,8 @@ def advance(steppers, h: Tensor, states: StateStore) -> Tensor:
     """One step (B, F) through every layer with `step_functions`, updating `states`."""
     for key, fn in steppers:
         if key is not None:
-            new = fn(h, states[key])
+            h, new = fn(h, states[key])
             states.put(key, new)
-            h = new[0]
         else:
             h = fn(h)
     return h

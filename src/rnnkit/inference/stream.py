@@ -112,10 +112,9 @@ class Stream:
         for layer in self.layers:  # some rows: gather their states, step, scatter back
             if isinstance(layer, RNN):
                 kept = self.states[layer.state_key]
-                new = layer.step(h, [s[idx] for s in kept])
+                h, new = layer.output_step_function(len(idx))(h, [s[idx] for s in kept])
                 for s, v in zip(kept, new):
                     s.index_copy_(0, idx, v)
-                h = new[0]
             else:
                 h = apply_step(layer, h)
         return to_numpy(h)

@@ -262,6 +262,16 @@ class RNN(Layer):
         call = self._bound_call(False)
         return lambda x_t, states: as_states(call(x_t, states)[1])
 
+    def output_step_function(self, batch: int) -> Callable[[Tensor, list[Tensor]], tuple[Tensor, list[Tensor]]]:
+        """`step_function` returning (output, new states): the step's output is the first new state for
+        cells with a split step or a fused step (h), and what `call` returns for any other cell."""
+        if self._split or (self.use_fused is not False and getattr(self.cell, "fused_step", None) is not None
+                           and self.cell.fused_step(batch) is not None):
+            step = self.step_function(batch)
+            return lambda x_t, states: _with_output(step(x_t, states))
+        call = self._bound_call(False)
+        return lambda x_t, states: _output_and_states(call(x_t, states))
+
     def _bound_call(self, training: bool) -> Callable:
         call = self.cell.call
         return functools.partial(call, training=training) if self._call_takes_training else call
@@ -376,3 +386,12 @@ class RNN(Layer):
 
     def set_keras_weights(self, weights) -> None:
         self.cell.set_keras_weights(weights)
+
+
+def _with_output(states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
+    return states[0], states
+
+
+def _output_and_states(result) -> tuple[Tensor, list[Tensor]]:
+    output, states = result
+    return output, as_states(states)
