@@ -123,10 +123,14 @@ def to_tensor(x, device: torch.device | str | None = None, integers_as_float: bo
             x = x.float()
         return x if device is None else x.to(device, non_blocking=True)
     arr = _array(x)
-    with warnings.catch_warnings():
-        # windows() hands out read-only strided views; the tensor shares them and is only read
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        t = torch.as_tensor(arr, dtype=_dtype_for(arr.dtype.kind, integers_as_float))
+    dtype = _dtype_for(arr.dtype.kind, integers_as_float)
+    if arr.flags.writeable:
+        t = torch.as_tensor(arr, dtype=dtype)
+    else:
+        with warnings.catch_warnings():
+            # windows() hands out read-only strided views; the tensor shares them and is only read
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            t = torch.as_tensor(arr, dtype=dtype)
     return t if device is None else t.to(device, non_blocking=True)
 
 

@@ -58,6 +58,9 @@ class Layer(nn.Module):
     def __call__(self, *args, **kwargs):
         # Called on symbolic tensors (Input(...) or another layer's output), a layer records a node of
         # a functional graph instead of computing (Keras's functional API).
+        if args and type(args[0]) is torch.Tensor and args[0].dtype is torch.float32 and \
+                kwargs.get("initial_state") is None and kwargs.get("mask") is None:
+            return super().__call__(*args, **kwargs)  # the common case inside a model: nothing to convert
         if is_symbolic(args, kwargs):
             return record(self, args, kwargs)
         data_in = bool(args) and not is_tensors(args[0])  # NumPy, lists, DataFrames: Keras's eager call

@@ -5,11 +5,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..registry import BUILTIN, register_serializable
+from ..registry import BUILTIN, register_serializable, registered_name
 from .base import Layer
 from .rnn import RNN
 
 Tensor = torch.Tensor
+
+
+def _class_name(layer) -> str:
+    """The name a wrapped layer is saved under (its registered name; the class name when unregistered)."""
+    return registered_name(type(layer)) or type(layer).__name__
 
 
 def call_layer(layer: nn.Module, x, training: bool | None = None, mask=None):
@@ -63,7 +68,7 @@ class TimeDistributed(Layer):
 
     def get_config(self):
         inner = self.layer.get_config() if isinstance(self.layer, Layer) else {}
-        return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__, "config": inner}}
+        return {**super().get_config(), "layer": {"class_name": _class_name(self.layer), "config": inner}}
 
 
 @register_serializable(package=BUILTIN)
@@ -194,5 +199,5 @@ class Bidirectional(Layer):
 
     def get_config(self):
         return {**super().get_config(), "merge_mode": self.merge_mode,
-                "layer": {"class_name": type(self.forward_layer).__name__,
+                "layer": {"class_name": _class_name(self.forward_layer),
                           "config": self.forward_layer.get_config()}}

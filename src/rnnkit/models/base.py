@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..convert import device_of, is_converted, is_tensors, to_mask, to_tensor
+from ..convert import is_converted, is_tensors, to_mask, to_tensor
 from ..io import checkpoint
 from ..layers.base import unique_name
 from ..layers.rnn import RNN
@@ -29,6 +29,8 @@ class BaseModel(Trainer, nn.Module):
         self.state_store = StateStore()  # shared with every layer inside (adopt_states)
 
     def __call__(self, *args, **kwargs):
+        if args and type(args[0]) is Tensor and args[0].dtype is torch.float32 and kwargs.get("mask") is None:
+            return super().__call__(*args, **kwargs)  # already what the layers take
         if is_symbolic(args, kwargs):  # a model used as a layer of a functional graph: encoder(inputs)
             return record(self, args, kwargs)
         if args and not is_converted(args[0], [not ids for ids in self.inputs_are_ids()]):
@@ -38,7 +40,7 @@ class BaseModel(Trainer, nn.Module):
             data_in = not is_tensors(args[0])
             args = (self.convert_x(args[0]), *args[1:])
             if kwargs.get("mask") is not None:
-                kwargs["mask"] = to_mask(kwargs["mask"], device_of(self))
+                kwargs["mask"] = to_mask(kwargs["mask"], self.data_device())
             if data_in and not self.training:
                 with torch.no_grad():
                     return super().__call__(*args, **kwargs)

@@ -36,6 +36,7 @@ class Sequential(BaseModel):
         super().__init__(name)
         self._layers = nn.ModuleList()
         self.input_spec: Input | None = None
+        self._takes_ids = False  # integer x stays integer (ids for a first Embedding)
         for layer in layers or []:
             self.add(layer)
 
@@ -57,6 +58,8 @@ class Sequential(BaseModel):
         if not len(self._layers) and self.input_spec is None and getattr(layer, "batch_input_shape", None):
             self.input_spec = Input(batch_shape=layer.batch_input_shape)
         self._layers.append(layer)
+        self._takes_ids = isinstance(self._layers[0], Embedding) or (
+            self.input_spec is not None and "int" in self.input_spec.dtype)
         self.adopt_states()
         if self.input_spec is not None and self.input_spec.batch_shape[-1] is not None:
             self.build()
@@ -79,8 +82,7 @@ class Sequential(BaseModel):
         return self.input_spec.batch_shape[0] if self.input_spec is not None else None
 
     def inputs_are_ids(self) -> list[bool]:
-        first = self._layers[0] if len(self._layers) else None
-        return [isinstance(first, Embedding) or (self.input_spec is not None and "int" in self.input_spec.dtype)]
+        return [self._takes_ids]
 
     def threads_state_store(self) -> bool:
         return all(any(m is layer for layer in self._layers) for m in self._stateful_layers())

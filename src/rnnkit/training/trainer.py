@@ -121,14 +121,27 @@ class Trainer:
         """Per input: whether integer data stays integer (ids for an Embedding) rather than float32."""
         return [False] * self.input_count()
 
+    def data_device(self) -> torch.device:
+        """Where data goes: the device of the model's weights (looked up once; `.to()` forgets it)."""
+        device = self.__dict__.get("_data_device")
+        if device is None:
+            device = convert.device_of(self)
+            if next(self.parameters(), None) is not None:  # lazily sized weights: ask again later
+                self.__dict__["_data_device"] = device
+        return device
+
+    def _apply(self, fn, *args, **kwargs):
+        self.__dict__.pop("_data_device", None)  # .to(), .cuda(), .half() move the weights
+        return super()._apply(fn, *args, **kwargs)
+
     def convert_x(self, x):
         """x as the model takes it: tensor(s) on the model's device."""
-        return convert.model_inputs(x, self.input_count(), convert.device_of(self),
+        return convert.model_inputs(x, self.input_count(), self.data_device(),
                                     [not ids for ids in self.inputs_are_ids()], self.input_names())
 
     def convert_y(self, y):
         integer_targets = self.loss_name == "sparse_categorical_crossentropy"
-        return convert.to_tensors(y, convert.device_of(self), integers_as_float=not integer_targets)
+        return convert.to_tensors(y, self.data_device(), integers_as_float=not integer_targets)
 
     # -- the steps (Keras's override points) --------------------------------------------------------
     def _training_forward(self, x, y, state_store=None):
