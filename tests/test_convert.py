@@ -146,7 +146,7 @@ X_ENTRY_POINTS = {
     "fit": (lambda x: _fit(_seq_model(), x, Y), lambda r: is_history_of_floats(r[0]), X_SEQ),
     "model(x)": (lambda x: _seq_model()(x), is_tensor_without_grad, X_SEQ),
     "layer(x)": (lambda x: (torch.manual_seed(0), LSTM(3)(x))[1], is_float32_tensor, X_SEQ),
-    "generate": (lambda x: generate(_gen_model(), x, steps=3), is_float32_array, X_SEQ),
+    "generate": (lambda x: generate(_gen_model(), x, horizon=3), is_float32_array, X_SEQ),
     "Stream.prime": (lambda x: Stream(_gen_model(), series=6).prime(x), is_float32_array, X_SEQ),
     "explain": (_explain_findings, lambda r: bool(r), X_SEQ),
     # 2-D data: a Dense model on (samples, features), one step of a Stream -- DataFrames too
@@ -482,7 +482,7 @@ BAD_ENTRY_POINTS = {
     "train_on_batch": lambda bad: _tab_model().train_on_batch(bad, Y),
     "model(x)": lambda bad: _tab_model()(bad),
     "layer(x)": lambda bad: Dense(1)(bad),
-    "generate": lambda bad: generate(_gen_model(), bad, steps=2),
+    "generate": lambda bad: generate(_gen_model(), bad, horizon=2),
     "Stream.prime": lambda bad: Stream(_gen_model(), series=6).prime(bad),
     "Stream.step": lambda bad: Stream(_gen_model(), series=6).step(bad),
     "explain-x": lambda bad: explain(_seq_model(), x=bad),

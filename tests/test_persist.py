@@ -57,10 +57,10 @@ _CASES = {
                _RNG.normal(size=(2, 5))),
     "many-to-one": (lambda: ManyToOne(features=3, units=[4, 3]), _RNG.normal(size=(2, 6, 3))),
     "many-to-many": (lambda: ManyToMany(features=3, units=4, outputs=2), _RNG.normal(size=(2, 6, 3))),
-    "one-to-many": (lambda: OneToMany(features=3, steps=4, units=5, outputs=3, mode="feedback"),
+    "one-to-many": (lambda: OneToMany(features=3, horizon=4, units=5, outputs=3, mode="feedback"),
                     _RNG.normal(size=(2, 3))),
     "seq2seq": (lambda: Seq2Seq(features=3, horizon=4, units=[5, 5]), _RNG.normal(size=(2, 6, 3))),
-    "autoencoder": (lambda: Autoencoder(features=3, steps=6, latent=2, units=[4]), _RNG.normal(size=(2, 6, 3))),
+    "autoencoder": (lambda: Autoencoder(features=3, time_steps=6, latent=2, units=[4]), _RNG.normal(size=(2, 6, 3))),
 }
 
 

@@ -26,7 +26,7 @@ def test_a_model_and_every_layer_inside_share_one_store_keyed_by_layer_name():
     assert sorted(model.state_store) == ["dec", "enc"]
     assert model.get_states()["enc"][0] is model.state_store["enc"][0]
     # nested models (a topology of two Sequentials; a Sequential inside a functional graph) too
-    ae = Autoencoder(features=2, steps=4, latent=3, units=[5])
+    ae = Autoencoder(features=2, time_steps=4, latent=3, units=[5])
     assert {id(l.state_store) for l in ae.recurrent_layers()} == {id(ae.state_store)}
     inner = Sequential([Input((4, 2)), LSTM(3, stateful=True)])
     inputs = Input((4, 2), batch_size=2)

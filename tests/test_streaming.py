@@ -48,7 +48,7 @@ def test_prime_then_step_equals_generate_with_the_outputs_fed_back():
     torch.manual_seed(1)
     model = Sequential([Input((None, 2)), LSTM(8, return_sequences=True), LSTM(8, return_sequences=True), Dense(2)])
     x = RNG.normal(size=(3, 12, 2)).astype(np.float32)
-    gen = generate(model, x, steps=5)
+    gen = generate(model, x, horizon=5)
     stream = Stream(model, series=3)
     y = stream.prime(x)
     fed = [y]

@@ -38,7 +38,7 @@ def test_one_to_many_learns_to_count_up(mode):
     torch.manual_seed(0)
     start = np.random.default_rng(0).uniform(0, 1, (256, 1)).astype("float32")
     y = (start[:, None, :] + 0.1 * np.arange(1, 6)[None, :, None]).astype("float32")
-    model = OneToMany(features=1, steps=5, units=16, outputs=1, mode=mode)
+    model = OneToMany(features=1, horizon=5, units=16, outputs=1, mode=mode)
     model.compile(optimizers.Adam(learning_rate=0.01), "mse")
     model.fit(start, y, epochs=60, batch_size=32, verbose=0)
     baseline = np.mean((y - y.mean(axis=0)) ** 2)
@@ -48,7 +48,7 @@ def test_one_to_many_learns_to_count_up(mode):
 
 def test_feedback_needs_outputs_equal_features():
     with pytest.raises(ValueError, match=r"outputs \(1\) must equal features \(3\)"):
-        OneToMany(features=3, steps=4, outputs=1, mode="feedback")
+        OneToMany(features=3, horizon=4, outputs=1, mode="feedback")
 
 
 @pytest.mark.parametrize("teacher_forcing", [False, True], ids=["free-running", "teacher-forced"])
@@ -77,7 +77,7 @@ def test_seq2seq_horizon_mismatch_in_fit():
 def test_autoencoder_reconstructs_better_than_the_mean():
     torch.manual_seed(0)
     data = sine_waves(256, 16, features=1, seed=0)
-    ae = Autoencoder(features=1, steps=16, latent=8, units=[16])
+    ae = Autoencoder(features=1, time_steps=16, latent=8, units=[16])
     ae.compile(optimizers.Adam(learning_rate=0.01), "mse")
     ae.fit(data, data, epochs=40, batch_size=32, verbose=0)
     test = sine_waves(64, 16, features=1, split="test", seed=0)

@@ -255,7 +255,7 @@ def test_generate_and_stream_with_a_user_cell_equal_running_the_model():
         y = model.predict(seq)
         fed_back.append(y)
         seq = np.concatenate([seq, y[:, None]], axis=1)
-    np.testing.assert_allclose(generate(model, x, steps=3), np.stack(fed_back, axis=1), atol=1e-5)
+    np.testing.assert_allclose(generate(model, x, horizon=3), np.stack(fed_back, axis=1), atol=1e-5)
     stream = Stream(model, series=2)
     np.testing.assert_allclose(stream.prime(x), model.predict(x), atol=1e-6)
     np.testing.assert_allclose(stream.step(fed_back[0]), fed_back[1], atol=1e-5)
@@ -270,7 +270,7 @@ def test_generate_and_stream_use_the_cells_output_when_it_is_not_its_state():
         y = model.predict(seq)[:, -1]
         fed_back.append(y)
         seq = np.concatenate([seq, y[:, None]], axis=1)
-    np.testing.assert_allclose(generate(model, x, steps=3), np.stack(fed_back, axis=1), atol=1e-5)
+    np.testing.assert_allclose(generate(model, x, horizon=3), np.stack(fed_back, axis=1), atol=1e-5)
     stream = Stream(model, series=2)
     np.testing.assert_allclose(stream.prime(x), model.predict(x)[:, -1], atol=1e-6)
     np.testing.assert_allclose(stream.step(fed_back[0], rows=[0, 1]), fed_back[1], atol=1e-5)

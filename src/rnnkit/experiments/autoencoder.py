@@ -17,7 +17,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     steps, n, epochs = (32, 1024, 30) if quick else (64, 4096, 80)
     train = sine_waves(n, steps, 1, "train", seed)
     test = sine_waves(256, steps, 1, "test", seed)
-    ae = Autoencoder(features=1, steps=steps, latent=8, units=[32])
+    ae = Autoencoder(features=1, time_steps=steps, latent=8, units=[32])
     ae.compile(optimizers.Adam(learning_rate=0.005), "mse")
     ae.fit(train, train, batch_size=64, epochs=epochs, validation_data=(test, test), verbose=1)
     recon = ae.predict(test)

@@ -34,7 +34,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
         if epoch % 10 == 0 or epoch == epochs - 1:
             print(f"epoch {epoch + 1}/{epochs}  loss {total:.4f}")
     model.reset_states()
-    gen = scaler.inverse_transform(generate(model, k_scaled, steps=future))
+    gen = scaler.inverse_transform(generate(model, k_scaled, horizon=future))
     mae = np.abs(gen - truth).mean(axis=(0, 1))
     persistence = np.abs(known[:, -1:] - truth).mean(axis=(0, 1))
     seasonal = np.abs(known[:, -24:][:, :future] - truth).mean(axis=(0, 1)) if future <= 24 else \

@@ -104,29 +104,29 @@ def advance(steppers, h: Tensor, states: StateStore) -> Tensor:
     return h
 
 
-def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None = None,
+def generate(model, x, horizon: int, feedback: Callable[[Tensor], Tensor] | None = None,
              from_kept_states: bool | None = None, update_states: bool = False) -> np.ndarray:
-    """Prime `model` on `x` (batch, T, F), then produce `steps` new steps, each fed back as input.
+    """Prime `model` on `x` (batch, T, F), then produce `horizon` new steps, each fed back as input.
 
     Args:
         model: a Sequential of recurrent layers and per-step layers; its output size must equal its
             input size (or give `feedback`, a function mapping an output (B, outputs) to the next
             input (B, features)).
         x: the known sequences, (batch, T, F) -- many series at once (400 stocks -> batch 400).
-        steps: how many steps to generate.
+        horizon: how many steps to generate.
         from_kept_states: start from a stateful model's kept states (default: yes if it has some).
         update_states: leave the model's kept states where generation ended (default: untouched).
 
     Returns:
-        (batch, steps, outputs) NumPy array: the generated continuation.
+        (batch, horizon, outputs) NumPy array: the generated continuation.
 
     >>> from rnnkit import Sequential, Input, LSTM, Dense
     >>> model = Sequential([Input((None, 2)), LSTM(8, return_sequences=True), Dense(2)])
-    >>> generate(model, np.zeros((3, 10, 2), "float32"), steps=5).shape
+    >>> generate(model, np.zeros((3, 10, 2), "float32"), horizon=5).shape
     (3, 5, 2)
     """
-    if not isinstance(steps, (int, np.integer)) or steps <= 0:
-        raise ValueError(f"steps must be a positive integer, received {steps!r}.")
+    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or horizon <= 0:
+        raise ValueError(f"horizon (how many steps to generate) must be a positive integer, received {horizon!r}.")
     layers = step_plan(model)
     x = to_tensor(x, device_of(model), integers_as_float=True)
     if x.dim() != 3:
@@ -144,9 +144,9 @@ def generate(model, x, steps: int, feedback: Callable[[Tensor], Tensor] | None =
         out = prime_layers(layers, x, states)  # the whole history once -> (B, outputs): the first new step
         steppers = step_functions(layers, x.shape[0])
         produced = []
-        for k in range(steps):
+        for k in range(horizon):
             produced.append(out)
-            if k == steps - 1:
+            if k == horizon - 1:
                 break
             nxt = feedback(out) if feedback is not None else out
             if nxt.shape[-1] != x.shape[-1]:

@@ -97,17 +97,17 @@ class ManyToMany(Sequential):
 
 @register_serializable(package=BUILTIN)
 class OneToMany(BaseModel):
-    """One vector in, `steps` out: (batch, features) -> (batch, steps, outputs).
+    """One vector in, `horizon` steps out: (batch, features) -> (batch, horizon, outputs).
 
     mode='repeat': the vector is repeated at every step (RepeatVector), a many-to-many stack reads it.
     mode='feedback': the vector is the first input; each output is fed back as the next input with the
     states carried (needs outputs == features).
 
-    >>> OneToMany(features=3, steps=4, units=8, outputs=3, mode="feedback").predict(np.zeros((2, 3))).shape
+    >>> OneToMany(features=3, horizon=4, units=8, outputs=3, mode="feedback").predict(np.zeros((2, 3))).shape
     (2, 4, 3)
     """
 
-    def __init__(self, features: int, steps: int, units=32, outputs: int = 1, cell: str = "lstm",
+    def __init__(self, features: int, horizon: int, units=32, outputs: int = 1, cell: str = "lstm",
                  mode: str = "repeat", dropout: float = 0.0):
         arguments = _arguments(locals())
         super().__init__()
@@ -117,10 +117,10 @@ class OneToMany(BaseModel):
         if mode == "feedback" and outputs != features:
             raise ValueError(f"mode='feedback' feeds each output back as the next input, so outputs ({outputs}) "
                              f"must equal features ({features}); use outputs={features} or mode='repeat'.")
-        self.features, self.steps, self.mode = features, int(steps), mode
+        self.features, self.horizon, self.mode = features, int(horizon), mode
         self.stack = nn.ModuleList(recurrent_stack(cell, units, True, dropout))
         self.head = Dense(outputs)
-        self.repeat = RepeatVector(self.steps)
+        self.repeat = RepeatVector(self.horizon)
         with torch.no_grad():
             self(torch.zeros(1, features))
         self.adopt_states()
@@ -136,7 +136,7 @@ class OneToMany(BaseModel):
             return self.head(h)  # -> (B, S, outputs)
         states = [layer.get_initial_state(x.shape[0], x.dtype, x.device) for layer in self.stack]
         h_in, outs = x, []
-        for _ in range(self.steps):
+        for _ in range(self.horizon):
             # -> (B, F): this step's output is the next step's input
             h_in = self.head(step_stack(self.stack, h_in, states))
             outs.append(h_in)
@@ -217,22 +217,22 @@ class Seq2Seq(BaseModel):
 class Autoencoder(BaseModel):
     """Many-to-one encoder -> latent vector -> RepeatVector -> many-to-many decoder; fit(X, X).
 
-    >>> ae = Autoencoder(features=2, steps=10, latent=4, units=[8])
+    >>> ae = Autoencoder(features=2, time_steps=10, latent=4, units=[8])
     >>> ae.predict(np.zeros((3, 10, 2))).shape, ae.encode(np.zeros((3, 10, 2))).shape
     ((3, 10, 2), (3, 4))
     """
 
-    def __init__(self, features: int, steps: int, latent: int, units=(32,), cell: str = "lstm"):
+    def __init__(self, features: int, time_steps: int, latent: int, units=(32,), cell: str = "lstm"):
         arguments = _arguments(locals())
         super().__init__()
         self.init_config = arguments
         units = _units_list(units) if units else []
-        self.features, self.steps = features, int(steps)
-        self.encoder = Sequential([Input((self.steps, features)),
+        self.features, self.time_steps = features, int(time_steps)
+        self.encoder = Sequential([Input((self.time_steps, features)),
                                    *recurrent_stack(cell, [*units, latent], False)])
         # The decoder mirrors the encoder: the latent vector at every step (one-to-many by repetition),
         # then a many-to-many stack and a Dense per step back to the features.
-        self.decoder = Sequential([Input((latent,)), RepeatVector(self.steps),
+        self.decoder = Sequential([Input((latent,)), RepeatVector(self.time_steps),
                                    *recurrent_stack(cell, units[::-1] or [latent], True),
                                    TimeDistributed(Dense(features))])
         self.adopt_states()
@@ -241,5 +241,5 @@ class Autoencoder(BaseModel):
         return self.decoder(self.encoder(x, training=training), training=training)
 
     def encode(self, x) -> np.ndarray:
-        """Latent vectors (batch, latent) for x (batch, steps, features)."""
+        """Latent vectors (batch, latent) for x (batch, time_steps, features)."""
         return self.encoder.predict(x)

@@ -89,9 +89,9 @@ class CompiledStep:
     def _compiled(self, xb, yb):
         if self.fallback is not None:
             return None
-        steps = max((t.shape[1] for t in (xb if isinstance(xb, list) else [xb]) if t.dim() >= 2), default=0)
-        if steps > MAX_UNROLL:
-            self._give_up(f"its batches have {steps} time steps and the compiled step unrolls at "
+        time_steps = max((t.shape[1] for t in (xb if isinstance(xb, list) else [xb]) if t.dim() >= 2), default=0)
+        if time_steps > MAX_UNROLL:
+            self._give_up(f"its batches have {time_steps} time steps and the compiled step unrolls at "
                           f"most {MAX_UNROLL} (longer sequences compile for minutes and run slower than "
                           "the eager fused kernel)")
             return None
