@@ -2,7 +2,7 @@
 
 The package is layered; each part imports only the parts listed before it:
 convert, state, registry, symbolic, activations, initializers, losses, optimizers, callbacks, data
--> cells -> layers -> training (Trainer, fit loop, compiled step) -> io (checkpoints, Keras files)
+-> cells -> layers -> training (steps, Trainer, fit loop, compiled step) -> io (checkpoints, Keras files)
 -> models (Sequential, Model, topologies) -> inference (generate, Stream) -> explanation
 -> experiments, cli. tests/test_architecture.py checks it.
 """

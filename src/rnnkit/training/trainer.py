@@ -1,44 +1,17 @@
-"""Keras's training API, mixed into every model: compile, fit, evaluate, predict and the steps they run.
+"""Keras's training API on top of the steps: fit, evaluate, predict and the *_on_batch calls.
 
-The steps are Keras's override points. `fit` calls `train_step((x, y))` once per batch, `evaluate`
-calls `test_step`, `predict` calls `predict_step`; a subclass that overrides one of them changes what
-those calls do, as in Keras:
-
-    class Weighted(Sequential):
-        def train_step(self, data):
-            x, y = data
-            y_pred = self(x, training=True)
-            loss = 2.0 * self.compute_loss(x, y, y_pred)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            return {"loss": float(loss)}
-
-Data reaches the steps already converted (`rnnkit.convert`): tensors on the model's device.
+Each converts its data once at the boundary (`rnnkit.convert`), checks it, and runs the model's
+`train_step` / `test_step` / `predict_step` (`training/steps.py`) batch by batch (`training/loop.py`).
 """
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import numpy as np
-import torch
 
 from .. import convert
-from .. import losses, optimizers
-from . import compiled, loop
 from ..callbacks import Callback, History
-
-Tensor = torch.Tensor
-
-
-def _unpack(data) -> tuple:
-    """(x, y) from a step's data: a pair, or Keras's (x, y, sample_weight) (weights not supported yet)."""
-    if isinstance(data, tuple) and len(data) in (2, 3):
-        if len(data) == 3 and data[2] is not None:
-            raise ValueError("sample_weight is not supported yet: pass (x, y) batches.")
-        return data[0], data[1]
-    return data, None
+from . import loop
+from .steps import Steps
 
 
 def _concat(chunks: list):
@@ -47,182 +20,8 @@ def _concat(chunks: list):
     return np.concatenate(chunks)
 
 
-class Trainer:
+class Trainer(Steps):
     """compile / fit / evaluate / predict and the per-batch steps; models inherit it."""
-
-    def _init_trainer(self) -> None:
-        self.loss_fn = None
-        self.loss_name: str | None = None
-        self.metric_fns: list = []
-        self.optimizer_config = None  # an OptimizerSpec, or a torch optimizer given to compile
-        self._optimizer: torch.optim.Optimizer | None = None
-        self.stop_training = False
-        self.jit_compile = False
-        self._train_function = None  # what fit calls per batch, made on its first batch
-
-    # -- compile ------------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics: Iterable | None = None,
-                jit_compile: bool | str = False) -> None:
-        """Choose the optimizer (Keras name, rnnkit.optimizers spec or torch optimizer), loss and metrics.
-
-        `jit_compile=True` makes `fit` run the train step as one graph compiled by torch.compile:
-        several times faster per batch for small models and short sequences, after a cold start of
-        seconds per batch shape (see `rnnkit.training.compiled`). Keras's default "auto" means False
-        here, because the cold start only pays back over long fits."""
-        if loss is None:
-            raise ValueError(f"compile needs a loss, e.g. loss='mse'. Known names: {sorted(losses.LOSSES)}.")
-        if jit_compile not in (True, False, "auto"):
-            raise ValueError(f"jit_compile must be True, False or 'auto', received {jit_compile!r}.")
-        self.jit_compile = jit_compile is True
-        self._train_function = None
-        self.optimizer_config = optimizers.get(optimizer)
-        self._optimizer = self.optimizer_config if isinstance(self.optimizer_config, torch.optim.Optimizer) else None
-        self.loss_fn, self.loss_name = losses.get(loss)
-        self.metric_fns = [losses.get_metric(m, self.loss_name) for m in (metrics or [])]
-
-    @property
-    def compiled(self) -> bool:
-        return self.loss_fn is not None
-
-    def _require_compiled(self) -> None:
-        if self.loss_fn is None:
-            raise RuntimeError("The model is not compiled: call model.compile(optimizer='adam', loss='mse') first.")
-
-    @property
-    def trainable_weights(self) -> list[torch.nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
-
-    @property
-    def optimizer(self) -> torch.optim.Optimizer | None:
-        """The torch optimizer over the trainable weights, made on first use (after the weights exist)."""
-        if self._optimizer is None and self.optimizer_config is not None:
-            if any(getattr(m, "built", True) is False for m in self.modules()):
-                raise RuntimeError("The optimizer is made over the model's weights, and some are not created yet. "
-                                   "Call the model on a batch first (train_step does: forward, then optimizer), "
-                                   "or give Input a shape.")
-            weights = self.trainable_weights
-            if not weights:
-                raise ValueError(f"{self.name} has no trainable weights, so there is nothing to fit.")
-            self._optimizer = optimizers.build(self.optimizer_config, weights)
-        return self._optimizer
-
-    @property
-    def optimizer_built(self) -> bool:
-        return self._optimizer is not None
-
-    # -- the data boundary -----------------------------------------------------------------------------
-    def input_count(self) -> int:
-        return 1
-
-    def input_names(self) -> list[str] | None:
-        return None
-
-    def inputs_are_ids(self) -> list[bool]:
-        """Per input: whether integer data stays integer (ids for an Embedding) rather than float32."""
-        return [False] * self.input_count()
-
-    def data_device(self) -> torch.device:
-        """Where data goes: the device of the model's weights (looked up once; `.to()` forgets it)."""
-        device = self.__dict__.get("_data_device")
-        if device is None:
-            device = convert.device_of(self)
-            if next(self.parameters(), None) is not None:  # lazily sized weights: ask again later
-                self.__dict__["_data_device"] = device
-        return device
-
-    def _apply(self, fn, *args, **kwargs):
-        self.__dict__.pop("_data_device", None)  # .to(), .cuda(), .half() move the weights
-        return super()._apply(fn, *args, **kwargs)
-
-    def convert_x(self, x):
-        """x as the model takes it: tensor(s) on the model's device."""
-        return convert.model_inputs(x, self.input_count(), self.data_device(),
-                                    [not ids for ids in self.inputs_are_ids()], self.input_names())
-
-    def convert_y(self, y):
-        integer_targets = self.loss_name == "sparse_categorical_crossentropy"
-        return convert.to_tensors(y, self.data_device(), integers_as_float=not integer_targets)
-
-    # -- the steps (Keras's override points) --------------------------------------------------------
-    def _training_forward(self, x, y, state_store=None):
-        """The forward pass of a train step; Seq2Seq overrides it to feed the targets (teacher forcing)."""
-        if state_store is None:
-            return self(x, training=True)
-        return self(x, training=True, state_store=state_store)
-
-    def _targets(self, y: Tensor, y_pred) -> Tensor:
-        """y shaped and typed for the loss against y_pred, or a clear error."""
-        self._require_compiled()
-        if isinstance(y_pred, (list, tuple)):
-            raise ValueError(f"{self.name} has {len(y_pred)} outputs, and training a model with several outputs "
-                             "is not supported yet. Train a model with one output (e.g. concatenate the "
-                             "outputs into one), or train each output's model separately.")
-        y = convert.to_tensor(y, y_pred.device, integers_as_float=self.loss_name != "sparse_categorical_crossentropy")
-        if self.loss_name == "sparse_categorical_crossentropy" and y.is_floating_point():
-            y = y.long()
-        if self.loss_name in losses.LOSSES:  # built-in losses: refuse shapes that would broadcast
-            if y.dim() == 1 and y_pred.dim() == 2 and y_pred.shape[1] == 1:
-                y = y[:, None]  # Keras accepts (N,) targets for (N, 1) outputs
-            losses.check_targets(self.loss_name, tuple(y.shape), tuple(y_pred.shape), None)
-        return y
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None) -> Tensor:
-        """The compiled loss of y_pred against y (Keras's signature)."""
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported yet.")
-        return self.loss_fn(self._targets(y, y_pred), y_pred)
-
-    def compute_metrics(self, x, y, y_pred) -> dict[str, float]:
-        """The compiled metrics of one batch."""
-        if not self.metric_fns:
-            return {}
-        y = self._targets(y, y_pred)
-        with torch.no_grad():
-            return {name: float(fn(y, y_pred)) for fn, name in self.metric_fns}
-
-    def apply_gradients(self) -> None:
-        """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step."""
-        spec, optimizer = self.optimizer_config, self.optimizer
-        if getattr(spec, "clipnorm", None):
-            torch.nn.utils.clip_grad_norm_(self.trainable_weights, spec.clipnorm)
-        if getattr(spec, "clipvalue", None):
-            torch.nn.utils.clip_grad_value_(self.trainable_weights, spec.clipvalue)
-        optimizer.step()
-
-    def train_step(self, data) -> dict[str, float]:
-        """One optimisation step on one batch: forward, loss, backward, clip, update. Returns the
-        batch's loss and metrics."""
-        x, y = _unpack(data)
-        y_pred = self._training_forward(x, y)
-        loss = self.compute_loss(x, y, y_pred)
-        optimizer = self.optimizer  # after the forward, which creates lazily sized weights
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.apply_gradients()
-        return {"loss": float(loss.detach()), **self.compute_metrics(x, y, y_pred.detach())}
-
-    def test_step(self, data) -> dict[str, float]:
-        """Loss and metrics of one batch, in inference mode."""
-        x, y = _unpack(data)
-        with torch.no_grad():
-            y_pred = self(x, training=False)
-            return {"loss": float(self.compute_loss(x, y, y_pred)), **self.compute_metrics(x, y, y_pred)}
-
-    def predict_step(self, data):
-        """The outputs of one batch (tensors; predict turns them into NumPy)."""
-        x, _ = _unpack(data)
-        with torch.no_grad():
-            return self(x, training=False)
-
-    def make_train_function(self):
-        """What fit runs per batch: `train_step`, or with jit_compile=True its compiled form."""
-        if self._train_function is None:
-            self._train_function = compiled.train_function(self) if self.jit_compile else self.train_step
-        return self._train_function
-
-    def threads_state_store(self) -> bool:
-        """Whether forward(..., state_store=) reaches every stateful layer (the compiled step needs it)."""
-        return not self.stateful
 
     # -- Keras API ------------------------------------------------------------------------------------
     def _batch_size(self, batch_size: int | None, n: int | None, what: str) -> int:
@@ -335,6 +134,3 @@ class Trainer:
         self.eval()
         values = self.test_step((self.convert_x(x), self.convert_y(y)))
         return values["loss"] if len(values) == 1 else list(values.values())
-
-
-Trainer.train_step._rnnkit_default = True  # jit_compile compiles this step its own way (training.compiled)
