@@ -183,8 +183,29 @@ def read(path) -> tuple[dict, dict[str, torch.Tensor]]:
     return header, tensors
 
 
-def load(path, custom_objects: dict | None = None, compile: bool = True):
-    """Rebuild the model saved at `path` with its weights, kept states, scaler and optimizer state."""
+def _device(device, map_location) -> torch.device | None:
+    if device is not None and map_location is not None and str(device) != str(map_location):
+        raise ValueError(f"load: device={device!r} and map_location={map_location!r} disagree; pass one of them.")
+    wanted = device if device is not None else map_location
+    if wanted is None:
+        return None
+    try:
+        wanted = torch.device(wanted)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"load: device must be a torch device such as 'cpu' or 'cuda:0', received {wanted!r}.") from None
+    if wanted.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"load: device {str(wanted)!r} asked for, but this PyTorch sees no CUDA device "
+                         f"(torch {torch.__version__}). Load on 'cpu', or install a CUDA build of PyTorch.")
+    return wanted
+
+
+def load(path, custom_objects: dict | None = None, compile: bool = True, device=None, map_location=None):
+    """Rebuild the model saved at `path` with its weights, kept states, scaler and optimizer state.
+
+    `device` (or PyTorch's spelling `map_location`) puts the model, its kept states and its optimizer
+    state on that device; by default they load on the CPU.
+    """
+    target = _device(device, map_location)
     header, tensors = read(path)
     model = build_model(header["model"], custom_objects)
     model.load_state_dict(_weights(tensors), strict=True)
@@ -200,6 +221,8 @@ def load(path, custom_objects: dict | None = None, compile: bool = True):
         layer.reset_states(kept or None)
     if header.get("scaler") is not None:
         model.scaler = Scaler.from_dict(header["scaler"])
+    if target is not None:
+        model.to(target)  # weights and kept states; the optimizer below is made on the weights' device
     if compile and header.get("compile"):
         _restore_compile(model, header, tensors)
     return model

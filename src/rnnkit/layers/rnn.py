@@ -123,6 +123,14 @@ class RNN(Layer):
 
     reset_state = reset_states  # Keras 3 spelling
 
+    def _apply(self, fn, *args, **kwargs):
+        # Kept states follow the weights: model.to("cuda"), .double() move and cast them too.
+        super()._apply(fn, *args, **kwargs)
+        kept = self.state_store.get(self.state_key)
+        if kept is not None:
+            self.state_store.put(self.state_key, [fn(s) for s in kept])
+        return self
+
     def _check_states(self, states, batch: int | None, where: str) -> list[Tensor]:
         if isinstance(states, (Tensor, np.ndarray)):
             states = [states]

@@ -23,9 +23,11 @@ def load_keras(path) -> Sequential:
     return Sequential(first + layers, name=name)
 
 
-def load_model(path, custom_objects: dict | None = None, compile: bool = True):
-    """An rnnkit file (with its kept states), or a Keras `.keras` / legacy `.h5` model file (Keras's name)."""
+def load_model(path, custom_objects: dict | None = None, compile: bool = True, device=None):
+    """An rnnkit file (with its kept states), or a Keras `.keras` / legacy `.h5` model file (Keras's name);
+    `device` puts it there (see `rnnkit.load`)."""
     path = Path(path)
     if path.is_file() and (zipfile.is_zipfile(path) or h5py.is_hdf5(path)):
-        return load_keras(path)
-    return load(path, custom_objects=custom_objects, compile=compile)
+        model = load_keras(path)
+        return model if device is None else model.to(device)
+    return load(path, custom_objects=custom_objects, compile=compile, device=device)
