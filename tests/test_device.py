@@ -61,3 +61,15 @@ def test_a_checkpoint_loads_onto_cuda_and_continues_as_on_the_cpu(tmp_path):
     assert {p.device.type for p in on_gpu.parameters()} == {"cuda"}
     assert {s.device.type for s in on_gpu.get_states()["enc"]} == {"cuda"}
     np.testing.assert_allclose(on_gpu.predict(x[:, 3:]), model.predict(x[:, 3:]), atol=1e-3)
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+def test_generate_and_stream_run_on_cuda_as_on_the_cpu():
+    torch.manual_seed(0)
+    model = Sequential([Input((None, 2)), LSTM(8, return_sequences=True), Dense(2)])
+    x = RNG.normal(size=(3, 5, 2)).astype(np.float32)
+    on_cpu = rnnkit.generate(model, x, horizon=4)
+    model.to("cuda")
+    np.testing.assert_allclose(rnnkit.generate(model, x, horizon=4), on_cpu, atol=1e-3)
+    stream = rnnkit.Stream(model, series=3)
+    np.testing.assert_allclose(stream.prime(x), model.predict(x)[:, -1], atol=1e-3)

@@ -202,7 +202,12 @@ class GatedCell(Cell):
         one bias (LSTM, SimpleRNN), both are None without bias."""
         if not self.use_bias:
             return self.weight_ih, self.weight_hh, None, None
-        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        b_hh = self.bias_hh
+        if b_hh is None and self.bias_ih.device.type != "cpu":
+            # CUDA's fused single-step kernels take both biases or neither (one undefined one fails
+            # with "sym_strides() called on an undefined Tensor"); the CPU kernel adds nothing for None.
+            b_hh = torch.zeros_like(self.bias_ih)
+        return self.weight_ih, self.weight_hh, self.bias_ih, b_hh
 
     def step_kernel(self, batch: int) -> str:
         """"cell" or "sequence": the faster fused kernel for one step of `batch` rows (measured).
