@@ -99,3 +99,17 @@ def test_bad_input_is_refused_with_the_expected_shape():
         Stream(model, series=0)
     with pytest.raises(ValueError, match="keeps no states"):
         Stream(model, from_kept_states=True)
+
+
+def test_rows_as_a_boolean_mask_step_those_series_and_fractional_rows_are_refused():
+    model = _model()
+    x = RNG.normal(size=(3, 3)).astype(np.float32)
+    by_mask, by_index = Stream(model, series=3), Stream(model, series=3)
+    np.testing.assert_allclose(by_mask.step(x[[0, 2]], rows=np.array([True, False, True])),
+                               by_index.step(x[[0, 2]], rows=[0, 2]), atol=1e-6)
+    for a, b in zip(by_mask.states.values(), by_index.states.values()):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match=r"integers\) or a boolean mask, received \[1.7\]"):
+        by_mask.step(x[:1], rows=[1.7])
+    with pytest.raises(ValueError, match=r"one entry per series \(3\), received shape \(2,\)"):
+        by_mask.step(x[:1], rows=[True, False])

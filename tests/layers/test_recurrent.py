@@ -202,3 +202,11 @@ def test_one_step_kernels_equal_the_cell_math(make, batch):
         torch.testing.assert_close(b, c, atol=1e-6, rtol=1e-5)
         torch.testing.assert_close(d, c, atol=1e-6, rtol=1e-5)
     assert layer.cell.step_kernel(1) == layer.cell.step_kernel(3) == "cell"
+
+
+def test_setting_states_on_a_layer_that_is_not_stateful_is_refused():
+    layer = LSTM(3)
+    layer(np.zeros((2, 4, 1), np.float32))
+    with pytest.raises(ValueError, match="is not stateful.*initial_state"):
+        layer.reset_states([np.zeros((2, 3)), np.zeros((2, 3))])
+    layer.reset_states()  # forgetting nothing is fine

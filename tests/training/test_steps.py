@@ -116,3 +116,16 @@ def test_jit_compile_compiles_an_overridden_train_step_and_trains_as_eager():
     np.testing.assert_allclose(history.history["loss"], reference.history["loss"], rtol=1e-5)
     for a, b in zip(compiled.parameters(), eager.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_every_entry_point_that_updates_or_scores_checks_its_data_the_same_way():
+    x, y = _data(8)
+    model = _model(Sequential)
+    before = [p.detach().clone() for p in model.parameters()]
+    bad = y.copy()
+    bad[3, 0] = np.inf
+    with pytest.raises(ValueError, match=r"y contains NaN or inf \(first at index \(3, 0\)"):
+        model.train_on_batch(x, bad)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # nothing was updated
+    with pytest.raises(ValueError, match="x has 8 samples but y has 12"):
+        model.evaluate(x, np.zeros((12, 1), np.float32))

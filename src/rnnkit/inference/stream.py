@@ -83,7 +83,17 @@ class Stream:
         return self.model
 
     def _rows(self, rows) -> Tensor:
-        idx = torch.as_tensor(np.asarray(rows), dtype=torch.long).reshape(-1)
+        """Series numbers, or a boolean mask with one entry per series, as a tensor of row numbers."""
+        arr = rows.detach().cpu().numpy() if isinstance(rows, Tensor) else np.asarray(rows)
+        if arr.dtype == bool:
+            if arr.shape != (self.series,):
+                raise ValueError(f"Stream: a boolean rows mask needs one entry per series ({self.series}), "
+                                 f"received shape {arr.shape}.")
+            arr = np.flatnonzero(arr)
+        elif arr.size and (arr.dtype.kind not in "iuf" or not np.array_equal(arr, np.round(arr))):
+            raise ValueError(f"Stream: rows must be series numbers (integers) or a boolean mask, received "
+                             f"{arr.tolist()!r}.")
+        idx = torch.as_tensor(arr.astype(np.int64)).reshape(-1)
         if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.series):
             raise ValueError(f"Stream: rows must be series numbers in [0, {self.series}), received "
                              f"{idx.tolist()}.")

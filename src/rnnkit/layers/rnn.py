@@ -117,6 +117,10 @@ class RNN(Layer):
         if states is None:
             self.state_store.drop(self.name)
             return
+        if not self.stateful:
+            raise ValueError(f"{type(self).__name__} {self.name!r} is not stateful, so it keeps no states and "
+                             "states set here would be ignored. Build it with stateful=True, or pass the "
+                             "states to the call: layer(x, initial_state=[...]).")
         device = self._device()
         checked = self._check_states(states, batch=None, where="reset_states")
         self.state_store.put(self.name, [s.detach().to(device) for s in checked])
