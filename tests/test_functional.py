@@ -165,3 +165,10 @@ def test_wrong_number_of_inputs_at_call_time():
     model = Model([a, b], concatenate([LSTM(2)(a), LSTM(2)(b)]))
     with pytest.raises(ValueError, match="takes 2 input\\(s\\) \\['p', 'q'\\], received 1"):
         model.predict(np.zeros((1, 3, 1)))
+
+
+def test_a_declared_batch_size_stays_in_the_symbolic_shapes():
+    inputs = Input(batch_shape=(3, 2, 4))
+    out = LSTM(5)(inputs)
+    assert out.shape == (3, 5)
+    assert LSTM(5)(Input((2, 4))).shape == (None, 5)

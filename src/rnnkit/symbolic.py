@@ -114,9 +114,11 @@ def example_for(shape: tuple, dtype: str = "float32") -> Tensor:
     return torch.zeros(size, dtype=torch.long if "int" in str(dtype) else torch.float32)
 
 
-def _shape_of(example: Tensor, any_length: bool) -> tuple:
-    # The batch axis stays None; an axis of the stand-in length is taken for "any length".
-    return (None, *[None if any_length and d == EXAMPLE_LENGTH else d for d in example.shape[1:]])
+def _shape_of(example: Tensor, any_length: bool, batch: int | None) -> tuple:
+    # The batch axis keeps a batch the inputs declared (Input(batch_shape=...)), else None; an axis
+    # of the stand-in length is taken for "any length".
+    first = batch if batch is not None and example.dim() and example.shape[0] == batch else None
+    return (first, *[None if any_length and d == EXAMPLE_LENGTH else d for d in example.shape[1:]])
 
 
 def record(layer, args: tuple, kwargs: dict):
@@ -136,5 +138,7 @@ def record(layer, args: tuple, kwargs: dict):
     node = Node(layer, args, kwargs)
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     node.returns_list = isinstance(out, (list, tuple))
-    node.outputs = [Symbol(_shape_of(o, any_length), o, node, i) for i, o in enumerate(outs)]
+    batches = {s.shape[0] for s in inputs}
+    batch = batches.pop() if len(batches) == 1 else None
+    node.outputs = [Symbol(_shape_of(o, any_length, batch), o, node, i) for i, o in enumerate(outs)]
     return list(node.outputs) if node.returns_list else node.outputs[0]

@@ -210,3 +210,10 @@ def test_setting_states_on_a_layer_that_is_not_stateful_is_refused():
     with pytest.raises(ValueError, match="is not stateful.*initial_state"):
         layer.reset_states([np.zeros((2, 3)), np.zeros((2, 3))])
     layer.reset_states()  # forgetting nothing is fine
+
+
+@pytest.mark.parametrize("n", ["3", 3.5, 0, True])
+def test_repeat_vector_takes_a_positive_integer_only(n):
+    from rnnkit.layers import RepeatVector
+    with pytest.raises(ValueError, match=r"RepeatVector needs n, the number of steps, as a positive integer"):
+        RepeatVector(n)

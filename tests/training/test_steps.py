@@ -129,3 +129,12 @@ def test_every_entry_point_that_updates_or_scores_checks_its_data_the_same_way()
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # nothing was updated
     with pytest.raises(ValueError, match="x has 8 samples but y has 12"):
         model.evaluate(x, np.zeros((12, 1), np.float32))
+
+
+def test_a_custom_loss_gets_targets_shaped_like_the_output_as_in_keras():
+    x, y = _data(8)
+    custom, builtin = _model(Sequential), _model(Sequential)
+    custom.compile(optimizer="adam", loss=lambda y_true, y_pred: (y_true - y_pred).abs().mean())
+    builtin.compile(optimizer="adam", loss="mae")
+    # (N,) targets for an (N, 1) output: reshaped, not broadcast to (N, N)
+    assert custom.evaluate(x, y[:, 0]) == pytest.approx(builtin.evaluate(x, y[:, 0]), rel=1e-6)

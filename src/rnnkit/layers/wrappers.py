@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -81,8 +82,9 @@ class RepeatVector(Layer):
 
     def __init__(self, n: int, name: str | None = None, input_shape=None):
         super().__init__(name, input_shape)
-        if int(n) <= 0:
-            raise ValueError(f"RepeatVector needs n >= 1 steps, received {n!r}.")
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"RepeatVector needs n, the number of steps, as a positive integer (e.g. "
+                             f"RepeatVector(3)), received {n!r}.")
         self.n = int(n)
 
     def forward(self, x, training: bool | None = None):

@@ -152,9 +152,9 @@ class Steps:
         y = convert.to_tensor(y, y_pred.device, integers_as_float=self.loss_name != "sparse_categorical_crossentropy")
         if self.loss_name == "sparse_categorical_crossentropy" and y.is_floating_point():
             y = y.long()
+        if y.dim() == 1 and y_pred.dim() == 2 and y_pred.shape[1] == 1:
+            y = y[:, None]  # Keras accepts (N,) targets for (N, 1) outputs, for any loss (no broadcasting)
         if self.loss_name in losses.LOSSES:  # built-in losses: refuse shapes that would broadcast
-            if y.dim() == 1 and y_pred.dim() == 2 and y_pred.shape[1] == 1:
-                y = y[:, None]  # Keras accepts (N,) targets for (N, 1) outputs
             losses.check_targets(self.loss_name, tuple(y.shape), tuple(y_pred.shape), None)
         return y
 
