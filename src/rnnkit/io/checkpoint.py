@@ -5,8 +5,9 @@ the middle of a sequence continues exactly where it stopped after `rnnkit.load` 
 
 The file is a plain safetensors file: tensors named ``weights/...``, ``states/<layer name>/<i>`` and
 ``optimizer/<param>/<key>``, and rnnkit's JSON header in the safetensors metadata. Writes are atomic
-(temporary file, fsync, rename) and every tensor is checksummed, so a crash never leaves a half
-checkpoint behind and a damaged file is refused before anything changes.
+(a temporary file with an unpredictable name, fsync, rename), and a SHA-256 digest covers every byte
+of the file (the headers too), so a crash never leaves a half checkpoint behind and a file changed in
+any byte is refused before anything changes.
 
 >>> import tempfile, os, numpy as np
 >>> from rnnkit import Sequential, Input, LSTM, Dense
@@ -24,6 +25,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
+import secrets
 import struct
 from pathlib import Path
 
@@ -38,7 +41,10 @@ from ..registry import get_registered, registered_name
 from ..optimizers import OptimizerSpec
 
 FORMAT = "rnnkit"
-FORMAT_VERSION = 2  # 2: states keyed by layer name (1: by module path, still read)
+FORMAT_VERSION = 3  # 3: a digest of the whole file; 2: states keyed by layer name; 1: by module path
+DIGEST_KEY = "rnnkit_sha256"  # safetensors metadata entry holding the file's digest
+_DIGEST = re.compile(rb'"rnnkit_sha256"\s*:\s*"([0-9a-f]{64})"')
+_PLACEHOLDER = "0" * 64
 
 
 class CheckpointError(ValueError):
@@ -64,25 +70,65 @@ def save(model, path, scaler=None, include_optimizer: bool = True) -> None:
         header["optimizer"] = _optimizer_state(model.optimizer, tensors)
     # Clones: safetensors refuses tensors that share memory (a shared layer's weights appear twice).
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
-    header["checksum"] = _checksum(tensors)
     try:
-        metadata = {"rnnkit": json.dumps(header)}
+        metadata = {"rnnkit": json.dumps(header), DIGEST_KEY: _PLACEHOLDER}
     except TypeError as err:
         raise TypeError(f"Cannot save this model: its configuration holds a Python object ({err}). Use "
                         "activation names (e.g. 'relu') instead of functions, or save the weights only "
                         "with torch.save(model.state_dict(), path).") from None
-    atomic_write(path, st_save(tensors, metadata))
+    atomic_write(path, _sealed(st_save(tensors, metadata)))
+
+
+def _sealed(data: bytes) -> bytes:
+    """`data` with the placeholder digest replaced by the SHA-256 of the file (digest field zeroed)."""
+    (size,) = struct.unpack("<Q", data[:8])
+    found = list(_DIGEST.finditer(data, 8, 8 + size))
+    assert len(found) == 1 and found[0].group(1) == _PLACEHOLDER.encode(), "digest field not written once"
+    start, end = found[0].span(1)
+    digest = hashlib.sha256(data).hexdigest().encode()
+    return data[:start] + digest + data[end:]
+
+
+def _digest_matches(data: bytes, size: int) -> bool:
+    """Whether the digest stored in the header equals the SHA-256 of the file with that field zeroed."""
+    found = list(_DIGEST.finditer(data, 8, 8 + size))
+    if len(found) != 1:
+        return False
+    start, end = found[0].span(1)
+    stored = found[0].group(1)
+    return hashlib.sha256(data[:start] + _PLACEHOLDER.encode() + data[end:]).hexdigest().encode() == stored
 
 
 def atomic_write(path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves either the old file or the new one, never a mix."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise FileNotFoundError(f"Cannot save to {str(path)!r}: the folder {str(path.parent)!r} does not "
-                                "exist. Create it first (Path(...).mkdir(parents=True)).")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write `data` to `path` so that a crash leaves either the old file or the new one, never a mix.
+
+    The temporary file is created exclusively, with an unpredictable name, in the target's folder, and
+    never through a symbolic link (a link planted at a guessed name cannot redirect the write). A file
+    that is replaced keeps its permission bits. Temporary files of earlier saves to the same path whose
+    process has died (killed mid-save) are removed.
+    """
+    path = _target(path)
+    _remove_stale_temporaries(path)
+    mode = None
+    if path.exists():
+        mode = path.stat().st_mode & 0o7777
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # 0o666 less the umask, as for any new file
+            break
+        except FileExistsError:
+            continue
+        except PermissionError:
+            raise PermissionError(f"Cannot save to {str(path)!r}: no permission to create files in "
+                                  f"{str(path.parent)!r}. Save somewhere you can write.") from None
+    else:  # pragma: no cover - 100 collisions of 64 random bits
+        raise FileExistsError(f"Cannot save to {str(path)!r}: could not create a temporary file beside it.")
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(fd, "wb") as f:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -96,6 +142,50 @@ def atomic_write(path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _target(path) -> Path:
+    """`path` as a Path a file can be saved at, or a clear error."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"Cannot save: the path must be a str or a pathlib.Path, received {type(path).__name__}.")
+    if str(path) == "":
+        raise ValueError("Cannot save: the path is empty. Pass a file name such as 'model.rnnkit'.")
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"Cannot save to {str(path)!r}: it is a folder. Pass a file name inside it, "
+                                f"e.g. {str(path / 'model.rnnkit')!r}.")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"Cannot save to {str(path)!r}: the folder {str(path.parent)!r} does not "
+                                "exist. Create it first (Path(...).mkdir(parents=True)).")
+    return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete `.<name>.<pid>.<random>.tmp` files beside `path` left by saves whose process is gone."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{16}}\.tmp")
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found and not _alive(int(found.group(1))):
+            try:
+                os.unlink(entry.path)  # a link planted there is removed, never followed
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # on Windows signal 0 is CTRL_C_EVENT: never send it
+        return True  # (and another thread of this process may be saving)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # exists but belongs to someone else, or cannot tell: keep the file
+    return True
 
 
 def model_config(model) -> dict:
@@ -150,37 +240,96 @@ def _checksum(tensors: dict[str, torch.Tensor]) -> str:
 
 # -- reading ---------------------------------------------------------------------------------------
 def read(path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """(header, tensors) of an rnnkit file, checked: truncation, corruption, foreign files, versions."""
+    """(header, tensors) of an rnnkit file, checked: truncation, corruption, foreign files, versions.
+
+    A file of format 3 must match the digest it carries over all of its bytes; files of formats 1 and
+    2 (written before the digest existed) are checked by the checksum of their tensors.
+    """
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise TypeError(f"load: the path must be a non-empty str or pathlib.Path, received {path!r:.80}.")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No rnnkit model at {str(path)!r}.")
-    data = path.read_bytes()
     where = f"{str(path)!r}"
+    if path.is_dir():
+        raise IsADirectoryError(f"{where} is a folder, not an rnnkit checkpoint. Pass the .rnnkit file inside it.")
+    if not path.is_file():
+        raise FileNotFoundError(f"No rnnkit model at {where}.")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise PermissionError(f"Cannot read {where}: permission denied. Check the file's permissions "
+                              "(chmod u+r) or copy it somewhere readable.") from None
     if len(data) < 8:
         raise CheckpointError(f"{where} is truncated ({len(data)} bytes): not a complete rnnkit checkpoint.")
     (size,) = struct.unpack("<Q", data[:8])
     if size > len(data) - 8:
         raise CheckpointError(f"{where} is truncated or not a safetensors file: its header claims {size} "
                               f"bytes but the file has {len(data) - 8} after the length field.")
-    try:
-        meta = json.loads(data[8:8 + size]).get("__metadata__") or {}
-        header = json.loads(meta["rnnkit"])
-    except (ValueError, KeyError, AttributeError, UnicodeDecodeError):
-        raise CheckpointError(f"{where} is not an rnnkit checkpoint (no rnnkit header; a Keras file? use "
-                              "rnnkit.load_keras).") from None
+    header, digest = _header(data, size, where)
     version = header.get("format_version")
-    if header.get("format") != FORMAT or not isinstance(version, int):
+    if header.get("format") != FORMAT or type(version) is not int:
         raise CheckpointError(f"{where} has no valid rnnkit format header.")
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{where} was written in rnnkit file format {version}; this rnnkit reads up to "
                               f"format {FORMAT_VERSION}. Upgrade rnnkit (pip install -U rnnkit).")
+    body = _body_length(data, size)
+    if body is not None and body > len(data) - 8 - size:
+        raise CheckpointError(f"{where} is truncated or corrupt: its tensors need {body} bytes after the "
+                              f"header, the file has {len(data) - 8 - size}.")
+    if (digest is not None or version >= 3) and not _digest_matches(data, size):
+        raise CheckpointError(f"{where} is corrupt: its bytes do not match the digest written with them "
+                              "(the file was changed or damaged after it was saved). Use another copy.")
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{where} is truncated or corrupt: {err}") from None
-    if _checksum(tensors) != header.get("checksum"):
+    if digest is None and _checksum(tensors) != header.get("checksum"):
         raise CheckpointError(f"{where} is corrupt: its tensors do not match the checksum written with them.")
+    _check_structure(header, where)
     return header, tensors
+
+
+def _header(data: bytes, size: int, where: str) -> tuple[dict, str | None]:
+    """rnnkit's JSON header and the stored digest (None in files older than format 3)."""
+    not_ours = CheckpointError(f"{where} is not an rnnkit checkpoint (no rnnkit header; a Keras file? use "
+                               "rnnkit.load_keras).")
+    try:
+        outer = json.loads(data[8:8 + size])
+        meta = outer.get("__metadata__") if isinstance(outer, dict) else None
+        header = json.loads(meta["rnnkit"]) if isinstance(meta, dict) else None
+    except RecursionError:
+        raise CheckpointError(f"{where} is corrupt or hostile: its header is nested too deeply to read.") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise not_ours from None
+    if not isinstance(header, dict):
+        raise not_ours
+    digest = meta.get(DIGEST_KEY)
+    return header, digest if isinstance(digest, str) else None
+
+
+def _body_length(data: bytes, size: int) -> int | None:
+    """How many bytes the tensors listed in the safetensors header need (None if it cannot tell)."""
+    try:
+        entries = json.loads(data[8:8 + size])
+        return max((int(e["data_offsets"][1]) for k, e in entries.items() if k != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
+        return None
+
+
+def _check_structure(header: dict, where: str) -> None:
+    """The parts of the header `load` reads have the types it expects (a clear error, not a KeyError)."""
+    def bad(what: str, expected: str, got) -> CheckpointError:
+        return CheckpointError(f"{where} has a malformed header: {what} should be {expected}, found "
+                               f"{type(got).__name__} {got!r:.80}. The file was not written by rnnkit's save.")
+    spec = header.get("model")
+    if not isinstance(spec, dict):
+        raise bad("'model'", "an object with 'class_name' and 'config'", spec)
+    if not isinstance(spec.get("class_name"), str):
+        raise bad("'model.class_name'", "a string", spec.get("class_name"))
+    if not isinstance(spec.get("config", spec.get("arguments")), dict):
+        raise bad("'model.config'", "an object", spec.get("config", spec.get("arguments")))
+    for key, kind in (("state_keys", dict), ("scaler", dict), ("compile", dict), ("optimizer", dict)):
+        if header.get(key) is not None and not isinstance(header[key], kind):
+            raise bad(f"{key!r}", "an object", header[key])
 
 
 def _device(device, map_location) -> torch.device | None:
@@ -207,6 +356,18 @@ def load(path, custom_objects: dict | None = None, compile: bool = True, device=
     """
     target = _device(device, map_location)
     header, tensors = read(path)
+    try:
+        return _rebuild(header, tensors, custom_objects, compile, target)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, OverflowError) as err:
+        raise CheckpointError(f"{str(path)!r} passed its integrity check but cannot be rebuilt into a model: "
+                              f"{type(err).__name__}: {str(err):.300}. Was it written by a newer or modified "
+                              "rnnkit, or by hand?") from err
+
+
+def _rebuild(header: dict, tensors: dict, custom_objects, compile: bool, target):
+    """The model `header` and `tensors` describe (see `load`)."""
     model = build_model(header["model"], custom_objects)
     model.load_state_dict(_weights(tensors), strict=True)
     paths = {id(m): where for where, m in model.named_modules()}
