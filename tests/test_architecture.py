@@ -25,8 +25,8 @@ SRC = ROOT / "src" / "rnnkit"
 # listed before it. Members are the first component under rnnkit/ (a module `x.py` or a package `x/`);
 # "__init__" is rnnkit/__init__.py itself.
 PARTS: list[tuple[str, list[str]]] = [
-    ("base", ["convert", "state", "registry", "symbolic", "activations", "initializers", "losses", "optimizers",
-              "callbacks", "backend", "data"]),
+    ("base", ["checks", "convert", "state", "registry", "symbolic", "activations", "initializers", "losses",
+              "optimizers", "callbacks", "backend", "data"]),
     ("cells", ["cells"]),
     ("layers", ["layers"]),
     ("training", ["training"]),

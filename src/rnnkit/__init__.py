@@ -1,7 +1,7 @@
 """rnnkit: Keras-exact recurrent sequence models (LSTM, GRU, SimpleRNN) on PyTorch, with state done right.
 
 The package is layered; each part imports only the parts listed before it:
-convert, state, registry, symbolic, activations, initializers, losses, optimizers, callbacks, data
+checks, convert, state, registry, symbolic, activations, initializers, losses, optimizers, callbacks, data
 -> cells -> layers -> training (steps, Trainer, fit loop, compiled step) -> io (checkpoints, Keras files)
 -> models (Sequential, Model, topologies) -> inference (generate, Stream) -> explanation
 -> experiments, cli. tests/test_architecture.py checks it.
@@ -13,6 +13,7 @@ from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from .explanation import explain
 from .inference import Stream, generate
 from .io.checkpoint import CheckpointError, load
+from .io.keras_safety import KerasFileError
 from .layers import (GRU, LSTM, RNN, Activation, Add, Bidirectional, Concatenate, Conv2D, Dense, Dropout,
                      Embedding, Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN,
                      TimeDistributed, add, concatenate)
@@ -23,7 +24,7 @@ from .state import StateStore
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
+    "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense", "KerasFileError",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "LSTM", "LSTMCell",
     "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint", "RNN", "RepeatVector", "ResetStates",
     "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StateStore", "Stream", "TimeDistributed",

@@ -28,11 +28,30 @@ Tensor = torch.Tensor
 
 def device_of(module: torch.nn.Module) -> torch.device:
     """Where a module's weights live (the CPU for a module with no weights yet)."""
-    for p in module.parameters():
-        return p.device
+    for m in module.modules():  # not module.parameters(): a model without weights yet refuses that
+        for p in m._parameters.values():
+            if p is not None:
+                return p.device
     for b in module.buffers():
         return b.device
     return torch.device("cpu")
+
+
+def existing_weights(module: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """The weights of `module` that exist now (lazily sized layers make theirs on the first call); unlike
+    `module.parameters()`, this does not refuse a model whose weights are not all made yet."""
+    seen, out = set(), []
+    for m in module.modules():
+        for p in m._parameters.values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+    return out
+
+
+def has_weights(module: torch.nn.Module) -> bool:
+    """Whether any weight of `module` exists yet."""
+    return any(p is not None for m in module.modules() for p in m._parameters.values())
 
 
 def to_array(x) -> np.ndarray:
@@ -244,3 +263,28 @@ def check_finite(x, what: str) -> None:
         raise ValueError(f"{what} contains NaN or inf (first at index {index}, value {float(t[index])}); "
                          "training on it would turn every weight into NaN. Drop or impute those values "
                          "first, e.g. rnnkit.data.windows(..., nan='interpolate').")
+
+
+_AXES_3D = ("samples", "time steps", "features")
+
+
+def check_not_empty(x, what: str, where: str) -> None:
+    """Refuse data with no samples or an empty axis (shape (0, 5, 2) or (4, 0, 2)): a loss over nothing is
+    NaN and a recurrent kernel cannot run zero steps, so say which axis is empty instead."""
+    if isinstance(x, (list, tuple)) and x and _is_array_like(x[0]):
+        for k, a in enumerate(x):
+            check_not_empty(a, f"{what}[{k}]", where)
+        return
+    shape = tuple(x.shape)
+    if not shape:
+        raise ValueError(f"{where}: {what} must have one row per sample, received a single value (shape ()). Pass "
+                         "an array of shape (samples, ...), e.g. np.array([[[v]]]) for one sample of one step.")
+    if shape[0] == 0:
+        raise ValueError(f"{where}: {what} has no samples (shape {shape}); pass at least one sample.")
+    empty = [k for k, d in enumerate(shape) if d == 0]
+    if empty:
+        k = empty[0]
+        name = f" ({_AXES_3D[k]})" if len(shape) == 3 else ""
+        raise ValueError(f"{where}: {what} has shape {shape}: axis {k}{name} is empty. Every sample needs at "
+                         "least one value on each axis: drop empty sequences, or pad them to one length first "
+                         "(e.g. with np.pad or rnnkit.data.windows).")

@@ -89,6 +89,12 @@ def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_seque
         hint = (" y has a time axis but the model returns one output per sequence (its last recurrent "
                 "layer has return_sequences=False): set return_sequences=True (many-to-many), or give "
                 f"one target per sequence, shape {out_shape}.")
+    elif (len(y_shape) == len(out_shape) and y_shape[:-1] == out_shape[:-1]
+          and loss_name != "sparse_categorical_crossentropy"):
+        hint = (f" The model's last layer gives {out_shape[-1]} values per target and y has {y_shape[-1]}: give the "
+                f"last layer {y_shape[-1]} units, or y {out_shape[-1]} values per target.")
+    else:
+        hint = f" Give y the shape of the output, {out_shape} per batch."
     raise ValueError(f"Targets y of shape {y_shape} (per batch) cannot match the model's output of shape "
                      f"{out_shape} for loss {loss_name!r}.{hint}")
 

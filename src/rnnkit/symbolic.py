@@ -108,10 +108,14 @@ def is_symbolic(args: tuple, kwargs: dict) -> bool:
     return isinstance(first, (list, tuple)) and bool(first) and isinstance(first[0], Symbol)
 
 
-def example_for(shape: tuple, dtype: str = "float32") -> Tensor:
-    size = [EXAMPLE_BATCH if i == 0 and d is None else (EXAMPLE_LENGTH if d is None else d)
+def example_shape(shape: tuple) -> list[int]:
+    """The shape of the example tensor a symbol of `shape` carries (None: the stand-in sizes)."""
+    return [EXAMPLE_BATCH if i == 0 and d is None else (EXAMPLE_LENGTH if d is None else d)
             for i, d in enumerate(shape)]
-    return torch.zeros(size, dtype=torch.long if "int" in str(dtype) else torch.float32)
+
+
+def example_for(shape: tuple, dtype: str = "float32") -> Tensor:
+    return torch.zeros(example_shape(shape), dtype=torch.long if "int" in str(dtype) else torch.float32)
 
 
 def _shape_of(example: Tensor, any_length: bool, batch: int | None) -> tuple:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import activations, initializers
+from .. import activations, checks, initializers
 from .base import Cell
 
 Tensor = torch.Tensor
@@ -42,17 +42,23 @@ class GatedCell(Cell):
                  recurrent_initializer: initializers.Initializer = "orthogonal",
                  bias_initializer: initializers.Initializer = "zeros"):
         super().__init__()
-        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"units must be a positive integer (the size of the state), received {units!r}.")
-        for arg, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"{arg} must be in [0, 1), received {value!r}.")
-        self.units = int(units)
+        where = type(self).__name__
+        self.units = checks.positive_int("units", units, where, "the size of the state",
+                                         f"E.g. {where.removesuffix('Cell')}(4).")
+        dropout = checks.rate("dropout", dropout, where, "the fraction of inputs to drop")
+        recurrent_dropout = checks.rate("recurrent_dropout", recurrent_dropout, where,
+                                        "the fraction of the recurrent state to drop")
+        input_size = checks.optional_positive_int("input_size", input_size, where, "features per step")
+        # Refused before any weight exists: the recurrent kernel's size is known from units alone.
+        G, H = self.gates, self.units
+        checks.weight_size(where, f"units={H}", (G * H, H))
+        if input_size is not None:
+            checks.weight_size(where, f"input_size={input_size}", (G * H, input_size))
         self.activation_name = activations.name_of(activation)
         self.recurrent_activation_name = activations.name_of(recurrent_activation)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = use_bias
+        self.use_bias = checks.boolean("use_bias", use_bias, where)
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.kernel_initializer = initializers.get(kernel_initializer)

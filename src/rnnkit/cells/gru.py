@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .. import checks
 from ..registry import BUILTIN, register_serializable
 from .gated import GatedCell
 
@@ -26,7 +27,7 @@ class GRUCell(GatedCell):
                  recurrent_dropout: float = 0.0, input_size: int | None = None,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros"):
-        self.reset_after = reset_after
+        self.reset_after = checks.boolean("reset_after", reset_after, type(self).__name__)
         super().__init__(units, activation, recurrent_activation, use_bias, dropout,
                          recurrent_dropout, input_size, kernel_initializer, recurrent_initializer,
                          bias_initializer)

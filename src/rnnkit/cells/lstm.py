@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .. import checks
 from ..registry import BUILTIN, register_serializable
 from .gated import GatedCell
 
@@ -26,7 +27,7 @@ class LSTMCell(GatedCell):
                  recurrent_dropout: float = 0.0, input_size: int | None = None,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros"):
-        self.unit_forget_bias = unit_forget_bias
+        self.unit_forget_bias = checks.boolean("unit_forget_bias", unit_forget_bias, type(self).__name__)
         super().__init__(units, activation, recurrent_activation, use_bias, dropout,
                          recurrent_dropout, input_size, kernel_initializer, recurrent_initializer,
                          bias_initializer)

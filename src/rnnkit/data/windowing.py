@@ -10,10 +10,13 @@ first `len(s) - k - 1` samples equal `create_dataset`'s exactly.
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import checks
 
 _TARGETS = ("next", "sequence")
 _NAN = ("raise", "drop", "interpolate")
@@ -87,8 +90,17 @@ def _one(arr: np.ndarray, look_back: int, horizon: int, stride: int, target: str
     if bad is not None:
         span = look_back + (horizon if target == "next" else 1)
         touched = sliding_window_view(bad, span)[:n].any(axis=1)[::stride]
+        if touched.all():
+            raise _DroppedAll(f"{where}: nan='drop' dropped all {len(touched)} windows: each touches a NaN or inf "
+                              f"(first at step {int(np.argmax(bad))}), so nothing is left. Pass "
+                              f"nan='interpolate' to fill the gaps, use a shorter look_back (windows of {span} "
+                              "steps with the target do not fit between them), or clean the series first.")
         X, y = X[~touched], y[~touched]
     return X, y
+
+
+class _DroppedAll(ValueError):
+    """nan='drop' left no window of one series (an error unless another series of the panel has some)."""
 
 
 def windows(series, look_back: int, horizon: int = 1, stride: int = 1, target: str = "next",
@@ -117,9 +129,9 @@ def windows(series, look_back: int, horizon: int = 1, stride: int = 1, target: s
         raise ValueError(f"target must be one of {_TARGETS}, received {target!r}.")
     if nan not in _NAN:
         raise ValueError(f"nan must be one of {_NAN}, received {nan!r}.")
-    for arg, value in (("look_back", look_back), ("horizon", horizon), ("stride", stride)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{arg} must be a positive integer, received {value!r}.")
+    look_back = checks.positive_int("look_back", look_back, "windows", "time steps per sample")
+    horizon = checks.positive_int("horizon", horizon, "windows", "future steps per target")
+    stride = checks.positive_int("stride", stride, "windows", "steps between window starts")
     panel = isinstance(series, (list, tuple))
     if panel and not series:
         raise ValueError("windows: the panel (list of series) is empty.")
@@ -127,7 +139,7 @@ def windows(series, look_back: int, horizon: int = 1, stride: int = 1, target: s
     cols = target_columns
     if cols is not None and not isinstance(cols, (list, tuple, np.ndarray)):
         cols = [cols]
-    results = []
+    results, emptied = [], []
     for k, s in enumerate(members):
         where = f"series {k}" if panel else "series"
         idx = cols
@@ -141,7 +153,17 @@ def windows(series, look_back: int, horizon: int = 1, stride: int = 1, target: s
         if idx is not None and any(not -arr.shape[1] <= i < arr.shape[1] for i in idx):
             raise ValueError(f"{where}: target_columns {list(idx)} out of range for {arr.shape[1]} features.")
         arr, bad = _clean_nan(arr, nan, where)
-        results.append(_one(arr, look_back, horizon, stride, target, idx, bad, where))
+        try:
+            results.append(_one(arr, look_back, horizon, stride, target, idx, bad, where))
+        except _DroppedAll as err:
+            if not panel:
+                raise ValueError(str(err)) from None
+            emptied.append(str(err))
+    if emptied and not results:
+        raise ValueError(f"windows: nan='drop' left no window in any series of the panel. {emptied[0]}")
+    if emptied:
+        warnings.warn(f"windows: {len(emptied)} of {len(members)} series gave no window. {emptied[0]}",
+                      UserWarning, stacklevel=2)
     if len(results) == 1:
         return results[0]
     widths = {r[0].shape[2] for r in results}

@@ -17,6 +17,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from .. import checks
 from ..convert import to_array
 from ..layers.core import Embedding
 from ..models.functional import Model
@@ -88,6 +89,8 @@ def explain(model, input_shape=None, x=None, y=None, batch_size: int | None = No
     are checked against the model (shapes, axes, periodicity); stateful_fit={"shuffle": ...} checks
     stateful training settings.
     """
+    input_shape = checks.shape("input_shape", input_shape, "explain")
+    batch_size = checks.optional_positive_int("batch_size", batch_size, "explain")
     layers = parse(model) if isinstance(model, str) else list(model) if isinstance(model, (list, tuple)) else None
     x_arr = None if x is None else to_array(x)
     y_arr = None if y is None else to_array(y)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from ..checks import short
 from ..layers.serialize import builtin_layers
 
 _NUMBER = re.compile(r"-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
@@ -22,7 +23,22 @@ _SPEC_LAYERS = {k: v for k, v in builtin_layers().items() if k != "Lambda"}  # n
 
 
 class SpecError(ValueError):
-    """A spec string that cannot be read; the message shows where."""
+    """A spec string that cannot be read; the message shows where.
+
+    `reason` (what is wrong), `column` (1-based) and `near` (the text around it, at most ~80 characters)
+    are there for one-line reports such as the command line's."""
+
+    def __init__(self, reason: str, text: str = "", at: int = 0):
+        start = max(0, min(at - _CONTEXT // 2, len(text) - _CONTEXT))
+        window = text[start:start + _CONTEXT]
+        head, tail = ("..." if start else ""), ("..." if start + _CONTEXT < len(text) else "")
+        self.reason, self.column, self.near = reason, at + 1, f"{head}{window}{tail}"
+        caret = " " * (len(head) + at - start)
+        super().__init__(f"{reason}\n  {self.near}\n  {caret}^ (column {at + 1})" if text else reason)
+
+
+_CONTEXT = 80  # characters of the spec shown around an error: a 2 MB spec is never echoed whole
+MAX_LENGTH = 20_000  # characters of a spec (some 2,000 layers): past it, parsing would build layers for minutes
 
 
 class _Reader:
@@ -30,8 +46,7 @@ class _Reader:
         self.text, self.pos = text, 0
 
     def fail(self, message: str, at: int | None = None):
-        at = self.pos if at is None else at
-        raise SpecError(f"{message}\n  {self.text}\n  {' ' * at}^ (column {at + 1})")
+        raise SpecError(message, self.text, self.pos if at is None else at)
 
     def skip(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -62,7 +77,7 @@ class _Reader:
         start = self.pos
         name = self.name()
         if name not in _SPEC_LAYERS:
-            self.fail(f"unknown layer {name!r}; known layers: {', '.join(sorted(_SPEC_LAYERS))}", start)
+            self.fail(f"unknown layer {short(name, 40)}; known layers: {', '.join(sorted(_SPEC_LAYERS))}", start)
         self.expect("(")
         args, kwargs = [], {}
         while self.peek() != ")":
@@ -91,7 +106,7 @@ class _Reader:
         params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
         for key, (_, key_at) in kwargs.items():
             if key not in params:
-                self.fail(f"{name} has no argument {key!r}; its arguments: {', '.join(params)}", key_at)
+                self.fail(f"{name} has no argument {short(key, 40)}; its arguments: {', '.join(params)}", key_at)
         try:
             return cls(*args, **{k: v for k, (v, _) in kwargs.items()})
         except (TypeError, ValueError) as err:
@@ -131,13 +146,16 @@ class _Reader:
         if not c:
             self.fail("expected a value but the spec ended")
         self.fail(f"expected a value (number, 'text', True/False/None, tuple or layer) but found "
-                  f"{m.group() if m else c!r}")
+                  f"{short(m.group(), 40) if m else repr(c)}")
 
 
 def parse(text: str) -> list:
     """The layers of a spec string, in order (build a model with Sequential([Input(...), *layers]))."""
     if not isinstance(text, str) or not text.strip():
         raise SpecError("empty spec: write layers joined by '>', e.g. \"LSTM(4) > Dense(1)\"")
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"the spec has {len(text):,} characters, more than the {MAX_LENGTH:,} rnnkit reads. Build a "
+                        "model that size in Python (Sequential([...])), or save it and pass the file", text, MAX_LENGTH)
     reader = _Reader(text)
     layers = [reader.layer()]
     while reader.peek():

@@ -43,6 +43,25 @@ def step_plan(model, who: str = "generate") -> list[nn.Module]:
     return layers
 
 
+def input_features(model, layers) -> int | None:
+    """Features per step the model reads: its declared input's last axis, else the first layer that
+    knows its input size (Dense or TimeDistributed(Dense) before the first recurrent layer included)."""
+    spec = getattr(model, "input_spec", None)
+    if spec is not None and spec.batch_shape[-1] is not None:
+        return int(spec.batch_shape[-1])
+    for layer in layers:
+        inner = layer.layer if isinstance(layer, TimeDistributed) else layer
+        if isinstance(inner, (RNN, Dense)):
+            return inner.input_size  # None until built
+    return None
+
+
+def declared_batch(model) -> int | None:
+    """The batch size the model's input declares (a stateful model's), or None."""
+    spec = getattr(model, "input_spec", None)
+    return None if spec is None or spec.batch_shape[0] is None else int(spec.batch_shape[0])
+
+
 def apply_step(layer, x: Tensor) -> Tensor:
     if isinstance(layer, TimeDistributed) and x.dim() == 2:
         layer = layer.layer  # one step: (B, F) has no time axis to distribute over
@@ -131,10 +150,10 @@ def generate(model, x, horizon: int, feedback: Callable[[Tensor], Tensor] | None
     x = to_tensor(x, device_of(model), integers_as_float=True)
     if x.dim() != 3:
         raise ValueError(f"generate: x must be (batch, time_steps, features), received shape {tuple(x.shape)}.")
-    first = next(l for l in layers if isinstance(l, RNN))
-    if first.input_size is not None and x.shape[-1] != first.input_size:
-        raise ValueError(f"generate: the model reads {first.input_size} features per step; x has "
-                         f"{x.shape[-1]}.")
+    features = input_features(model, layers)
+    if features is not None and x.shape[-1] != features:
+        raise ValueError(f"generate: the model reads {features} features per step; x has {x.shape[-1]} "
+                         f"(shape {tuple(x.shape)}).")
     recurrent = [l for l in layers if isinstance(l, RNN)]
     if from_kept_states is None:
         from_kept_states = any(l.stateful and l.states is not None for l in recurrent)

@@ -23,7 +23,8 @@ import torch
 from ..convert import device_of, to_numpy, to_tensor
 from ..layers.rnn import RNN
 from ..state import StateStore
-from .generation import advance, apply_step, initial_states, prime_layers, step_functions, step_plan
+from .generation import (advance, apply_step, declared_batch, initial_states, input_features, prime_layers,
+                         step_functions, step_plan)
 
 Tensor = torch.Tensor
 
@@ -34,7 +35,8 @@ class Stream:
     Args:
         model: a Sequential of recurrent layers (return_sequences or not) and per-step layers
             (Dense, TimeDistributed, Dropout, Activation), as `generate` accepts.
-        series: how many series (rows) the stream follows; each starts from zero states.
+        series: how many series (rows) the stream follows; each starts from zero states. Default: the
+            batch size the model's input declares (a stateful model's), if it declares one.
         from_kept_states: start from a stateful model's kept states instead (its batch sets `series`).
     """
 
@@ -42,11 +44,11 @@ class Stream:
         self.model = model
         self.layers = step_plan(model, "Stream")
         self._recurrent = [l for l in self.layers if isinstance(l, RNN)]
-        first = self._recurrent[0]
-        if first.input_size is None:
+        features = input_features(model, self.layers)
+        if features is None or self._recurrent[0].input_size is None:
             raise ValueError("Stream: the model has not seen data yet, so its input size is unknown. Build it "
                              "first (give Input a shape, or call predict/fit once).")
-        self.features = first.input_size
+        self.features = features
         self.device = device_of(model)
         if from_kept_states:
             kept = [l.states for l in self._recurrent]
@@ -58,6 +60,7 @@ class Stream:
             self.states = StateStore({l.state_key: [s.detach().clone() for s in k]
                                       for l, k in zip(self._recurrent, kept)})
         else:
+            series = declared_batch(model) if series is None else series
             if not isinstance(series, (int, np.integer)) or isinstance(series, bool) or series <= 0:
                 raise ValueError(f"Stream: series must be a positive integer (how many series to follow), "
                                  f"received {series!r}.")

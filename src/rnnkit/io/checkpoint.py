@@ -39,6 +39,7 @@ from ..data.scaling import Scaler
 from ..layers.rnn import RNN
 from ..registry import get_registered, registered_name
 from ..optimizers import OptimizerSpec
+from ..training import distributed
 
 FORMAT = "rnnkit"
 FORMAT_VERSION = 3  # 3: a digest of the whole file; 2: states keyed by layer name; 1: by module path
@@ -53,7 +54,17 @@ class CheckpointError(ValueError):
 
 # -- writing ---------------------------------------------------------------------------------------
 def save(model, path, scaler=None, include_optimizer: bool = True) -> None:
-    """Write `model` (config, weights, kept states, scaler, optimizer state) to one file, atomically."""
+    """Write `model` (config, weights, kept states, scaler, optimizer state) to one file, atomically.
+
+    In a distributed fit every rank calls this (ModelCheckpoint does): the ranks' rows of kept states
+    are gathered into one stateful batch and rank 0 alone writes the file.
+    """
+    with distributed.whole_states(model.__dict__.get("_shard")):
+        if distributed.is_main():
+            _save(model, path, scaler, include_optimizer)
+
+
+def _save(model, path, scaler, include_optimizer: bool) -> None:
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model_config(model),
               "compile": _compile_config(model), "scaler": None}
     scaler = scaler if scaler is not None else getattr(model, "scaler", None)

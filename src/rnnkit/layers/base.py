@@ -9,6 +9,7 @@ from collections import defaultdict
 import torch
 from torch import nn
 
+from .. import checks
 from ..convert import device_of, is_converted, is_tensors, to_mask, to_tensor, to_tensors
 from ..symbolic import is_symbolic, record
 
@@ -27,15 +28,36 @@ def unique_name(class_name: str) -> str:
     return base if n == 0 else f"{base}_{n}"
 
 
-def normalize_shape(input_shape, batch_input_shape, batch_size=None):
-    """Return the full (batch, ...) input shape a layer was declared with, or None."""
+def normalize_shape(input_shape, batch_input_shape, batch_size=None, where: str = "",
+                    names: tuple[str, str, str] = ("input_shape", "batch_input_shape", "batch_size")):
+    """Return the full (batch, ...) input shape a layer was declared with, or None; sizes must be
+    positive integers or None (`names`: how the caller calls the three arguments, for messages)."""
     if batch_input_shape is not None:
-        return tuple(batch_input_shape)
+        return checks.shape(names[1], batch_input_shape, where, allow_int=False)
     if input_shape is not None:
-        if isinstance(input_shape, int):
-            input_shape = (input_shape,)
-        return (batch_size, *tuple(input_shape))
+        shape = checks.shape(names[0], input_shape, where)
+        return (checks.optional_positive_int(names[2], batch_size, where), *shape)
     return None
+
+
+def waiting_for_shape(module: nn.Module) -> list[str]:
+    """Names of the layers in `module` whose weights are made on the first call (input shape unknown)."""
+    return [f"{type(m).__name__} {m.name!r}" for m in module.modules()
+            if isinstance(m, Layer) and m.awaiting_build()]
+
+
+def refuse_unbuilt(module: nn.Module, what: str) -> None:
+    """Raise when `module` still has layers without weights: an optimizer made now would miss them."""
+    waiting = waiting_for_shape(module)
+    if waiting:
+        listed = (" and ".join(waiting) if len(waiting) <= 2 else
+                  ", ".join(waiting[:3]) + f" and {len(waiting) - 3} more")
+        raise ValueError(
+            f"{what} has no weights yet for {listed}: they are made on the first call, when the input "
+            "shape is known, so an optimizer made from .parameters() now would silently miss them "
+            "(PyTorch's lazy modules refuse this too). Declare the input shape (Sequential([Input((time_steps, "
+            "features)), ...]) or input_shape=(time_steps, features) on the first layer), or call "
+            "model.build((batch, time_steps, features)) or the model on one batch first.")
 
 
 class Layer(nn.Module):
@@ -53,7 +75,7 @@ class Layer(nn.Module):
         super().__init__()
         self.training = False
         self.name = name or unique_name(type(self).__name__)
-        self.batch_input_shape = normalize_shape(input_shape, batch_input_shape, batch_size)
+        self.batch_input_shape = normalize_shape(input_shape, batch_input_shape, batch_size, type(self).__name__)
 
     def __call__(self, *args, **kwargs):
         # Called on symbolic tensors (Input(...) or another layer's output), a layer records a node of
@@ -76,6 +98,14 @@ class Layer(nn.Module):
             with torch.no_grad():
                 return super().__call__(*args, **kwargs)
         return super().__call__(*args, **kwargs)
+
+    def awaiting_build(self) -> bool:
+        """Whether this layer's own weights wait for the input shape (made on the first call)."""
+        return False
+
+    def named_parameters(self, *args, **kwargs):
+        refuse_unbuilt(self, f"{type(self).__name__} {self.name!r}")
+        return super().named_parameters(*args, **kwargs)
 
     def compute_mask(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
         """The mask for the next layer: passed through by layers that keep the time axis."""

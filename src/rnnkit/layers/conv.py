@@ -56,6 +56,9 @@ class Conv2D(Layer):
         if channels is not None:
             self.build(channels)
 
+    def awaiting_build(self) -> bool:
+        return self.in_channels is None
+
     def build(self, in_channels: int) -> None:
         self.in_channels = int(in_channels)
         self.weight = nn.Parameter(self.kernel_initializer(

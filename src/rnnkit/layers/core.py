@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import BUILTIN, register_serializable
-from .. import activations, initializers
+from .. import activations, checks, initializers
 from .base import Layer, normalize_shape, unique_name
-from ..symbolic import Symbol, example_for
+from ..symbolic import Symbol, example_for, example_shape
 
 Tensor = torch.Tensor
 
@@ -34,7 +34,10 @@ class Input(Symbol):
         if shape is None and batch_shape is None:
             raise ValueError("Input needs shape=(time_steps, features) (without the batch axis) "
                              "or batch_shape=(batch, time_steps, features).")
-        full = normalize_shape(shape, batch_shape, batch_size)
+        full = normalize_shape(shape, batch_shape, batch_size, "Input", ("shape", "batch_shape", "batch_size"))
+        example = example_shape(full)  # a symbolic input carries an example tensor of this shape
+        sizes = f"shape={full[1:]}" + (f", batch_size={full[0]}" if full[0] is not None else "")
+        checks.weight_size("Input", sizes, example, what="an example tensor")
         super().__init__(full, example_for(full, dtype), name=name or unique_name("Input"))
         self.dtype = dtype
 
@@ -65,20 +68,25 @@ class Dense(Layer):
                  input_size: int | None = None, input_shape=None, input_dim: int | None = None,
                  batch_input_shape=None, name: str | None = None):
         if input_dim is not None and input_shape is None:
-            input_shape = (input_dim,)
+            input_shape = (checks.positive_int("input_dim", input_dim, "Dense", "features per step"),)
         super().__init__(name, input_shape, batch_input_shape)
-        if not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"Dense units must be a positive integer, received {units!r}.")
-        self.units = int(units)
+        self.units = checks.positive_int("units", units, "Dense", "the size of the output", "E.g. Dense(1).")
         self.activation_name = activations.name_of(activation)
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
+        self.use_bias = checks.boolean("use_bias", use_bias, "Dense")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.input_size: int | None = None
-        size = input_size or (self.batch_input_shape[-1] if self.batch_input_shape else None)
+        size = checks.optional_positive_int("input_size", input_size, "Dense") or (
+            self.batch_input_shape[-1] if self.batch_input_shape else None)
+        given = "input_size" if input_size else "input_dim" if input_dim is not None else "input_shape[-1]"
+        known = f", {given}={size}" if size is not None else ""
+        checks.weight_size("Dense", f"units={self.units}{known}", (self.units, size or 1), at_least=size is None)
         if size is not None:
             self.build(size)
+
+    def awaiting_build(self) -> bool:
+        return self.input_size is None
 
     def build(self, input_size: int) -> None:
         self.input_size = int(input_size)
@@ -142,11 +150,18 @@ class Embedding(Layer):
                  embeddings_initializer="random_uniform", input_length: int | None = None,
                  input_shape=None, batch_input_shape=None, name: str | None = None):
         if input_length is not None and input_shape is None:
-            input_shape = (input_length,)
+            input_shape = (checks.positive_int("input_length", input_length, "Embedding", "time steps"),)
         super().__init__(name, input_shape, batch_input_shape)
-        self.input_dim, self.output_dim, self.mask_zero = int(input_dim), int(output_dim), mask_zero
-        self.supports_masking = mask_zero
-        self.weight = nn.Parameter(initializers.get(embeddings_initializer)(torch.empty(input_dim, output_dim)))
+        self.input_dim = checks.positive_int("input_dim", input_dim, "Embedding", "the number of distinct ids",
+                                             "E.g. Embedding(10000, 64) for ids 0..9999.")
+        self.output_dim = checks.positive_int("output_dim", output_dim, "Embedding", "the size of each vector",
+                                              "E.g. Embedding(10000, 64).")
+        self.mask_zero = checks.boolean("mask_zero", mask_zero, "Embedding")
+        checks.weight_size("Embedding", f"input_dim={self.input_dim}, output_dim={self.output_dim}",
+                           (self.input_dim, self.output_dim))
+        self.supports_masking = self.mask_zero
+        self.weight = nn.Parameter(initializers.get(embeddings_initializer)(torch.empty(self.input_dim,
+                                                                                        self.output_dim)))
 
     def forward(self, x, training: bool | None = None) -> Tensor:
         if x.is_floating_point():
@@ -185,9 +200,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, name: str | None = None, input_shape=None):
         super().__init__(name, input_shape)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout rate must be in [0, 1), received {rate!r}.")
-        self.rate = float(rate)
+        self.rate = checks.rate("rate", rate, "Dropout")
 
     def forward(self, x, training: bool | None = None):
         training = self.training if training is None else training

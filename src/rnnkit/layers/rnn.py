@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .. import checks
 from ..registry import BUILTIN, register_serializable
 from ..cells.base import (as_states, build_cell, check_cell, declares_fused_kernel, has_split_step,
                           initial_states, output_size, state_sizes)
@@ -66,11 +67,12 @@ class RNN(Layer):
                              "fused_kernel(training) method, see rnnkit.cells.base); its call runs step by "
                              "step. Use use_fused='auto' (or False).")
         self.cell = cell
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-        self.go_backwards = go_backwards
-        self.stateful = stateful
-        self.zero_output_for_mask = zero_output_for_mask
+        where = type(self).__name__  # 'False' is a true string: refuse it rather than act on it
+        self.return_sequences = checks.boolean("return_sequences", return_sequences, where)
+        self.return_state = checks.boolean("return_state", return_state, where)
+        self.go_backwards = checks.boolean("go_backwards", go_backwards, where)
+        self.stateful = checks.boolean("stateful", stateful, where)
+        self.zero_output_for_mask = checks.boolean("zero_output_for_mask", zero_output_for_mask, where)
         self.use_fused = use_fused
         # What the cell declares, read once: the split step (whose output is h = states[0]), and
         # whether its call takes `training` (Keras passes it then).
@@ -99,6 +101,9 @@ class RNN(Layer):
 
     def _device(self) -> torch.device | None:
         return next((p.device for p in self.cell.parameters()), None)
+
+    def awaiting_build(self) -> bool:
+        return not getattr(self.cell, "built", False) and hasattr(self.cell, "build")
 
     # -- state ----------------------------------------------------------------------------------
     @property
@@ -166,6 +171,11 @@ class RNN(Layer):
         if x.dim() != 3:
             raise ValueError(f"{kind} {self.name!r} expected input of shape (batch, time_steps, features), "
                              f"received {x.dim()}-D input of shape {tuple(x.shape)}.")
+        if x.shape[1] == 0 or x.shape[2] == 0:
+            axis = "time_steps" if x.shape[1] == 0 else "features"
+            raise ValueError(f"{kind} {self.name!r} expected at least one time step of at least one feature, "
+                             f"received input of shape {tuple(x.shape)} (no {axis}). Drop empty sequences, or "
+                             "pad them to one length, e.g. with rnnkit.data.windows or np.pad.")
         size = self.input_size
         if size is not None and x.shape[-1] != size:
             raise ValueError(

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..convert import is_converted, is_tensors, to_mask, to_tensor
 from ..io import checkpoint
-from ..layers.base import unique_name
+from ..layers.base import refuse_unbuilt, unique_name
 from ..layers.rnn import RNN
 from ..state import StateStore, preserved, share_store
 from ..symbolic import is_symbolic, record
@@ -45,6 +45,10 @@ class BaseModel(Trainer, nn.Module):
                 with torch.no_grad():
                     return super().__call__(*args, **kwargs)
         return super().__call__(*args, **kwargs)
+
+    def named_parameters(self, *args, **kwargs):
+        refuse_unbuilt(self, f"Model {self.name!r}")
+        return super().named_parameters(*args, **kwargs)
 
     # -- states -----------------------------------------------------------------------------------
     def adopt_states(self) -> None:

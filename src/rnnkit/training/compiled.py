@@ -127,8 +127,10 @@ class CompiledStep:
 def _adam_state(model, params: list):
     """torch Adam's per-parameter state and hyperparameters, for the update inside the graph; None
     where the eager optimizer step must run (another optimizer, AMSGrad, weight decay, clipping, or
-    an optimizer over other parameters than the trained ones)."""
+    an optimizer over other parameters than the trained ones, a distributed fit)."""
     opt, spec = model.optimizer, model.optimizer_config
+    if model.__dict__.get("_shard") is not None:
+        return None  # distributed: the gradients are averaged across ranks before the update
     if (type(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
             or getattr(spec, "clipvalue", None)):
         return None

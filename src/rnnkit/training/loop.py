@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from typing import Iterator
 
 import numpy as np
 import torch
 
-from .. import convert
+from .. import checks, convert
+from ..layers.base import waiting_for_shape
 from ..state import preserved
 from ..callbacks import Callback, History
+from . import distributed
 from .progress import EpochProgress
 
 Tensor = torch.Tensor
@@ -31,29 +35,66 @@ def split_validation(x, y, validation_split: float):
     n = convert.num_samples(x)
     cut = int(n * (1.0 - validation_split))
     if cut in (0, n):
-        raise ValueError(f"validation_split={validation_split} leaves {cut} training samples of {n}.")
+        raise ValueError(f"validation_split={validation_split} leaves {cut} training samples of {n}; pass a "
+                         "validation_split that keeps at least one sample on each side (e.g. 0.2), or more data.")
     first = lambda a, s: [v[s] for v in a] if isinstance(a, (list, tuple)) else a[s]
     return first(x, slice(0, cut)), first(y, slice(0, cut)), (first(x, slice(cut, n)), first(y, slice(cut, n)))
 
 
-def _epoch_batches(model, x, y, batch_size, shuffle, rng, steps) -> Iterator[tuple]:
-    """(x, y) batches as tensors on the model's device: rows of the converted arrays, or a generator's
-    batches converted one at a time."""
+def no_batch_message(where: str, steps: str) -> str:
+    return (f"{where}: x (a generator) yielded no batch: it is exhausted or empty, and {steps} asks for batches. "
+            "Pass a fresh generator (one made for this call), and loop inside it with `while True:` so that "
+            "it yields as many batches as asked for.")
+
+
+def ran_out_message(where: str, batches: int, needed: str, what: str) -> str:
+    return (f"{where}: x (a generator) ran out of data after {batches} batches; {what} stopped there (as Keras "
+            f"does). It must yield at least {needed} batches: loop inside it with `while True:`, or ask for "
+            "fewer batches.")
+
+
+def next_batch(batches, where: str) -> tuple | None:
+    """The next (x, y) pair of a generator, or None once it is exhausted."""
+    try:
+        item = next(batches)
+    except StopIteration:
+        return None
+    if not (isinstance(item, (tuple, list)) and len(item) in (2, 3)):
+        raise ValueError(f"{where}: x is a generator, so each batch must be a pair (x, y), received "
+                         f"{checks.kind(item)}{f' of length {len(item)}' if isinstance(item, (tuple, list)) else ''}. "
+                         "Yield (x_batch, y_batch) tuples.")
+    if len(item) == 3 and item[2] is not None:
+        raise ValueError(f"{where}: sample_weight is not supported yet: yield (x, y) batches.")
+    return item[0], item[1]
+
+
+def _epoch_batches(model, x, y, batch_size, shuffle, rng, steps, shard=None) -> Iterator[tuple | None]:
+    """(x, y) batches as tensors on the model's device: rows of the converted arrays (this rank's share
+    of each in a distributed fit), or a generator's batches converted one at a time (then None if the
+    generator runs out before `steps`; each rank reads its own generator)."""
     if is_iterator(x):
         for _ in range(steps):  # never read the generator past what the epoch needs
-            xb, yb = next(x)
-            xb, yb = model.convert_x(xb), model.convert_y(yb)
-            convert.check_finite(xb, "x")
-            convert.check_finite(yb, "y")
+            batch = next_batch(x, "fit")
+            if batch is None:
+                yield None
+                return
+            xb, yb = model.convert_x(batch[0]), model.convert_y(batch[1])
+            for data, name in ((xb, "x"), (yb, "y")):
+                convert.check_not_empty(data, name, "fit (a batch of the generator)")
+                convert.check_finite(data, name)
+            if shard is not None:
+                shard.local_batch(convert.num_samples(xb))
             yield xb, yb
         return
     for index in batch_indices(convert.num_samples(x), batch_size, shuffle, rng):
+        if shard is not None:
+            index = shard.rows(index)
         yield convert.take(x, index), convert.take(y, index)
 
 
 def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list[Callback],
         validation_data, shuffle: bool, initial_epoch: int, steps_per_epoch: int | None,
-        validation_steps: int | None, seed: int | None = None) -> History:
+        validation_steps: int | None, seed: int | None = None, distribute=None) -> History:
     """Train `model` (compiled, its data converted and checked by `Trainer.fit`); returns its History."""
     history = History()
     callbacks = [history, *callbacks]
@@ -61,46 +102,93 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
         cb.set_model(model)
     steps = steps_per_epoch if is_iterator(x) else -(-convert.num_samples(x) // batch_size)
     history.params = {"epochs": epochs, "steps": steps, "batch_size": batch_size}
+    shard = distributed.Shard(model, batch_size) if distributed.wanted(distribute) else None
+    if shard is not None:  # one seed for every rank, so all draw the same global batches
+        seed, verbose = shard.shared_seed(seed), verbose if shard.rank == 0 else 0
     # Shuffling follows NumPy's global seed (np.random.seed) unless fit is given its own seed.
     rng = np.random.default_rng(seed if seed is not None else np.random.randint(0, 2**31 - 1))
     progress = EpochProgress(verbose, epochs, steps)
     train_function = model.make_train_function()
     model.stop_training = False
-    for cb in callbacks:
-        cb.on_train_begin()
-    for epoch in range(initial_epoch, epochs):
+    trained = 0  # batches over the whole fit
+    with _distributed(model, shard, x, batch_size):
         for cb in callbacks:
-            cb.on_epoch_begin(epoch)
-        progress.start_epoch(epoch)
-        totals: dict[str, float] = {}
-        seen = 0
-        for b, (xb, yb) in enumerate(_epoch_batches(model, x, y, batch_size, shuffle, rng, steps)):
+            cb.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
             for cb in callbacks:
-                cb.on_batch_begin(b)
-            if not model.training:  # a callback may have predicted in between
-                model.train()
-            values = train_function((xb, yb))  # {"loss": ..., metrics...}
-            n = convert.num_samples(xb)
-            seen += n
-            for k, v in values.items():
-                totals[k] = totals.get(k, 0.0) + v * n
-            logs = {k: v / seen for k, v in totals.items()}
-            progress.advance(logs)
+                cb.on_epoch_begin(epoch)
+            progress.start_epoch(epoch)
+            totals: dict[str, float] = {}
+            seen = 0
+            ran_out = False
+            for b, batch in enumerate(_epoch_batches(model, x, y, batch_size, shuffle, rng, steps, shard)):
+                if batch is None:
+                    ran_out = True
+                    break
+                xb, yb = batch
+                trained += 1
+                for cb in callbacks:
+                    cb.on_batch_begin(b)
+                if not model.training:  # a callback may have predicted in between
+                    model.train()
+                n = convert.num_samples(xb)
+                if shard is None:
+                    values = train_function((xb, yb))  # {"loss": ..., metrics...}
+                else:  # this rank's rows; then the whole batch's loss and metrics, on every rank
+                    values = train_function((xb, yb)) if n else shard.idle_step()
+                    values, n = shard.reduce_logs(values, n)
+                seen += n
+                for k, v in values.items():
+                    totals[k] = totals.get(k, 0.0) + v * n
+                logs = {k: v / seen for k, v in totals.items()}
+                progress.advance(logs)
+                for cb in callbacks:
+                    cb.on_batch_end(b, logs)
+            if ran_out:
+                if not trained:
+                    raise ValueError(no_batch_message("fit", f"steps_per_epoch={steps_per_epoch}"))
+                warnings.warn(ran_out_message("fit", trained, f"steps_per_epoch * epochs = "
+                                              f"{steps_per_epoch * (epochs - initial_epoch)}", "training"),
+                              UserWarning, stacklevel=3)
+                model.stop_training = True
+                if not seen:  # nothing trained in this epoch: no epoch to report
+                    break
+            logs = {k: v / max(seen, 1) for k, v in totals.items()}
+            model.eval()
+            if validation_data is not None:
+                with distributed.whole_states(shard):  # every rank validates the whole stateful batch
+                    logs.update(_validate(model, validation_data, batch_size, validation_steps))
+            progress.end_epoch(epoch, logs)
             for cb in callbacks:
-                cb.on_batch_end(b, logs)
-        logs = {k: v / max(seen, 1) for k, v in totals.items()}
-        model.eval()
-        if validation_data is not None:
-            logs.update(_validate(model, validation_data, batch_size, validation_steps))
-        progress.end_epoch(epoch, logs)
+                cb.on_epoch_end(epoch, logs)
+            if shard is not None:
+                model.stop_training = shard.agree(model.stop_training)  # rank 0 decides, every rank follows
+            if model.stop_training:
+                break
         for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    for cb in callbacks:
-        cb.on_train_end()
+            cb.on_train_end()
     model.eval()
     return history
+
+
+@contextlib.contextmanager
+def _distributed(model, shard, x, batch_size: int):
+    """A distributed fit's set-up and tear-down (nothing without a process group)."""
+    if shard is None:
+        yield
+        return
+    if waiting_for_shape(model):  # every rank's weights must exist before rank 0's are sent
+        if is_iterator(x):
+            raise ValueError("fit: distributed training from a generator needs the model's weights made "
+                             "first: declare the input shape (Input((time_steps, features))) or call "
+                             "model.build((batch, time_steps, features)).")
+        with torch.no_grad(), preserved(model):
+            model(convert.take(x, np.arange(1)))
+    shard.begin()
+    try:
+        yield
+    finally:
+        shard.end()
 
 
 def _validate(model, validation_data, batch_size: int, validation_steps: int | None) -> dict[str, float]:
@@ -109,21 +197,29 @@ def _validate(model, validation_data, batch_size: int, validation_steps: int | N
         if is_iterator(validation_data):
             if not validation_steps:
                 raise ValueError("validation_data is a generator: pass validation_steps (batches per epoch).")
-            values = evaluate_batches(model, validation_data, validation_steps)
+            values = evaluate_batches(model, validation_data, validation_steps, "fit (validation_data)")
         else:
             values = evaluate_arrays(model, validation_data[0], validation_data[1], batch_size)
     return {f"val_{k}": v for k, v in values.items()}
 
 
-def evaluate_batches(model, batches, steps: int | None) -> dict[str, float]:
-    """Sample-weighted mean of test_step over `steps` batches of a generator."""
+def evaluate_batches(model, batches, steps: int | None, where: str = "evaluate") -> dict[str, float]:
+    """Sample-weighted mean of test_step over `steps` batches of a generator (fewer, with Keras's warning,
+    if it runs out)."""
     if not steps:
         raise ValueError("x is a generator: pass steps (batches to evaluate).")
     model.eval()
     totals, seen = {}, 0
-    for _ in range(steps):
-        xb, yb = next(batches)
-        xb, yb = model.convert_x(xb), model.convert_y(yb)
+    for done in range(steps):
+        batch = next_batch(batches, where)
+        if batch is None:
+            if not done:
+                raise ValueError(no_batch_message(where, f"steps={steps}"))
+            warnings.warn(ran_out_message(where, done, f"steps = {steps}", "evaluation"), UserWarning,
+                          stacklevel=3)
+            break
+        xb, yb = model.convert_x(batch[0]), model.convert_y(batch[1])
+        convert.check_not_empty(xb, "x", f"{where} (a batch of the generator)")
         values = model.test_step((xb, yb))
         n = convert.num_samples(xb)
         seen += n

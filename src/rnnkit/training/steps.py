@@ -38,6 +38,28 @@ def _unpack(data) -> tuple:
     return data, None
 
 
+def _check_class_ids(y: Tensor, classes: int) -> None:
+    """Refuse sparse targets that are not class ids in [0, classes): NLL would fail with an IndexError deep
+    inside torch (or, for 1.5, silently train on class 1)."""
+    if y.numel() == 0:
+        return
+    if y.is_floating_point():
+        fractional = y != y.round()
+        if bool(fractional.any()):
+            index = tuple(int(i) for i in fractional.nonzero()[0])
+            raise ValueError(f"sparse_categorical_crossentropy needs whole-number class ids, received "
+                             f"{float(y[index])} in y (first at index {index}). Give each sample the number of "
+                             "its class (0, 1, 2, ...), or use categorical_crossentropy for one-hot or soft targets.")
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= classes:
+        bad = low if low < 0 else high
+        index = tuple(int(i) for i in (y == bad).nonzero()[0])
+        raise ValueError(f"sparse_categorical_crossentropy needs class ids in [0, {classes}), received {bad} in y "
+                         f"(first at index {index}): the model's output has {classes} units, one per class. Fix "
+                         f"the labels (they count from 0), or give the last layer one unit per class "
+                         f"({max(high + 1, classes)} for these labels).")
+
+
 class Steps:
     """compile and the per-batch steps (train_step, test_step, predict_step) with what they use."""
     """compile / fit / evaluate / predict and the per-batch steps; models inherit it."""
@@ -118,7 +140,7 @@ class Steps:
         device = self.__dict__.get("_data_device")
         if device is None:
             device = convert.device_of(self)
-            if next(self.parameters(), None) is not None:  # lazily sized weights: ask again later
+            if convert.has_weights(self):  # lazily sized weights: ask again later
                 self.__dict__["_data_device"] = device
         return device
 
@@ -150,8 +172,11 @@ class Steps:
                              "is not supported yet. Train a model with one output (e.g. concatenate the "
                              "outputs into one), or train each output's model separately.")
         y = convert.to_tensor(y, y_pred.device, integers_as_float=self.loss_name != "sparse_categorical_crossentropy")
-        if self.loss_name == "sparse_categorical_crossentropy" and y.is_floating_point():
-            y = y.long()
+        if self.loss_name == "sparse_categorical_crossentropy":
+            if not torch.compiler.is_compiling():  # the compiled step's first batch runs eagerly and checks
+                _check_class_ids(y, y_pred.shape[-1])
+            if y.is_floating_point():
+                y = y.long()
         if y.dim() == 1 and y_pred.dim() == 2 and y_pred.shape[1] == 1:
             y = y[:, None]  # Keras accepts (N,) targets for (N, 1) outputs, for any loss (no broadcasting)
         if self.loss_name in losses.LOSSES:  # built-in losses: refuse shapes that would broadcast
@@ -173,8 +198,12 @@ class Steps:
             return {name: float(fn(y, y_pred)) for fn, name in self.metric_fns}
 
     def apply_gradients(self) -> None:
-        """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step."""
+        """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step. In a
+        distributed fit the gradients are first averaged across ranks (training.distributed)."""
         spec, optimizer = self.optimizer_config, self.optimizer
+        shard = self.__dict__.get("_shard")
+        if shard is not None:
+            shard.average_gradients(self.trainable_weights)
         if getattr(spec, "clipnorm", None):
             torch.nn.utils.clip_grad_norm_(self.trainable_weights, spec.clipnorm)
         if getattr(spec, "clipvalue", None):

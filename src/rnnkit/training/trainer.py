@@ -6,9 +6,11 @@ Each converts its data once at the boundary (`rnnkit.convert`), checks it, and r
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from .. import convert
+from .. import checks, convert
 from ..callbacks import Callback, History
 from . import loop
 from .steps import Steps
@@ -29,14 +31,32 @@ class Trainer(Steps):
             kept = [layer.states[0].shape[0] for layer in self.recurrent_layers()
                     if layer.stateful and layer.states is not None]
             batch_size = self._fixed_batch_size() or (kept[0] if kept else 32)
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, received {batch_size!r}.")
+        batch_size = checks.positive_int("batch_size", batch_size, what)
         if self.stateful and n is not None and n % batch_size:
             raise ValueError(
                 f"{what}: this model is stateful, so row i of each batch continues row i of the previous "
                 f"batch; {n} samples do not split into batches of {batch_size} (remainder {n % batch_size}). "
                 f"Use a batch_size that divides {n}, or trim the data to {n - n % batch_size} samples.")
-        return int(batch_size)
+        return batch_size
+
+    def _data(self, x, y, where: str, finite: bool = True):
+        """x (and y unless None) converted and checked: not empty, as many samples each, finite (the
+        checks every entry point makes once, at the boundary)."""
+        x = self.convert_x(x)
+        convert.check_not_empty(x, "x", where)
+        if finite:
+            convert.check_finite(x, "x")
+        if y is None:
+            return x, None
+        y = self.convert_y(y)
+        convert.check_not_empty(y, "y", where)
+        n = convert.num_samples(x)
+        if n != convert.num_samples(y):
+            raise ValueError(f"{where}: x has {n} samples but y has {convert.num_samples(y)}; they must match "
+                             "(one target per sample).")
+        if finite:
+            convert.check_finite(y, "y")
+        return x, y
 
     def _fixed_batch_size(self) -> int | None:
         return None
@@ -44,28 +64,40 @@ class Trainer(Steps):
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose: int = 1,
             callbacks: list[Callback] | None = None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, initial_epoch: int = 0, steps_per_epoch: int | None = None,
-            validation_steps: int | None = None, nb_epoch: int | None = None, seed: int | None = None) -> History:
+            validation_steps: int | None = None, nb_epoch: int | None = None, seed: int | None = None,
+            distribute=None) -> History:
         """Train for `epochs` passes over (x, y) (or `steps_per_epoch` batches of a generator).
 
         A stateful model carries its states from batch to batch (row i continues row i), so it needs
         `shuffle=False` and a sample count that `batch_size` divides.
+
+        Under torchrun (or in a process group, or with ``distribute=DataParallel()``) fit trains on every
+        rank, `batch_size` being the global batch (see `rnnkit.training.distributed`); ``distribute=False``
+        trains this process alone.
         """
         self._require_compiled()
-        epochs = nb_epoch if nb_epoch is not None else epochs  # Keras 1 spelling (seed 000)
+        if nb_epoch is not None:  # Keras 1 spelling (seed 000)
+            epochs = checks.non_negative_int("nb_epoch", nb_epoch, "fit")
+        epochs = checks.non_negative_int("epochs", epochs, "fit")
+        initial_epoch = checks.non_negative_int("initial_epoch", initial_epoch, "fit")
+        verbose = checks.verbosity(verbose, "fit")
+        shuffle = checks.boolean("shuffle", shuffle, "fit")
+        steps_per_epoch = checks.optional_positive_int("steps_per_epoch", steps_per_epoch, "fit", "batches per epoch")
+        validation_steps = checks.optional_positive_int("validation_steps", validation_steps, "fit")
+        validation_split = checks.rate("validation_split", validation_split, "fit",
+                                       "the fraction of samples held out for validation")
         callbacks = list(callbacks or [])
         if loop.is_iterator(x):
             if not steps_per_epoch:
                 raise ValueError("x is a generator: pass steps_per_epoch (batches per epoch).")
+            if batch_size is not None:
+                checks.positive_int("batch_size", batch_size, "fit")
             return loop.fit(self, x, None, batch_size or 0, epochs, verbose, callbacks, validation_data, False,
-                            initial_epoch, steps_per_epoch, validation_steps, seed)
+                            initial_epoch, steps_per_epoch, validation_steps, seed, distribute)
         if x is None or y is None:
             raise ValueError("fit needs x and y (or a generator of (x, y) batches as x).")
-        x, y = self.convert_x(x), self.convert_y(y)
+        x, y = self._data(x, y, "fit")
         n = convert.num_samples(x)
-        if n != convert.num_samples(y):
-            raise ValueError(f"x has {n} samples but y has {convert.num_samples(y)}; they must match.")
-        convert.check_finite(x, "x")
-        convert.check_finite(y, "y")
         if validation_split and validation_data is None:
             x, y, validation_data = loop.split_validation(x, y, validation_split)
             n = convert.num_samples(x)
@@ -77,51 +109,71 @@ class Trainer(Steps):
         if validation_data is not None and not loop.is_iterator(validation_data):
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or a generator of batches.")
-            validation_data = (self.convert_x(validation_data[0]), self.convert_y(validation_data[1]))
-            convert.check_finite(validation_data[0], "validation x")
+            val_x, val_y = self._data(validation_data[0], validation_data[1], "fit (validation_data)", finite=False)
+            convert.check_finite(val_x, "validation x")
+            validation_data = (val_x, val_y)
         return loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_data, shuffle,
-                        initial_epoch, None, validation_steps, seed)
+                        initial_epoch, None, validation_steps, seed, distribute)
 
     fit_generator = fit  # Keras 2 spelling (seed 002)
 
     def evaluate(self, x, y=None, batch_size: int | None = None, verbose: int = 0, steps: int | None = None):
         """The loss (and metrics, as a list [loss, *metrics]) on (x, y)."""
         self._require_compiled()
+        checks.verbosity(verbose, "evaluate")
         if loop.is_iterator(x):
+            steps = checks.optional_positive_int("steps", steps, "evaluate", "batches to evaluate")
             values = loop.evaluate_batches(self, x, steps)
         else:
-            x, y = self.convert_x(x), self.convert_y(y)
-            n = convert.num_samples(x)
-            if n != convert.num_samples(y):
-                raise ValueError(f"evaluate: x has {n} samples but y has {convert.num_samples(y)}; they must match.")
+            if y is None:
+                raise ValueError("evaluate needs y, the targets for x (or a generator of (x, y) batches as x).")
+            x, y = self._data(x, y, "evaluate", finite=False)
             convert.check_finite(x, "x")
+            n = convert.num_samples(x)
             values = loop.evaluate_arrays(self, x, y, self._batch_size(batch_size, n, "evaluate"))
         return values["loss"] if len(values) == 1 else list(values.values())
 
     def predict(self, x, batch_size: int | None = None, verbose: int = 0, steps: int | None = None):
         """Outputs for `x` as NumPy, batch by batch in order (a stateful model carries its states)."""
         self.eval()
+        checks.verbosity(verbose, "predict")
         if loop.is_iterator(x):
             if not steps:
                 raise ValueError("x is a generator: pass steps (batches to predict).")
-            return _concat([self.predict_on_batch(next(x)) for _ in range(steps)])
-        x = self.convert_x(x)
+            steps = checks.positive_int("steps", steps, "predict", "batches to predict")
+            return _concat(self._predict_batches(x, steps))
+        x, _ = self._data(x, None, "predict", finite=False)
         n = convert.num_samples(x)
         batch_size = self._batch_size(batch_size, n, "predict")
         chunks = [convert.to_numpy(self.predict_step((convert.take(x, idx), None)))
                   for idx in loop.batch_indices(n, batch_size, False, None)]
         return _concat(chunks)
 
+    def _predict_batches(self, batches, steps: int) -> list:
+        """predict_on_batch on up to `steps` items of a generator; Keras's warning if it runs out early."""
+        chunks = []
+        for _ in range(steps):
+            try:
+                xb = next(batches)
+            except StopIteration:
+                break
+            chunks.append(self.predict_on_batch(xb))
+        if not chunks:
+            raise ValueError(loop.no_batch_message("predict", f"steps={steps}"))
+        if len(chunks) < steps:
+            warnings.warn(loop.ran_out_message("predict", len(chunks), f"steps = {steps}", "predicting"),
+                          UserWarning, stacklevel=3)
+        return chunks
+
     def predict_on_batch(self, x):
         self.eval()
-        return convert.to_numpy(self.predict_step((self.convert_x(x), None)))
+        x, _ = self._data(x, None, "predict_on_batch", finite=False)
+        return convert.to_numpy(self.predict_step((x, None)))
 
     def train_on_batch(self, x, y):
         """One optimisation step on one batch; returns the loss (or [loss, *metrics])."""
         self._require_compiled()
-        x, y = self.convert_x(x), self.convert_y(y)
-        convert.check_finite(x, "x")
-        convert.check_finite(y, "y")
+        x, y = self._data(x, y, "train_on_batch")
         self.train()
         try:
             values = self.make_train_function()((x, y))
@@ -132,5 +184,6 @@ class Trainer(Steps):
     def test_on_batch(self, x, y):
         self._require_compiled()
         self.eval()
-        values = self.test_step((self.convert_x(x), self.convert_y(y)))
+        x, y = self._data(x, y, "test_on_batch", finite=False)
+        values = self.test_step((x, y))
         return values["loss"] if len(values) == 1 else list(values.values())

@@ -1,0 +1,91 @@
+"""Distributed fit: 2 real processes under torchrun (gloo, 1 thread each) train exactly as 1 process with
+the same global batch, each on its half of every batch; stateful rows stay on their rank; checkpoints
+move between world sizes. The job itself is tests/training/distributed_job.py."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch.distributed as dist
+
+from rnnkit.training import distributed
+
+JOB = Path(__file__).with_name("distributed_job.py")
+pytestmark = pytest.mark.skipif(not dist.is_available() or sys.platform == "win32",
+                                reason="torch.distributed with gloo")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(args, nproc: int | None):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(key, None)
+    launcher = [] if nproc is None else ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc),
+                                         "--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
+    done = subprocess.run([sys.executable, *launcher, str(JOB), *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp")
+    _run([out], None)                                   # 1 process: the reference, and half-1.rnnkit
+    _run([out, out / "half-1.rnnkit"], 2)               # 2 ranks, resuming the 1-process checkpoint
+    second = out / "from-2"
+    second.mkdir()
+    _run([second, out / "half-2.rnnkit"], None)         # 1 process resuming the 2-rank checkpoint
+    load = lambda p: dict(np.load(p))
+    return {"one": load(out / "result-1-rank0.npz"), "rank0": load(out / "result-2-rank0.npz"),
+            "rank1": load(out / "result-2-rank1.npz"), "one_from_two": load(second / "result-1-rank0.npz")}
+
+
+def _keys(result, prefix):
+    return sorted(k for k in result if k.startswith(prefix + "/") and "/rows" not in k)
+
+
+@pytest.mark.parametrize("case", ["stateless", "shuffled", "stateful"])
+def test_two_ranks_train_as_one_process_with_the_same_global_batch(runs, case):
+    one, r0, r1 = runs["one"], runs["rank0"], runs["rank1"]
+    keys = _keys(one, case)
+    assert any("/weights/" in k for k in keys) and any("/loss/" in k for k in keys)
+    for k in keys:  # weights after 50 steps, the History's losses, a stateful model's kept states
+        np.testing.assert_allclose(r0[k], one[k], rtol=1e-5, atol=1e-6, err_msg=k)
+        np.testing.assert_array_equal(r0[k], r1[k], err_msg=k)  # the ranks agree exactly
+
+
+@pytest.mark.parametrize("case", ["stateless", "shuffled", "stateful"])
+def test_each_rank_trains_on_its_half_of_every_batch(runs, case):
+    one, r0, r1 = runs["one"][f"{case}/rows"], runs["rank0"][f"{case}/rows"], runs["rank1"][f"{case}/rows"]
+    assert len(r0) == len(r1) == len(one) // 2  # 16 of each batch of 32, not the whole data
+    batches = one.reshape(-1, 32)
+    np.testing.assert_array_equal(r0.reshape(-1, 16), batches[:, :16])
+    np.testing.assert_array_equal(r1.reshape(-1, 16), batches[:, 16:])
+    if case == "stateful":  # rank r owns the same rows of the stateful layout in every batch
+        assert set(r0 % 32) == set(range(16)) and set(r1 % 32) == set(range(16, 32))
+
+
+def test_checkpoints_move_between_world_sizes_and_training_continues_exactly(runs):
+    straight = runs["one"]
+    for resumed in (runs["rank0"], runs["one_from_two"]):  # 1 -> 2 ranks, and 2 ranks -> 1
+        keys = _keys(resumed, "resume")
+        assert len(keys) == 7  # 5 weights, h and c
+        for k in keys:
+            np.testing.assert_allclose(resumed[k], straight[k.replace("resume/", "straight/")], rtol=1e-5,
+                                       atol=1e-6, err_msg=k)
+
+
+def test_without_a_process_group_fit_is_not_distributed():
+    assert not distributed.active() and distributed.rank() == 0 and distributed.world_size() == 1
+    assert not distributed.wanted(None) and not distributed.wanted(False)
+    with pytest.raises(TypeError, match="DataParallel"):
+        distributed.wanted("yes")
