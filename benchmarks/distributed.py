@@ -1,5 +1,6 @@
 """Distributed fit throughput: the same training (global batch 64, LSTM(64) x 2 on 50 x 8 windows) on 1
-process and on 2 processes under torchrun (gloo on the CPU, NCCL on a GPU), 1 thread per process.
+process and on 2 processes under torchrun (gloo on the CPU, NCCL on a GPU), 1 thread per process, and on 1 process
+with 2 threads (what the same 2 cores give without torch.distributed).
 
     python -m benchmarks.distributed            # writes benchmarks/RESULTS-distributed.md
 
@@ -31,7 +32,7 @@ def job(out: str) -> None:
     from rnnkit import LSTM, Dense, Input, Sequential
     from rnnkit.training import distributed
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(os.environ.get("RNNKIT_BENCH_THREADS", "1")))
     distributed.initialize()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(0)
@@ -45,7 +46,8 @@ def job(out: str) -> None:
     model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
     seconds = time.perf_counter() - start
     if distributed.is_main():
-        Path(out).write_text(json.dumps({"processes": distributed.world_size(), "seconds": seconds,
+        Path(out).write_text(json.dumps({"processes": distributed.world_size(), "threads": torch.get_num_threads(),
+                                         "seconds": seconds,
                                          "samples_per_s": SAMPLES * EPOCHS / seconds, "device": device}))
 
 
@@ -55,9 +57,9 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def measure(processes: int) -> dict:
+def measure(processes: int, threads: int = 1) -> dict:
     out = Path(tempfile.mkdtemp()) / "result.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "RNNKIT_BENCH_THREADS": str(threads)}
     launcher = [] if processes == 1 else ["-m", "torch.distributed.run", "--nproc_per_node", str(processes),
                                           "--master_addr", "127.0.0.1", "--master_port", str(_port())]
     cmd = [sys.executable, *launcher, str(Path(__file__)), "--job", str(out)]  # torchrun takes a script path
@@ -67,18 +69,20 @@ def measure(processes: int) -> dict:
 
 def main() -> int:
     rows = []
-    for processes in (1, 2):
-        print(f"timing {processes} process(es) ...", flush=True)
-        rows.append(measure(processes))
+    for processes, threads in ((1, 1), (2, 1), (1, 2)):
+        print(f"timing {processes} process(es) x {threads} thread(s) ...", flush=True)
+        rows.append(measure(processes, threads))
     base = rows[0]["samples_per_s"]
     lines = ["# Distributed fit throughput", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores ({platform.platform()}), device "
              f"{rows[0]['device']}. Workload: LSTM(64) x 2 + Dense(1), {SAMPLES} windows of {TIME_STEPS} x "
-             f"{FEATURES}, global batch {BATCH}, Adam, {EPOCHS} timed epochs, 1 thread per process.", "",
-             "| processes | samples/s | speed-up | efficiency |", "|---|---|---|---|"]
+             f"{FEATURES}, global batch {BATCH}, Adam, {EPOCHS} timed epochs after one warm-up epoch.", "",
+             "| processes x threads | samples/s | speed-up vs 1 x 1 | efficiency per core |", "|---|---|---|---|"]
     for r in rows:
         speed = r["samples_per_s"] / base
-        lines.append(f"| {r['processes']} | {r['samples_per_s']:.0f} | {speed:.2f}x | {speed / r['processes']:.0%} |")
+        cores = r["processes"] * r["threads"]
+        lines.append(f"| {r['processes']} x {r['threads']} | {r['samples_per_s']:.0f} | {speed:.2f}x | "
+                     f"{speed / cores:.0%} |")
     text = "\n".join(lines) + "\n"
     (HERE / "RESULTS-distributed.md").write_text(text)
     print(text)

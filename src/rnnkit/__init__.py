@@ -20,14 +20,16 @@ from .layers import (GRU, LSTM, RNN, Activation, Add, Bidirectional, Concatenate
 from .models import BaseModel, Model, Sequential, load_keras, load_model
 from .registry import register_serializable
 from .state import StateStore
+from .training import distributed as distribute  # rnnkit.distribute.DataParallel(), as Keras spells it
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense", "KerasFileError",
-    "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "LSTM", "LSTMCell",
+    "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
+    "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
+    "LSTM", "LSTMCell",
     "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint", "RNN", "RepeatVector", "ResetStates",
     "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StateStore", "Stream", "TimeDistributed",
-    "__version__", "add", "backend", "callbacks", "concatenate", "explain", "generate", "layers", "load",
+    "__version__", "add", "backend", "callbacks", "concatenate", "distribute", "explain", "generate", "layers", "load",
     "load_keras", "load_model", "losses", "optimizers", "register_serializable",
 ]

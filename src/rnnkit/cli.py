@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -91,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
     run.add_argument("--seed", type=_non_negative_int, default=0)
     run.add_argument("--out", default=None, help="output folder (default runs/NAME)")
+    run.add_argument("--nproc", type=_positive_int, default=1,
+                     help="train on N processes through torchrun (torch.distributed; rank 0 writes the report)")
     ex = sub.add_parser("explain", help="explain a model: shapes, topology, mistakes, an unrolled picture")
     ex.add_argument("spec", help="a saved rnnkit model, a Keras .keras/.h5 file, or a layer spec such as "
                                  "\"LSTM(4, return_sequences=True) > TimeDistributed(Dense(1))\"")
@@ -207,8 +211,28 @@ def _main(args, parser) -> int:
     if args.name not in experiments.REGISTRY:
         raise UsageError(f"unknown experiment {short(args.name)}; known: {', '.join(experiments.REGISTRY)}.")
     _out_folder(args.out)
+    if args.nproc > 1 and "RANK" not in os.environ:  # not yet under torchrun: launch it
+        return _torchrun(args)
     result = experiments.run(args.name, out=args.out or f"runs/{args.name}", quick=args.quick, seed=args.seed)
     return 0 if result is not None else 1
+
+
+def _torchrun(args) -> int:
+    """`rnnkit run NAME --nproc N`: the same command on N processes under torchrun, on this machine."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(args.nproc),
+               "--master_addr", "127.0.0.1", "--master_port", str(port), "-m", "rnnkit.cli", "run", args.name,
+               "--seed", str(args.seed), "--out", args.out or f"runs/{args.name}"]  # each rank: RANK is set
+    if args.quick:
+        command.append("--quick")
+    done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
+    if done.returncode:  # the ranks' one-line errors, once each, without torchrun's own traceback
+        ours = list(dict.fromkeys(l for l in done.stderr.splitlines() if l.startswith("rnnkit ")))
+        print("\n".join(ours) or done.stderr[-2000:], file=sys.stderr)
+        return 2 if ours else 1
+    return 0
 
 
 def _one_line(err) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import airline, autoencoder, bitsum, charlm, frames, sine_seq2seq, state_carry, tanks
+from ..training import distributed
 from .report import Result, markdown_table, write
 
 REGISTRY = {m.NAME: m for m in (bitsum, state_carry, sine_seq2seq, airline, tanks, autoencoder, charlm, frames)}
@@ -18,9 +21,23 @@ _console = Console(highlight=False, soft_wrap=True)
 
 
 def run(name: str, out: str | Path, quick: bool = False, seed: int = 0) -> Result:
-    """Run one experiment, write its report, PNGs and metrics.json under `out`, print a summary."""
+    """Run one experiment, write its report, PNGs and metrics.json under `out`, print a summary.
+
+    Under torchrun every rank runs it (fit trains on all of them) and only rank 0 writes and prints.
+    """
     exp = REGISTRY[name]
-    out = Path(out)
+    distributed.initialize()  # under torchrun: join the process group before deciding who writes
+    if not distributed.is_main():
+        scratch = Path(tempfile.mkdtemp(prefix=f"rnnkit-rank{distributed.rank()}-"))
+        try:
+            with _console.capture():
+                return _run(exp, name, scratch, quick, seed)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return _run(exp, name, Path(out), quick, seed)
+
+
+def _run(exp, name: str, out: Path, quick: bool, seed: int) -> Result:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     np.random.seed(seed)

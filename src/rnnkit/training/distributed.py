@@ -94,10 +94,12 @@ class Shard:
         self.device = (torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl"
                        else torch.device("cpu"))  # where the small collectives (logs, flags) run
         if model.stateful and batch_size % self.size:
+            up = batch_size + self.size - batch_size % self.size
             raise ValueError(
                 f"fit: a stateful model trained on {self.size} ranks needs a batch_size that {self.size} divides "
-                f"(each rank keeps the same rows of every batch), received batch_size={batch_size}. Use "
-                f"{batch_size - batch_size % self.size or self.size} or {batch_size + self.size - batch_size % self.size}.")
+                f"(each rank keeps the same rows of every batch: a series never changes rank), received "
+                f"batch_size={batch_size}. Use a multiple of {self.size} such as {up} (series in parallel), "
+                "or train on fewer processes.")
         self.batch_size = batch_size
         self.grad_scale = 1.0
 
