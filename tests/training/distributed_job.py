@@ -56,11 +56,22 @@ def main(out, resume_from=None):
         model = _model(stateful=case == "stateful")
         seen = []
         _record(model, seen)
-        h = model.fit(x, y, batch_size=32, epochs=5, shuffle=case == "shuffled", seed=7, verbose=0)
+        h = model.fit(x, y, batch_size=32, epochs=5, shuffle=case == "shuffled", seed=7, verbose=0,
+                      validation_data=(x[:64], y[:64]))
         results[case] = dict(weights=[p.detach().numpy() for p in model.parameters()], loss=h.history["loss"],
-                             rows=np.concatenate(seen))
+                             val_loss=h.history["val_loss"], mae=h.history["mae"], rows=np.concatenate(seen))
         if case == "stateful":
             results[case]["states"] = [s.numpy() for s in model.layers[0].states]
+    # A generator: each rank yields its own share of every batch of 32 (one process: the whole batch).
+    share, part = 32 // distributed.world_size(), distributed.rank()
+
+    def batches():
+        for start in range(0, 320, 32):
+            rows = slice(start + part * share, start + (part + 1) * share)
+            yield x[rows], y[rows]
+    model = _model()
+    model.fit((b for _ in range(5) for b in batches()), steps_per_epoch=10, epochs=5, verbose=0)
+    results["generator"] = dict(weights=[p.detach().numpy() for p in model.parameters()])
     # Resume: 25 steps here and a checkpoint; then, from the checkpoint written by the other world size
     # (if given), 25 more.
     model = _model(stateful=True)
