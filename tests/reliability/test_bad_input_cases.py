@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+import rnnkit
 from rnnkit import (GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Input, Sequential, SimpleRNN,
                     TimeDistributed, explain)
 from rnnkit.checks import ArgumentError, short
@@ -256,3 +257,18 @@ def test_a_huge_value_is_echoed_shortened():
 def test_explain_refuses_bad_shapes(kwargs, message):
     with pytest.raises(ArgumentError, match=message):
         explain("LSTM(4) > Dense(1)", **kwargs)
+
+
+def test_dense_on_a_single_number_says_it_needs_a_features_axis():
+    with pytest.raises(ValueError, match=r"needs inputs with a features axis.*received a single number 3"):
+        Dense(2)(np.float32(3.0))
+
+
+def test_generate_refuses_a_horizon_whose_output_cannot_fit_before_running():
+    m = Sequential([Input((None, 2)), LSTM(3, return_sequences=True), Dense(2)])
+    start = time.perf_counter()
+    with pytest.raises(ArgumentError, match=r"horizon=1000000000000 would need an output array of shape \(2, "):
+        rnnkit.generate(m, np.zeros((2, 4, 2), "float32"), horizon=10**12)
+    assert time.perf_counter() - start < 5  # refused up front, not after generating for hours
+    with pytest.raises(ValueError, match="reads 2 features per step; x has 3.*Pass x with 2 features"):
+        rnnkit.generate(m, np.zeros((2, 4, 3), "float32"), horizon=2)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import checks
 from ..convert import device_of, to_numpy, to_tensor
 from ..layers.base import Layer
 from ..layers.core import Activation, Dense, Dropout
@@ -153,7 +154,8 @@ def generate(model, x, horizon: int, feedback: Callable[[Tensor], Tensor] | None
     features = input_features(model, layers)
     if features is not None and x.shape[-1] != features:
         raise ValueError(f"generate: the model reads {features} features per step; x has {x.shape[-1]} "
-                         f"(shape {tuple(x.shape)}).")
+                         f"(shape {tuple(x.shape)}). Pass x with {features} features on its last axis, "
+                         "(batch, time_steps, features), as the model was trained on.")
     recurrent = [l for l in layers if isinstance(l, RNN)]
     if from_kept_states is None:
         from_kept_states = any(l.stateful and l.states is not None for l in recurrent)
@@ -161,6 +163,8 @@ def generate(model, x, horizon: int, feedback: Callable[[Tensor], Tensor] | None
     with torch.no_grad():
         states = initial_states(layers, x.shape[0], from_kept_states, "generate")
         out = prime_layers(layers, x, states)  # the whole history once -> (B, outputs): the first new step
+        checks.weight_size("generate", f"horizon={horizon}", (x.shape[0], horizon, out.shape[-1]),
+                           what="an output array")
         steppers = step_functions(layers, x.shape[0])
         produced = []
         for k in range(horizon):

@@ -99,6 +99,10 @@ class Dense(Layer):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x, training: bool | None = None) -> Tensor:
+        if x.dim() == 0:
+            raise ValueError(f"Dense {self.name!r} needs inputs with a features axis, (batch, features) or "
+                             f"(batch, time_steps, features); received a single number {float(x):g}. Pass "
+                             "x with a batch axis, e.g. np.array([[value]]).")
         if self.input_size is None:
             self.build(x.shape[-1])
             self.to(x.device)
