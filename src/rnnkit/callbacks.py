@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from . import checks
+
 
 def _sign(monitor: str, mode: str) -> float:
     """+1 when a lower `monitor` is better, -1 when higher is ('auto': accuracies go up)."""
@@ -108,6 +110,7 @@ class ModelCheckpoint(Callback):
                  save_weights_only: bool = False, mode: str = "auto", period: int = 1):
         if not isinstance(period, int) or period < 1:
             raise ValueError(f"period (save every N epochs) must be a positive integer, received {period!r}.")
+        checks.rnnkit_file(filepath, "ModelCheckpoint")
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.sign = _sign(monitor, mode)

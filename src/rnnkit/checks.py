@@ -177,3 +177,21 @@ def weight_size(where: str, sizes: str, shape: tuple, at_least: bool = False, by
     raise ArgumentError(f"{_prefix(where)}{sizes} would need {what} of shape {tuple(int(d) for d in shape)}"
                         f"{' at least' if at_least else ''}: {values:,} values, {gib:.1f} GiB as float32; "
                         f"{limit}. Check the sizes for a typo, or use smaller ones.")
+
+
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def rnnkit_file(path, where: str) -> None:
+    """Refuse a Keras file name for an rnnkit save: the file would be rnnkit's format under Keras's name,
+    which Keras cannot open and which looks like a Keras file to anyone who finds it."""
+    name = str(path).lower()
+    suffix = next((s for s in KERAS_SUFFIXES if name.endswith(s)), None)
+    if suffix is None:
+        return
+    stem = str(path)[: -len(suffix)]
+    stem = stem[: -len(".weights")] if stem.lower().endswith(".weights") else stem
+    raise ArgumentError(
+        f"{_prefix(where)}{short(str(path))} has Keras's {suffix!r} suffix, but rnnkit saves its own format "
+        "(safetensors with the kept states), which Keras cannot open. Save as "
+        f"{short(stem + '.rnnkit')}; rnnkit.load reads it back, and rnnkit.load_keras reads Keras's own files.")

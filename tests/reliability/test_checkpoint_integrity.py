@@ -292,3 +292,15 @@ def test_sigkill_at_random_moments_never_tears_a_checkpoint_and_leaves_no_temp_b
     assert leftovers > 0  # some kills did land mid-write, so the clean-up below is exercised
     Sequential([Input((1000,)), Dense(4000)]).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["m.rnnkit"]
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.h5", "m.weights.h5", "M.HDF5"])
+def test_saving_under_a_keras_file_name_is_refused_instead_of_writing_rnnkit_format_there(tmp_path, name):
+    model = Sequential([Input((3, 1)), LSTM(2)])
+    stem = name.split(".")[0]
+    for save in (model.save, model.save_weights):
+        with pytest.raises(ValueError, match=rf"Keras's '\.[a-z0-9]+' suffix.*Save as '.*{stem}\.rnnkit'"):
+            save(tmp_path / name)
+    with pytest.raises(ValueError, match="ModelCheckpoint: .*Keras's"):
+        rnnkit.ModelCheckpoint(str(tmp_path / name))
+    assert list(tmp_path.iterdir()) == []

@@ -35,6 +35,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from .. import checks
 from ..data.scaling import Scaler
 from ..layers.rnn import RNN
 from ..registry import get_registered, registered_name
@@ -162,6 +163,7 @@ def _target(path) -> Path:
     if str(path) == "":
         raise ValueError("Cannot save: the path is empty. Pass a file name such as 'model.rnnkit'.")
     path = Path(path)
+    checks.rnnkit_file(path, "save")
     if path.is_dir():
         raise IsADirectoryError(f"Cannot save to {str(path)!r}: it is a folder. Pass a file name inside it, "
                                 f"e.g. {str(path / 'model.rnnkit')!r}.")
