@@ -11,9 +11,10 @@ from . import backend, callbacks, layers, losses, optimizers
 from .callbacks import EarlyStopping, History, LambdaCallback, ModelCheckpoint, ResetStates
 from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from .explanation import explain
-from .inference import Stream, generate
+from .inference import OnnxStream, Stream, generate
 from .io.checkpoint import CheckpointError, load
 from .io.keras_safety import KerasFileError
+from .io.onnx_export import export_onnx
 from .layers import (GRU, LSTM, RNN, Activation, Add, Bidirectional, Concatenate, Conv2D, Dense, Dropout,
                      Embedding, Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN,
                      TimeDistributed, add, concatenate)
@@ -27,9 +28,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
-    "LSTM", "LSTMCell",
+    "LSTM", "LSTMCell", "OnnxStream",
     "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint", "RNN", "RepeatVector", "ResetStates",
     "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StateStore", "Stream", "TimeDistributed",
-    "__version__", "add", "backend", "callbacks", "concatenate", "distribute", "explain", "generate", "layers", "load",
+    "__version__", "add", "backend", "callbacks", "concatenate", "distribute", "explain", "export_onnx", "generate", "layers", "load",
     "load_keras", "load_model", "losses", "optimizers", "register_serializable",
 ]

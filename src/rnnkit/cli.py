@@ -22,6 +22,7 @@ import numpy as np
 from . import __version__, experiments
 from .checks import short
 from .explanation import SpecError, explain
+from .io.onnx_export import export_onnx
 from .models import load_model
 
 _MODEL_SUFFIXES = (".rnnkit", ".keras", ".h5", ".hdf5")
@@ -104,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--x", default=None, help="a .npy file of inputs to check against the model")
     ex.add_argument("--y", default=None, help="a .npy file of targets to check against the model")
     ex.add_argument("--out", default=None, help="write the unrolled diagram: .png, .svg or .html")
+    export = sub.add_parser("export", help="export a saved model: rnnkit export model.rnnkit --onnx m.onnx")
+    export.add_argument("model", help="a saved rnnkit model (.rnnkit) or a Keras .keras/.h5 file")
+    export.add_argument("--onnx", required=True, help="the ONNX file to write: one time step, states in and out")
     return parser
 
 
@@ -201,6 +205,13 @@ def _main(args, parser) -> int:
         return 0
     if args.command == "explain":
         return _explain(args)
+    if args.command == "export":
+        model = _model_or_spec(args.model)
+        if isinstance(model, str):
+            raise UsageError(f"no model file at {short(args.model)}. Pass a file written by model.save(...).")
+        names = export_onnx(model, args.onnx)
+        print(f"{args.onnx}: inputs {', '.join(names['inputs'])}; outputs {', '.join(names['outputs'])}")
+        return 0
     if args.command == "demo":
         _out_folder(args.out)
         return experiments.demo(args.out, seed=args.seed)

@@ -1,0 +1,108 @@
+"""ONNX export with explicit state: onnxruntime's steps equal Stream.step (and so predict) to 1e-5 over
+200 steps for every layer kind the step graph takes; the rest get a clear error naming the layer."""
+
+import numpy as np
+import pytest
+import torch
+
+import rnnkit
+from rnnkit import (GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Input, OnnxStream, Sequential, SimpleRNN,
+                    Stream, TimeDistributed, export_onnx)
+
+pytest.importorskip("onnxruntime")
+
+MODELS = {
+    "LSTM": lambda: [LSTM(6, return_sequences=True), Dense(2)],
+    "GRU-reset_after": lambda: [GRU(5, return_sequences=True, reset_after=True), Dense(2)],
+    "GRU-reset_before": lambda: [GRU(5, return_sequences=True, reset_after=False), Dense(2)],
+    "SimpleRNN-relu": lambda: [SimpleRNN(4, return_sequences=True, activation="relu"), Dense(1)],
+    "stack-and-TimeDistributed": lambda: [TimeDistributed(Dense(4, activation="tanh")),
+                                          LSTM(6, return_sequences=True), Dropout(0.3),
+                                          GRU(3, return_sequences=True), TimeDistributed(Dense(2))],
+    "last-step-only": lambda: [LSTM(5, return_sequences=True), LSTM(4), Dense(3, activation="softmax")],
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_onnxruntime_steps_equal_stream_steps_over_200_steps(tmp_path, name):
+    torch.manual_seed(0)
+    model = Sequential([Input((None, 3)), *MODELS[name]()])
+    path = tmp_path / "m.onnx"
+    names = export_onnx(model, path)
+    assert names["inputs"][0] == "x" and names["outputs"][0] == "y"
+    x = np.random.default_rng(1).normal(size=(4, 200, 3)).astype("float32")
+    ours, theirs = Stream(model, series=4), OnnxStream(path, series=4)
+    worst = 0.0
+    for t in range(200):
+        if t % 7 == 3:  # some steps only two series report: the others wait
+            a, b = ours.step(x[[0, 2], t], rows=[0, 2]), theirs.step(x[[0, 2], t], rows=[0, 2])
+        else:
+            a, b = ours.step(x[:, t]), theirs.step(x[:, t])
+        worst = max(worst, float(np.abs(a - b).max()))
+    assert worst < 1e-5
+    for layer_states in ours.states.values():
+        assert any(np.abs(s.numpy()).max() > 0 for s in layer_states)
+
+
+def test_state_names_follow_the_layers_and_the_batch_is_dynamic(tmp_path):
+    model = Sequential([Input((None, 2)), LSTM(3, return_sequences=True, name="enc"), GRU(2, name="dec")])
+    names = export_onnx(model, tmp_path / "m.onnx")
+    assert names == {"inputs": ["x", "enc.h", "enc.c", "dec.h"],
+                     "outputs": ["y", "enc.h_next", "enc.c_next", "dec.h_next"]}
+    x = np.random.default_rng(0).normal(size=(7, 12, 2)).astype("float32")
+    stream = OnnxStream(tmp_path / "m.onnx", series=7)  # exported with batch 2, run with 7
+    np.testing.assert_allclose(stream.prime(x), model.predict(x), atol=1e-5)
+
+
+def test_prime_then_reset_rows_matches_stream(tmp_path):
+    model = Sequential([Input((None, 2)), SimpleRNN(4, return_sequences=True), Dense(1)])
+    export_onnx(model, tmp_path / "m.onnx")
+    x = np.random.default_rng(2).normal(size=(3, 10, 2)).astype("float32")
+    ours, theirs = Stream(model, series=3), OnnxStream(tmp_path / "m.onnx", series=3)
+    np.testing.assert_allclose(theirs.prime(x), ours.prime(x), atol=1e-5)
+    ours.reset(rows=[1])
+    theirs.reset(rows=[1])
+    np.testing.assert_allclose(theirs.step(x[:, 0]), ours.step(x[:, 0]), atol=1e-5)
+
+
+@pytest.mark.parametrize("layers,message", [
+    (lambda: [Bidirectional(LSTM(3, return_sequences=True))], "reads time backwards"),
+    (lambda: [LSTM(3, return_sequences=True, go_backwards=True)], "reads time backwards"),
+    (lambda: [Dense(3)], "no recurrent layer"),
+], ids=["Bidirectional", "go_backwards", "no-recurrent"])
+def test_layers_without_a_step_graph_are_named(tmp_path, layers, message):
+    model = Sequential([Input((None, 2)), *layers()])
+    with pytest.raises(ValueError, match=message):
+        export_onnx(model, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_embedding_first_is_refused_naming_it(tmp_path):
+    model = Sequential([Input((None,), dtype="int64"), Embedding(10, 3, name="ids"), LSTM(2)])
+    with pytest.raises(ValueError, match="'ids' \\(Embedding\\) does not act one step at a time"):
+        export_onnx(model, tmp_path / "m.onnx")
+
+
+def test_bad_calls_get_clear_errors(tmp_path):
+    model = Sequential([Input((None, 2)), LSTM(3)])
+    with pytest.raises(ValueError, match="mode must be 'step'"):
+        export_onnx(model, tmp_path / "m.onnx", mode="sequence")
+    export_onnx(model, tmp_path / "m.onnx")
+    stream = OnnxStream(tmp_path / "m.onnx", series=2)
+    with pytest.raises(ValueError, match=r"expected one step of shape \(2, 2\), received \(2, 3\)"):
+        stream.step(np.zeros((2, 3), "float32"))
+    with pytest.raises(ValueError, match="distinct series numbers"):
+        stream.step(np.zeros((2, 2), "float32"), rows=[1, 1])
+    with pytest.raises(ValueError, match="series must be a positive integer"):
+        OnnxStream(tmp_path / "m.onnx", series=0)
+    assert rnnkit.OnnxStream is OnnxStream
+
+
+def test_the_cli_exports_a_saved_model(tmp_path, capsys):
+    from rnnkit.cli import main
+    model = Sequential([Input((None, 2)), GRU(3, return_sequences=True, name="g"), Dense(1)])
+    model.save(tmp_path / "m.rnnkit")
+    assert main(["export", str(tmp_path / "m.rnnkit"), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    assert "inputs x, g.h; outputs y, g.h_next" in capsys.readouterr().out
+    x = np.random.default_rng(3).normal(size=(2, 5, 2)).astype("float32")
+    np.testing.assert_allclose(OnnxStream(tmp_path / "m.onnx", series=2).prime(x), model.predict(x)[:, -1], atol=1e-5)
