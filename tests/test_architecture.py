@@ -26,7 +26,7 @@ SRC = ROOT / "src" / "rnnkit"
 # "__init__" is rnnkit/__init__.py itself.
 PARTS: list[tuple[str, list[str]]] = [
     ("base", ["checks", "convert", "state", "registry", "symbolic", "activations", "initializers", "losses",
-              "optimizers", "callbacks", "backend", "data"]),
+              "optimizers", "keras_optimizers", "callbacks", "backend", "data"]),
     ("cells", ["cells"]),
     ("layers", ["layers"]),
     ("training", ["training"]),

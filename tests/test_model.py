@@ -204,7 +204,7 @@ def test_keras_optimizer_defaults():
     model.compile("rmsprop", "mse")
     model.train_on_batch(np.zeros((1, 3, 1)), np.zeros((1, 2)))
     group = model.optimizer.param_groups[0]
-    assert (group["lr"], group["alpha"], group["eps"]) == (0.001, 0.9, 1e-7)
+    assert (group["lr"], group["rho"], group["epsilon"]) == (0.001, 0.9, 1e-7)  # Keras's names and defaults
     assert optimizers.Adam(lr=0.009).learning_rate == 0.009  # seed 000's old spelling
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import keras_optimizers
+
 
 @dataclass
 class OptimizerSpec:
@@ -26,18 +28,20 @@ class OptimizerSpec:
                                     amsgrad=o.get("amsgrad", False), **fused)
         if self.kind == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=o["momentum"], nesterov=o["nesterov"], **fused)
-        if self.kind == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr, alpha=o["rho"], eps=o["epsilon"],
-                                       momentum=o["momentum"], centered=o["centered"])
-        if self.kind == "adagrad":
-            return torch.optim.Adagrad(params, lr=lr, initial_accumulator_value=o["initial_accumulator_value"],
-                                       eps=o["epsilon"], **fused)
+        if self.kind == "rmsprop":  # torch's RMSprop divides by sqrt(v) + eps, Keras by sqrt(v + eps)
+            return keras_optimizers.RMSprop(params, lr=lr, rho=o["rho"], momentum=o["momentum"],
+                                            epsilon=o["epsilon"], centered=o["centered"])
+        if self.kind == "adagrad":  # Keras: g / sqrt(acc + eps) = torch with eps 0, acc started eps higher
+            start = o["initial_accumulator_value"] + o["epsilon"]
+            return torch.optim.Adagrad(params, lr=lr, eps=0.0, initial_accumulator_value=start, **fused)
         if self.kind == "adadelta":
             return torch.optim.Adadelta(params, lr=lr, rho=o["rho"], eps=o["epsilon"])
-        if self.kind == "adamax":
-            return torch.optim.Adamax(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"])
-        if self.kind == "nadam":
-            return torch.optim.NAdam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"])
+        if self.kind == "adamax":  # torch puts eps inside the running max, Keras adds it after
+            return keras_optimizers.Adamax(params, lr=lr, betas=(o["beta_1"], o["beta_2"]),
+                                           epsilon=o["epsilon"])
+        if self.kind == "nadam":  # Keras's momentum cache is 0.96 ** t: torch's momentum_decay=1
+            return torch.optim.NAdam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"],
+                                     momentum_decay=1.0)
         raise ValueError(f"unknown optimizer kind {self.kind!r}")
 
 
