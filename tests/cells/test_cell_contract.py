@@ -182,11 +182,15 @@ def test_unregistered_cells_cannot_be_saved_but_print():
     assert "return_sequences=True" in repr(layer) and "OnlyCall" in repr(layer)
 
 
-def test_builtin_layer_configs_are_unchanged():
+def test_builtin_layer_configs_hold_every_argument():
+    # Every constructor argument, so that from_config (and Bidirectional's backward half) rebuilds the same
+    # layer: the initializers, use_fused and zero_output_for_mask were missing before (issue 18).
     assert LSTM(4, input_size=3, name="l").get_config() == {
         "name": "l", "units": 4, "activation": "tanh", "use_bias": True, "return_sequences": False,
         "return_state": False, "go_backwards": False, "stateful": False, "dropout": 0.0,
-        "recurrent_dropout": 0.0, "input_size": 3, "recurrent_activation": "sigmoid", "unit_forget_bias": True}
+        "recurrent_dropout": 0.0, "zero_output_for_mask": False, "use_fused": "auto",
+        "kernel_initializer": "glorot_uniform", "recurrent_initializer": "orthogonal", "bias_initializer": "zeros",
+        "input_size": 3, "recurrent_activation": "sigmoid", "unit_forget_bias": True}
     assert GRU(2, name="g").get_config()["reset_after"] is True and "cell" not in GRU(2).get_config()
 
 

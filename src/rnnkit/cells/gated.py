@@ -29,6 +29,35 @@ def _permute_gates(matrix: np.ndarray, order: Sequence[int], axis: int) -> np.nd
     return np.concatenate([blocks[k] for k in order], axis=axis)
 
 
+_INITIALIZER_KEYS = ("kernel_initializer", "recurrent_initializer", "bias_initializer")
+
+
+def initializer_value(init):
+    """An initializer as a config holds it: its Keras name, a Constant's value, else None (a custom
+    callable, which a JSON config cannot hold)."""
+    for name, fn in initializers._NAMED.items():
+        if fn is init:
+            return name
+    if isinstance(init, str):
+        return init
+    if isinstance(init, initializers.Constant):
+        return init.value
+    if isinstance(init, (int, float)) and not isinstance(init, bool):
+        return float(init)
+    return None
+
+
+def initializer_config(cell) -> dict:
+    """{kernel_initializer, recurrent_initializer, bias_initializer} of a built-in cell, as
+    `initializer_value` writes them (custom callables left out)."""
+    config = {}
+    for key in _INITIALIZER_KEYS:
+        value = initializer_value(getattr(cell, key, None))
+        if value is not None:
+            config[key] = value
+    return config
+
+
 class GatedCell(Cell):
     """A cell computing `gates` blocks of (x W + h U + b); subclasses implement `step`/`_vf_call`."""
 
@@ -95,11 +124,13 @@ class GatedCell(Cell):
                 self.bias_initializer(bias)
 
     def get_config(self) -> dict:
-        """The constructor arguments (initializers aside: saved weights replace what they drew)."""
+        """The constructor arguments, initializers included (as their Keras name or constant value;
+        a custom callable, which a saved config cannot hold, is left out)."""
         config = {"units": self.units, "activation": self.activation_name, "use_bias": self.use_bias,
                   "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
         if self.built:
             config["input_size"] = self.input_size
+        config.update(initializer_config(self))
         return config
 
     def keras_weights(self) -> list[np.ndarray]:

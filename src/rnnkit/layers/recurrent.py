@@ -7,6 +7,7 @@ from typing import Callable
 import torch
 
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..cells.gated import initializer_config
 from ..registry import BUILTIN, register_serializable
 from .base import Layer
 from .rnn import RNN
@@ -20,12 +21,17 @@ class _BuiltinRNN(RNN):
         config = {"units": c.units, "activation": c.activation_name, "use_bias": c.use_bias,
                   "return_sequences": self.return_sequences, "return_state": self.return_state,
                   "go_backwards": self.go_backwards, "stateful": self.stateful,
-                  "dropout": c.dropout, "recurrent_dropout": c.recurrent_dropout}
+                  "dropout": c.dropout, "recurrent_dropout": c.recurrent_dropout,
+                  "zero_output_for_mask": self.zero_output_for_mask, "use_fused": self.use_fused,
+                  **initializer_config(c)}
         if c.built:
             config["input_size"] = c.input_size
-        if self.zero_output_for_mask:
-            config["zero_output_for_mask"] = True
         return {**Layer.get_config(self), **config}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The layer `get_config` describes (its weights drawn afresh)."""
+        return cls(**config)
 
     extra_repr = Layer.extra_repr
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 from torch import nn
 
+from ..convert import to_mask
 from ..registry import BUILTIN, register_serializable, registered_name
 from .base import Layer
 from .rnn import RNN
+from .serialize import deserialize
 
 Tensor = torch.Tensor
 
@@ -18,13 +22,44 @@ def _class_name(layer) -> str:
     return registered_name(type(layer)) or type(layer).__name__
 
 
+_TAKES: dict[tuple[type, str], bool] = {}
+
+
+def _forward_takes(layer: nn.Module, arg: str) -> bool:
+    """Whether the layer's forward (its `call` in Keras's terms) has a parameter named `arg`."""
+    key = (type(layer), arg)
+    if key not in _TAKES:
+        try:
+            _TAKES[key] = arg in inspect.signature(layer.forward).parameters
+        except (TypeError, ValueError):
+            _TAKES[key] = False
+    return _TAKES[key]
+
+
+def accepts_mask(layer: nn.Module) -> bool:
+    """Whether `layer` takes a mask: its forward has a `mask` parameter (as Keras checks `call`)."""
+    return _forward_takes(layer, "mask")
+
+
 def call_layer(layer: nn.Module, x, training: bool | None = None, mask=None):
-    """Call an rnnkit layer with training (and mask, for layers that take one), or a torch module with x."""
-    if isinstance(layer, (RNN, Bidirectional, TimeDistributed)):
-        return layer(x, mask=mask, training=training)
-    if isinstance(layer, Layer):
-        return layer(x, training=training)
-    return layer(x)
+    """Call a layer as Keras does: with training (rnnkit layers, or any module whose forward takes it)
+    and with the mask when its forward takes a `mask` argument."""
+    kwargs = {}
+    if isinstance(layer, Layer) or _forward_takes(layer, "training"):
+        kwargs["training"] = training
+    if mask is not None and accepts_mask(layer):
+        kwargs["mask"] = mask
+    return layer(x, **kwargs)
+
+
+def output_mask(layer: nn.Module, x, mask):
+    """The mask after `layer` (Keras's rule): its compute_mask when it has one (rnnkit layers pass
+    the mask on only when they support masking), else the mask itself when the module declares
+    `supports_masking`, else None (a layer that does not support masking drops it)."""
+    compute = getattr(layer, "compute_mask", None)
+    if callable(compute):
+        return compute(x, mask)
+    return mask if getattr(layer, "supports_masking", False) else None
 
 
 @register_serializable(package=BUILTIN)
@@ -39,10 +74,14 @@ class TimeDistributed(Layer):
     torch.Size([4, 7, 2])
     """
 
-    supports_masking = True
+    # Keras 3's TimeDistributed does not support masking: its output carries no mask (the mask is
+    # passed to the wrapped layer when that layer's call takes one).
+    supports_masking = False
 
     def __init__(self, layer: nn.Module, name: str | None = None, input_shape=None,
                  batch_input_shape=None):
+        if isinstance(layer, dict):  # a saved config {"class_name", "config"}
+            layer = deserialize(layer)
         if not isinstance(layer, nn.Module):
             raise TypeError(f"TimeDistributed wraps a layer (a torch.nn.Module), received {type(layer).__name__}.")
         super().__init__(name, input_shape, batch_input_shape)
@@ -53,13 +92,32 @@ class TimeDistributed(Layer):
         if x.dim() < 3:
             raise ValueError(f"TimeDistributed {self.name!r} expected at least (batch, time_steps, ...), "
                              f"received shape {tuple(x.shape)}.")
-        if getattr(self.layer, "acts_on_last_axis", False):
+        B, T = x.shape[:2]
+        if mask is not None:
+            mask = self._check_mask(x, mask)
+            if not accepts_mask(self.layer):
+                mask = None  # Keras passes the mask only to a layer whose call takes one
+        if mask is None and getattr(self.layer, "acts_on_last_axis", False):
             # Dense and Activation already treat every leading axis as a batch axis: calling them on
             # (B, T, F) is the same arithmetic without the two reshapes and their backward nodes.
             return call_layer(self.layer, x, training)
-        B, T = x.shape[:2]
-        y = call_layer(self.layer, x.reshape(B * T, *x.shape[2:]), training)  # -> (B*T, ...)
+        step_mask = None if mask is None else mask.reshape(B * T, *mask.shape[2:])  # step t's mask[:, t]
+        y = call_layer(self.layer, x.reshape(B * T, *x.shape[2:]), training, step_mask)  # -> (B*T, ...)
         return y.reshape(B, T, *y.shape[1:])  # -> (B, T, ...)
+
+    def _check_mask(self, x, mask):
+        """Keras's checks: a mask at least (batch, time_steps), its first two axes the input's."""
+        mask = to_mask(mask, x.device)
+        if mask.dim() < 2:
+            raise ValueError("The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                             f"`(batch_size, timesteps)`), but it has {mask.dim()} dimension(s) with shape "
+                             f"{tuple(mask.shape)}.")
+        if tuple(mask.shape[:2]) != tuple(x.shape[:2]):
+            raise ValueError(f"The `mask` passed to the `TimeDistributed` layer has a shape {tuple(mask.shape)} "
+                             f"that is incompatible with the input shape {tuple(x.shape)}. The first two "
+                             "dimensions of the mask (batch size and timesteps) must match the input's first "
+                             f"two dimensions. Expected mask shape prefix: ({x.shape[0]}, {x.shape[1]}).")
+        return mask
 
     def keras_weights(self):
         return self.layer.keras_weights()
@@ -68,8 +126,12 @@ class TimeDistributed(Layer):
         self.layer.set_keras_weights(weights)
 
     def get_config(self):
-        inner = self.layer.get_config() if isinstance(self.layer, Layer) else {}
+        inner = self.layer.get_config() if hasattr(self.layer, "get_config") else {}
         return {**super().get_config(), "layer": {"class_name": _class_name(self.layer), "config": inner}}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
 
 @register_serializable(package=BUILTIN)
@@ -122,6 +184,10 @@ class Bidirectional(Layer):
 
     def __init__(self, layer: RNN, merge_mode: str | None = "concat", backward_layer: RNN | None = None,
                  name: str | None = None, input_shape=None, batch_input_shape=None):
+        if isinstance(layer, dict):  # saved configs {"class_name", "config"}
+            layer = deserialize(layer)
+        if isinstance(backward_layer, dict):
+            backward_layer = deserialize(backward_layer)
         if not isinstance(layer, RNN):
             raise TypeError(f"Bidirectional wraps a recurrent layer (LSTM, GRU, SimpleRNN), received "
                             f"{type(layer).__name__}.")
@@ -130,10 +196,7 @@ class Bidirectional(Layer):
         super().__init__(name or f"bidirectional_{layer.name}", input_shape,
                          batch_input_shape or layer.batch_input_shape)
         if backward_layer is None:
-            config = layer.get_config()
-            config.update(go_backwards=not layer.go_backwards, name=f"backward_{layer.name}")
-            config.pop("batch_input_shape", None)
-            backward_layer = type(layer)(**config)
+            backward_layer = _backward_copy(layer)
         if backward_layer.go_backwards == layer.go_backwards:
             raise ValueError("Bidirectional needs the forward and backward layers to differ in go_backwards.")
         for attr in ("return_sequences", "return_state", "stateful"):
@@ -200,6 +263,28 @@ class Bidirectional(Layer):
         self.backward_layer.set_keras_weights(weights[half:])
 
     def get_config(self):
+        # Both halves, as Keras writes them: the backward one may differ from a copy of the forward one.
         return {**super().get_config(), "merge_mode": self.merge_mode,
                 "layer": {"class_name": _class_name(self.forward_layer),
-                          "config": self.forward_layer.get_config()}}
+                          "config": self.forward_layer.get_config()},
+                "backward_layer": {"class_name": _class_name(self.backward_layer),
+                                   "config": self.backward_layer.get_config()}}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+
+def _backward_copy(layer: RNN) -> RNN:
+    """A fresh layer with `layer`'s arguments, reading the other way (Keras rebuilds it from the config).
+
+    Initializers are taken from the forward cell itself, so a custom callable (which a config leaves
+    out) is kept too."""
+    config = layer.get_config()
+    config.update(go_backwards=not layer.go_backwards, name=f"backward_{layer.name}")
+    config.pop("batch_input_shape", None)
+    params = inspect.signature(type(layer).__init__).parameters
+    for key in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
+        if key in params and hasattr(layer.cell, key):
+            config[key] = getattr(layer.cell, key)
+    return type(layer)(**config)

@@ -8,11 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..layers.base import Layer
 from ..layers.core import Embedding, Input
 from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
-from ..layers.wrappers import call_layer
+from ..layers.wrappers import call_layer, output_mask
 from ..registry import BUILTIN, register_serializable
 from .base import BaseModel
 from .summary import sequential_summary
@@ -93,7 +92,7 @@ class Sequential(BaseModel):
                 out = layer(x, mask=mask, training=training, state_store=state_store)
             else:
                 out = call_layer(layer, x, training, mask)
-            mask = layer.compute_mask(x, mask) if isinstance(layer, Layer) else None
+            mask = output_mask(layer, x, mask)  # Keras's rule: kept only by layers that support masking
             x = out
         return x
 
