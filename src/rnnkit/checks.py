@@ -15,6 +15,7 @@ rnnkit.checks.ArgumentError: LSTM: return_sequences must be True or False, recei
 from __future__ import annotations
 
 import math
+import warnings
 import os
 
 import numpy as np
@@ -183,15 +184,16 @@ KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def rnnkit_file(path, where: str) -> None:
-    """Refuse a Keras file name for an rnnkit save: the file would be rnnkit's format under Keras's name,
-    which Keras cannot open and which looks like a Keras file to anyone who finds it."""
+    """Warn when an rnnkit save gets a Keras file name: the file will be rnnkit's format under Keras's
+    name, which Keras cannot open (rnnkit.load reads it). A warning, not an error, so that Keras scripts
+    (the seeds' ModelCheckpoint("model.h5")) run with only the imports changed."""
     name = str(path).lower()
     suffix = next((s for s in KERAS_SUFFIXES if name.endswith(s)), None)
     if suffix is None:
         return
     stem = str(path)[: -len(suffix)]
     stem = stem[: -len(".weights")] if stem.lower().endswith(".weights") else stem
-    raise ArgumentError(
-        f"{_prefix(where)}{short(str(path))} has Keras's {suffix!r} suffix, but rnnkit saves its own format "
-        "(safetensors with the kept states), which Keras cannot open. Save as "
-        f"{short(stem + '.rnnkit')}; rnnkit.load reads it back, and rnnkit.load_keras reads Keras's own files.")
+    warnings.warn(
+        f"{_prefix(where)}{short(str(path))} has Keras's {suffix!r} suffix, but rnnkit writes its own format "
+        "(safetensors with the kept states) there, which Keras cannot open; rnnkit.load reads it back. Save as "
+        f"{short(stem + '.rnnkit')} to say what it is.", UserWarning, stacklevel=3)

@@ -93,3 +93,19 @@ def test_without_a_process_group_fit_is_not_distributed():
     assert not distributed.wanted(None) and not distributed.wanted(False)
     with pytest.raises(TypeError, match="DataParallel"):
         distributed.wanted("yes")
+
+
+def test_rnnkit_run_nproc_launches_torchrun_and_relays_a_ranks_error_in_one_line(tmp_path):
+    # airline's seed setup is stateful at batch 1, which cannot be split over 2 ranks: every rank
+    # refuses, and the CLI prints that once, without torchrun's traceback, and writes nothing.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        env.pop(key, None)
+    done = subprocess.run([sys.executable, "-m", "rnnkit.cli", "run", "airline", "--quick", "--nproc", "2",
+                           "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    lines = [l for l in done.stderr.splitlines() if l.strip()]
+    assert lines == ["rnnkit run: fit: a stateful model trained on 2 ranks needs a batch_size that 2 divides "
+                     "(each rank keeps the same rows of every batch: a series never changes rank), received "
+                     "batch_size=1. Use a multiple of 2 such as 2 (series in parallel), or train on fewer processes."]
+    assert "Traceback" not in done.stdout and not (tmp_path / "out" / "report.md").exists()
