@@ -106,3 +106,30 @@ def test_the_cli_exports_a_saved_model(tmp_path, capsys):
     assert "inputs x, g.h; outputs y, g.h_next" in capsys.readouterr().out
     x = np.random.default_rng(3).normal(size=(2, 5, 2)).astype("float32")
     np.testing.assert_allclose(OnnxStream(tmp_path / "m.onnx", series=2).prime(x), model.predict(x)[:, -1], atol=1e-5)
+
+
+def test_onnx_stream_runs_where_torch_is_not_installed(tmp_path):
+    # OnnxStream's module needs only NumPy and onnxruntime: loaded by path in a process where importing
+    # torch (or rnnkit) fails, it steps the exported graph to the same outputs.
+    import subprocess
+    import sys
+    import textwrap
+    from rnnkit.inference import onnx_stream
+    model = Sequential([Input((None, 2)), LSTM(3, return_sequences=True), Dense(1)])
+    export_onnx(model, tmp_path / "m.onnx")
+    x = np.random.default_rng(4).normal(size=(2, 6, 2)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    code = textwrap.dedent(f"""
+        import sys, importlib.util
+        sys.modules["torch"] = None  # any `import torch` now raises ImportError
+        sys.modules["rnnkit"] = None
+        spec = importlib.util.spec_from_file_location("onnx_stream", {onnx_stream.__file__!r})
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        import numpy as np
+        stream = module.OnnxStream({str(tmp_path / 'm.onnx')!r}, series=2)
+        np.save({str(tmp_path / 'y.npy')!r}, stream.prime(np.load({str(tmp_path / 'x.npy')!r})))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), model.predict(x)[:, -1], atol=1e-5)

@@ -2,6 +2,9 @@
 
 The states live here, one row per series, as NumPy arrays; each step feeds them to the graph and keeps
 what it returns. The API is `Stream`'s: `prime`, `step` (all series, or `rows=`), `reset`.
+
+This file imports only NumPy and onnxruntime, so a serving machine without PyTorch can run it on its own
+(copy it, or load it by path; tested in a process where importing torch fails).
 """
 
 from __future__ import annotations
