@@ -13,48 +13,17 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
 from .. import checks
 from ..convert import device_of, to_numpy, to_tensor
 from ..layers.base import Layer
-from ..layers.core import Activation, Dense, Dropout
+from ..layers.core import Dense
 from ..layers.rnn import RNN
+from ..layers.stepping import input_features, step_plan
 from ..layers.wrappers import TimeDistributed
 from ..state import StateStore
 
 Tensor = torch.Tensor
-_PER_STEP = (Dense, Dropout, Activation, TimeDistributed)
-
-
-def step_plan(model, who: str = "generate") -> list[nn.Module]:
-    """The model's layers, checked to be ones that can advance one step at a time."""
-    layers = list(model.layers)
-    for layer in layers:
-        if isinstance(layer, RNN):
-            if layer.go_backwards:
-                raise ValueError(f"{who}: {layer.name!r} reads time backwards (go_backwards=True or "
-                                 "Bidirectional); a model that looks at the future cannot generate it.")
-        elif not isinstance(layer, _PER_STEP):
-            raise ValueError(f"{who}: layer {getattr(layer, 'name', layer)!r} ({type(layer).__name__}) "
-                             "does not act step by step; generation needs recurrent layers and per-step "
-                             "layers (Dense, TimeDistributed, Dropout, Activation).")
-    if not any(isinstance(l, RNN) for l in layers):
-        raise ValueError(f"{who}: the model has no recurrent layer.")
-    return layers
-
-
-def input_features(model, layers) -> int | None:
-    """Features per step the model reads: its declared input's last axis, else the first layer that
-    knows its input size (Dense or TimeDistributed(Dense) before the first recurrent layer included)."""
-    spec = getattr(model, "input_spec", None)
-    if spec is not None and spec.batch_shape[-1] is not None:
-        return int(spec.batch_shape[-1])
-    for layer in layers:
-        inner = layer.layer if isinstance(layer, TimeDistributed) else layer
-        if isinstance(inner, (RNN, Dense)):
-            return inner.input_size  # None until built
-    return None
 
 
 def declared_batch(model) -> int | None:
@@ -147,7 +116,7 @@ def generate(model, x, horizon: int, feedback: Callable[[Tensor], Tensor] | None
     """
     if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or horizon <= 0:
         raise ValueError(f"horizon (how many steps to generate) must be a positive integer, received {horizon!r}.")
-    layers = step_plan(model)
+    layers = step_plan(model, "generate")
     x = to_tensor(x, device_of(model), integers_as_float=True)
     if x.dim() != 3:
         raise ValueError(f"generate: x must be (batch, time_steps, features), received shape {tuple(x.shape)}.")

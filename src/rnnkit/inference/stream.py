@@ -23,8 +23,8 @@ import torch
 from ..convert import device_of, to_numpy, to_tensor
 from ..layers.rnn import RNN
 from ..state import StateStore
-from .generation import (advance, apply_step, declared_batch, initial_states, input_features, prime_layers,
-                         step_functions, step_plan)
+from ..layers.stepping import input_features, step_plan
+from .generation import advance, apply_step, declared_batch, initial_states, prime_layers, step_functions
 
 Tensor = torch.Tensor
 

@@ -27,7 +27,8 @@ from torch import nn
 
 from ..layers.core import Activation, Dense, Dropout
 from ..layers.rnn import RNN
-from ..layers.wrappers import Bidirectional, TimeDistributed
+from ..layers.stepping import input_features, step_plan
+from ..layers.wrappers import TimeDistributed
 from .checkpoint import atomic_write
 
 STATE_NAMES = {1: ("h",), 2: ("h", "c")}
@@ -57,24 +58,14 @@ class _StepGraph(nn.Module):
 
 def _plan(model) -> list[nn.Module]:
     """The layers of a step graph, or a clear error naming the first one ONNX step export cannot take."""
-    layers = list(getattr(model, "layers", []))
-    if not any(isinstance(layer, (RNN, Bidirectional)) for layer in layers):
-        raise ValueError("export_onnx: the model has no recurrent layer; export it with torch.onnx.export.")
+    layers = step_plan(model, "export_onnx")
     for layer in layers:
-        inner = layer.layer if isinstance(layer, TimeDistributed) else layer
-        if isinstance(layer, Bidirectional) or (isinstance(layer, RNN) and layer.go_backwards):
-            raise ValueError(f"export_onnx: layer {layer.name!r} reads time backwards (go_backwards or "
-                             "Bidirectional), so it has no step graph: its first output needs the whole "
-                             "sequence.")
-        if isinstance(layer, RNN):
-            if not hasattr(layer.cell, "call"):
-                raise ValueError(f"export_onnx: the cell of {layer.name!r} has no call(inputs, states).")
-        elif isinstance(inner, (Dense, Dropout, Activation)):
-            continue
-        else:
-            raise ValueError(f"export_onnx: layer {getattr(layer, 'name', layer)!r} ({type(layer).__name__}) does "
-                             "not act one step at a time; the step graph takes recurrent layers and per-step "
-                             "layers (Dense, TimeDistributed(Dense), Dropout, Activation).")
+        if isinstance(layer, RNN) and not hasattr(layer.cell, "call"):
+            raise ValueError(f"export_onnx: the cell of {layer.name!r} has no call(inputs, states).")
+        if isinstance(layer, TimeDistributed) and not isinstance(layer.layer, (Dense, Dropout, Activation)):
+            raise ValueError(f"export_onnx: layer {layer.name!r} (TimeDistributed of {type(layer.layer).__name__}) "
+                             "does not act one step at a time; the step graph takes recurrent layers and "
+                             "per-step layers (Dense, TimeDistributed(Dense), Dropout, Activation).")
     return layers
 
 
@@ -89,7 +80,8 @@ def export_onnx(model, path, mode: str = "step", opset: int = 17) -> dict:
                          f"{mode!r}. Run a whole sequence by stepping it (OnnxStream.prime does).")
     layers = _plan(model)
     recurrent = [layer for layer in layers if isinstance(layer, RNN)]
-    if recurrent[0].input_size is None:
+    width = input_features(model, layers)
+    if width is None or recurrent[0].input_size is None:
         raise ValueError("export_onnx: the model has not seen data yet, so its input size is unknown. Build it "
                          "first (give Input a shape, or call predict/fit once).")
     states, state_names = [], []
@@ -100,7 +92,7 @@ def export_onnx(model, path, mode: str = "step", opset: int = 17) -> dict:
         state_names.extend(f"{layer.name}.{n}" for n in names)
     inputs, outputs = ["x", *state_names], ["y", *[f"{n}_next" for n in state_names]]
     graph = _StepGraph(layers).eval()
-    x = torch.zeros(2, _input_width(model, layers))
+    x = torch.zeros(2, width)
     buffer = io.BytesIO()
     was_training = model.training
     model.eval()
@@ -114,18 +106,3 @@ def export_onnx(model, path, mode: str = "step", opset: int = 17) -> dict:
         model.train(was_training)
     atomic_write(Path(os.fspath(path)), buffer.getvalue())
     return {"inputs": inputs, "outputs": outputs}
-
-
-def _input_width(model, layers) -> int:
-    """Features per step: the declared input's last axis, else the first layer that knows its input size."""
-    spec = getattr(model, "input_spec", None)
-    if spec is not None and spec.batch_shape[-1] is not None:
-        return int(spec.batch_shape[-1])
-    for layer in layers:
-        inner = layer.layer if isinstance(layer, TimeDistributed) else layer
-        if isinstance(inner, (RNN, Dense)):
-            if inner.input_size is None:
-                break
-            return int(inner.input_size)
-    raise ValueError("export_onnx: the model's input size is unknown; build it first (give Input a shape, or "
-                     "call predict/fit once).")
