@@ -26,32 +26,24 @@ import torch
 Tensor = torch.Tensor
 
 
+def _existing_weights(module: torch.nn.Module):
+    """The weights of `module` that exist now (lazily sized layers make theirs on the first call). Not
+    module.parameters(): a model whose weights are not all made yet refuses that."""
+    return (p for m in module.modules() for p in m._parameters.values() if p is not None)
+
+
 def device_of(module: torch.nn.Module) -> torch.device:
     """Where a module's weights live (the CPU for a module with no weights yet)."""
-    for m in module.modules():  # not module.parameters(): a model without weights yet refuses that
-        for p in m._parameters.values():
-            if p is not None:
-                return p.device
+    for p in _existing_weights(module):
+        return p.device
     for b in module.buffers():
         return b.device
     return torch.device("cpu")
 
 
-def existing_weights(module: torch.nn.Module) -> list[torch.nn.Parameter]:
-    """The weights of `module` that exist now (lazily sized layers make theirs on the first call); unlike
-    `module.parameters()`, this does not refuse a model whose weights are not all made yet."""
-    seen, out = set(), []
-    for m in module.modules():
-        for p in m._parameters.values():
-            if p is not None and id(p) not in seen:
-                seen.add(id(p))
-                out.append(p)
-    return out
-
-
 def has_weights(module: torch.nn.Module) -> bool:
     """Whether any weight of `module` exists yet."""
-    return any(p is not None for m in module.modules() for p in m._parameters.values())
+    return next(_existing_weights(module), None) is not None
 
 
 def to_array(x) -> np.ndarray:

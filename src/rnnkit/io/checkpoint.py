@@ -277,14 +277,14 @@ def read(path) -> tuple[dict, dict[str, torch.Tensor]]:
     if size > len(data) - 8:
         raise CheckpointError(f"{where} is truncated or not a safetensors file: its header claims {size} "
                               f"bytes but the file has {len(data) - 8} after the length field.")
-    header, digest = _header(data, size, where)
+    outer, header, digest = _header(data, size, where)
     version = header.get("format_version")
     if header.get("format") != FORMAT or type(version) is not int:
         raise CheckpointError(f"{where} has no valid rnnkit format header.")
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{where} was written in rnnkit file format {version}; this rnnkit reads up to "
                               f"format {FORMAT_VERSION}. Upgrade rnnkit (pip install -U rnnkit).")
-    body = _body_length(data, size)
+    body = _body_length(outer)
     if body is not None and body > len(data) - 8 - size:
         raise CheckpointError(f"{where} is truncated or corrupt: its tensors need {body} bytes after the "
                               f"header, the file has {len(data) - 8 - size}.")
@@ -301,8 +301,9 @@ def read(path) -> tuple[dict, dict[str, torch.Tensor]]:
     return header, tensors
 
 
-def _header(data: bytes, size: int, where: str) -> tuple[dict, str | None]:
-    """rnnkit's JSON header and the stored digest (None in files older than format 3)."""
+def _header(data: bytes, size: int, where: str) -> tuple[dict, dict, str | None]:
+    """The safetensors JSON header, rnnkit's header inside it and the stored digest (None in files
+    older than format 3)."""
     not_ours = CheckpointError(f"{where} is not an rnnkit checkpoint (no rnnkit header; a Keras file? use "
                                "rnnkit.load_keras).")
     try:
@@ -316,15 +317,14 @@ def _header(data: bytes, size: int, where: str) -> tuple[dict, str | None]:
     if not isinstance(header, dict):
         raise not_ours
     digest = meta.get(DIGEST_KEY)
-    return header, digest if isinstance(digest, str) else None
+    return outer, header, digest if isinstance(digest, str) else None
 
 
-def _body_length(data: bytes, size: int) -> int | None:
+def _body_length(entries: dict) -> int | None:
     """How many bytes the tensors listed in the safetensors header need (None if it cannot tell)."""
     try:
-        entries = json.loads(data[8:8 + size])
         return max((int(e["data_offsets"][1]) for k, e in entries.items() if k != "__metadata__"), default=0)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
 
 
