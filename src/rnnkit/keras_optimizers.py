@@ -19,7 +19,40 @@ from __future__ import annotations
 import torch
 
 
-class RMSprop(torch.optim.Optimizer):
+class _PerParameter(torch.optim.Optimizer):
+    """The loop every optimizer here shares: for each parameter with a gradient, make its state on first
+    use (`_init_state`), count the step, and apply `_update`."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = torch.tensor(0.0)
+                    self._init_state(p, state, group)
+                state["step"] += 1
+                self._update(p, p.grad, state, group)
+        return loss
+
+    def _init_state(self, p: torch.Tensor, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    def _update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+
+def _zeros(p: torch.Tensor) -> torch.Tensor:
+    return torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
+class RMSprop(_PerParameter):
     """Keras 3's RMSprop (keras/src/optimizers/rmsprop.py `update_step`), per-parameter state
     `velocity`, and `momentum` when momentum > 0, `average_gradient` when centered."""
 
@@ -29,46 +62,33 @@ class RMSprop(torch.optim.Optimizer):
                              f"epsilon={epsilon}")
         super().__init__(params, dict(lr=lr, rho=rho, momentum=momentum, epsilon=epsilon, centered=centered))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, rho, mom, eps = group["lr"], group["rho"], group["momentum"], group["epsilon"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = torch.tensor(0.0)
-                    state["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if mom > 0:
-                        state["momentum"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if group["centered"]:
-                        state["average_gradient"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                v = state["velocity"]
-                v.mul_(rho).addcmul_(g, g, value=1 - rho)
-                if group["centered"]:
-                    a = state["average_gradient"]
-                    a.mul_(rho).add_(g, alpha=1 - rho)
-                    denom = (v - a * a).add_(eps).sqrt_()
-                else:
-                    denom = (v + eps).sqrt_()
-                increment = (g * lr).div_(denom)
-                if mom > 0:
-                    m = state["momentum"]
-                    m.mul_(mom).add_(increment)
-                    p.sub_(m)
-                else:
-                    p.sub_(increment)
-        return loss
+    def _init_state(self, p, state, group):
+        state["velocity"] = _zeros(p)
+        if group["momentum"] > 0:
+            state["momentum"] = _zeros(p)
+        if group["centered"]:
+            state["average_gradient"] = _zeros(p)
+
+    def _update(self, p, g, state, group):
+        lr, rho, mom, eps = group["lr"], group["rho"], group["momentum"], group["epsilon"]
+        v = state["velocity"]
+        v.mul_(rho).addcmul_(g, g, value=1 - rho)
+        if group["centered"]:
+            a = state["average_gradient"]
+            a.mul_(rho).add_(g, alpha=1 - rho)
+            denom = (v - a * a).add_(eps).sqrt_()
+        else:
+            denom = (v + eps).sqrt_()
+        increment = (g * lr).div_(denom)
+        if mom > 0:
+            m = state["momentum"]
+            m.mul_(mom).add_(increment)
+            p.sub_(m)
+        else:
+            p.sub_(increment)
 
 
-class Adamax(torch.optim.Optimizer):
+class Adamax(_PerParameter):
     """Keras 3's Adamax (keras/src/optimizers/adamax.py `update_step`), per-parameter state
     `exp_avg` (Keras's m) and `exp_inf` (Keras's u)."""
 
@@ -77,27 +97,14 @@ class Adamax(torch.optim.Optimizer):
             raise ValueError(f"invalid Adamax hyper-parameters lr={lr}, betas={betas}, epsilon={epsilon}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), epsilon=epsilon))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["epsilon"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = torch.tensor(0.0)
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_inf"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                t = float(state["step"])
-                m, u = state["exp_avg"], state["exp_inf"]
-                m.lerp_(g, 1 - beta1)  # m += (g - m) * (1 - beta_1)
-                torch.maximum(u.mul_(beta2), g.abs(), out=u)
-                p.sub_((m * lr).div_((u + eps).mul_(1 - beta1 ** t)))
-        return loss
+    def _init_state(self, p, state, group):
+        state["exp_avg"] = _zeros(p)
+        state["exp_inf"] = _zeros(p)
+
+    def _update(self, p, g, state, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["epsilon"]
+        t = float(state["step"])
+        m, u = state["exp_avg"], state["exp_inf"]
+        m.lerp_(g, 1 - beta1)  # m += (g - m) * (1 - beta_1)
+        torch.maximum(u.mul_(beta2), g.abs(), out=u)
+        p.sub_((m * lr).div_((u + eps).mul_(1 - beta1 ** t)))
