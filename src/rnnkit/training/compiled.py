@@ -32,6 +32,7 @@ import warnings
 import torch
 from torch.func import functional_call, grad_and_value
 
+from ..layers.base import waiting_for_shape
 from ..state import StateStore
 
 # Time steps. The unrolled graph, and its compile, grow with T; measured for LSTM(16) at batch 32 on 2
@@ -97,7 +98,7 @@ class CompiledStep:
             return None
         model = self.model
         if self._named is None:
-            if any(getattr(m, "built", True) is False for m in model.modules()):
+            if waiting_for_shape(model):
                 return None  # a lazily built layer gets its weights from this first, eager batch
             self._named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
         named = self._named
