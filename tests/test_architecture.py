@@ -26,13 +26,14 @@ SRC = ROOT / "src" / "rnnkit"
 # "__init__" is rnnkit/__init__.py itself.
 PARTS: list[tuple[str, list[str]]] = [
     ("base", ["checks", "convert", "state", "registry", "symbolic", "activations", "initializers", "losses",
-              "optimizers", "keras_optimizers", "callbacks", "backend", "data"]),
+              "optimizers", "keras_optimizers", "schedules", "callbacks", "backend", "data"]),
     ("cells", ["cells"]),
     ("layers", ["layers"]),
     ("training", ["training"]),
     ("io", ["io"]),
     ("models", ["models"]),
-    ("inference", ["inference"]),
+    ("inference", ["inference", "onnx"]),
+    ("serve", ["serve"]),
     ("explanation", ["explanation"]),
     ("top", ["experiments", "cli", "__init__"]),
 ]
@@ -40,7 +41,7 @@ PARTS: list[tuple[str, list[str]]] = [
 # Third-party packages that may be imported inside a function: optional extras (not installed by
 # default) or heavy ones only some code paths need. Everything else is imported at module level.
 LOCAL_IMPORT_ALLOWED = {"keras", "onnx", "onnxruntime", "jax", "jaxlib", "matplotlib", "tensorflow", "h5py",
-                        "IPython", "graphviz", "pydot"}
+                        "IPython", "graphviz", "pydot", "redis"}
 
 
 @dataclass(frozen=True)

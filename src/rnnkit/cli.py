@@ -24,6 +24,7 @@ from .checks import short
 from .explanation import SpecError, explain
 from .io.onnx_export import export_onnx
 from .models import load_model
+from .serve import serve
 
 _MODEL_SUFFIXES = (".rnnkit", ".keras", ".h5", ".hdf5")
 _DIAGRAM_SUFFIXES = (".png", ".svg", ".html")
@@ -108,7 +109,24 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export a saved model: rnnkit export model.rnnkit --onnx m.onnx")
     export.add_argument("model", help="a saved rnnkit model (.rnnkit) or a Keras .keras/.h5 file")
     export.add_argument("--onnx", required=True, help="the ONNX file to write: one time step, states in and out")
+    srv = sub.add_parser("serve", help="serve a stateful model over HTTP, each series' state kept in a store")
+    srv.add_argument("model", help="a saved rnnkit model (.rnnkit)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only; "
+                                                         "any other needs a token)")
+    srv.add_argument("--port", type=_port, default=8000)
+    srv.add_argument("--state", default=None, help="state store: sqlite:PATH (default: MODEL.states.sqlite in "
+                                                   "--data) or redis://host:port/db[?prefix=name]")
+    srv.add_argument("--data", default=".", help="the server's data folder (default: the working directory)")
+    srv.add_argument("--token-file", default=None, help="a file holding the bearer token clients must send "
+                                                        "(or set RNNKIT_TOKEN)")
+    srv.add_argument("--threads", type=_positive_int, default=None, help="PyTorch threads for the model")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0-65535, received {short(text)}")
+    return int(text)
 
 
 # -- files ------------------------------------------------------------------------------------------------------
@@ -212,6 +230,8 @@ def _main(args, parser) -> int:
         names = export_onnx(model, args.onnx)
         print(f"{args.onnx}: inputs {', '.join(names['inputs'])}; outputs {', '.join(names['outputs'])}")
         return 0
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "demo":
         _out_folder(args.out)
         return experiments.demo(args.out, seed=args.seed)
@@ -226,6 +246,24 @@ def _main(args, parser) -> int:
         return _torchrun(args)
     result = experiments.run(args.name, out=args.out or f"runs/{args.name}", quick=args.quick, seed=args.seed)
     return 0 if result is not None else 1
+
+
+def _serve(args) -> int:
+    if not Path(args.model).is_file():
+        raise UsageError(f"no model file at {short(args.model)}. Pass a file written by model.save(...).")
+    token = None
+    if args.token_file is not None:
+        try:
+            token = Path(args.token_file).read_text().strip()
+        except OSError as err:
+            raise UsageError(f"--token-file: cannot read {short(args.token_file)}: {err.strerror}.") from None
+        if len(token) < 16:
+            raise UsageError("--token-file: the token must be at least 16 characters (e.g. the output of "
+                             "`python -c 'import secrets; print(secrets.token_urlsafe())'`).")
+    print(f"rnnkit serve: {args.model} on http://{args.host}:{args.port} (API docs at /docs)", flush=True)
+    serve(args.model, host=args.host, port=args.port, state=args.state, data_dir=args.data, token=token,
+          threads=args.threads, log_level="warning")
+    return 0
 
 
 def _torchrun(args) -> int:

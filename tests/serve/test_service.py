@@ -1,0 +1,228 @@
+"""The server's API in-process (FastAPI's TestClient over the real app, store and model): answers equal
+an offline `Stream` replay, step numbers guard against double application, bad input touches nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from rnnkit.inference import Stream
+from rnnkit.serve import Engine, RedisStore, Service, SQLiteStore, StateStoreError, create_app
+
+from serve_helpers import small_model, x_for
+
+
+@pytest.fixture
+def model():
+    return small_model()
+
+
+@pytest.fixture
+def client(model, tmp_path):
+    app = create_app(Service(Engine(model), SQLiteStore(tmp_path / "states.sqlite")))
+    with TestClient(app) as c:
+        yield c
+
+
+def replay(model, xs: np.ndarray):
+    """Offline: a fresh Stream stepped through xs (T, F); the outputs and final states."""
+    stream = Stream(model, series=1)
+    ys = np.stack([stream.step(x[None])[0] for x in xs])
+    return ys, {k: [s.numpy()[0] for s in v] for k, v in stream.states.items()}
+
+
+def flat_states(body: dict) -> np.ndarray:
+    return np.concatenate([np.asarray(v, np.float32) for v in body["states"].values()])
+
+
+def stream_flat(states: dict) -> np.ndarray:
+    return np.concatenate([s for v in states.values() for s in v])
+
+
+def test_interleaved_series_equal_offline_replay(model, client):
+    rng = np.random.default_rng(1)
+    counts = {f"s{i}": 0 for i in range(6)}
+    answers = {sid: [] for sid in counts}
+    for _ in range(90):  # a random interleaving of single steps and many-series calls
+        if rng.random() < 0.5:
+            sid = str(rng.choice(list(counts)))
+            r = client.post(f"/v1/series/{sid}/step", json={"x": x_for(sid, counts[sid]), "step": counts[sid]})
+            assert r.status_code == 200, r.text
+            answers[sid].append(r.json()["y"])
+            counts[sid] += 1
+            assert r.json()["step"] == counts[sid]
+        else:
+            chosen = [str(s) for s in rng.choice(list(counts), size=3, replace=False)]
+            r = client.post("/v1/step", json={s: {"x": x_for(s, counts[s]), "step": counts[s]} for s in chosen})
+            assert r.status_code == 200 and not r.json()["errors"], r.text
+            for s in chosen:
+                answers[s].append(r.json()["results"][s]["y"])
+                counts[s] += 1
+    for sid, n in counts.items():
+        ys, states = replay(model, np.array([x_for(sid, k) for k in range(n)], np.float32))
+        np.testing.assert_allclose(np.array(answers[sid]), ys, atol=1e-5)
+        body = client.get(f"/v1/series/{sid}").json()
+        assert body["step"] == n
+        np.testing.assert_allclose(flat_states(body), stream_flat(states), atol=1e-5)
+
+
+def test_state_names_and_widths(client):
+    body = client.get("/v1/series/fresh").json()
+    assert body["step"] == 0
+    assert {k: len(v) for k, v in body["states"].items()} == {"lstm_1.h": 16, "lstm_1.c": 16, "lstm_2.h": 8,
+                                                              "lstm_2.c": 8}
+    assert not any(any(v) for v in body["states"].values())
+    assert client.get("/v1/model").json() == {"name": "model", "features": 3, "outputs": 2,
+                                              "states": {"lstm_1.h": 16, "lstm_1.c": 16, "lstm_2.h": 8, "lstm_2.c": 8}}
+
+
+def test_wrong_step_number_is_409_with_the_servers_step(client):
+    for k in range(3):
+        assert client.post("/v1/series/a/step", json={"x": x_for("a", k), "step": k}).status_code == 200
+    before = client.get("/v1/series/a").json()
+    for wrong in (0, 1, 4, 7):
+        r = client.post("/v1/series/a/step", json={"x": x_for("a", 3), "step": wrong})
+        assert r.status_code == 409 and r.json()["step"] == 3, (wrong, r.text)
+    assert client.get("/v1/series/a").json() == before  # nothing moved
+
+
+def test_retry_of_the_last_step_returns_the_stored_answer_without_advancing(model, client):
+    first = [client.post("/v1/series/a/step", json={"x": x_for("a", k), "step": k}).json() for k in range(4)]
+    state = client.get("/v1/series/a").json()
+    again = client.post("/v1/series/a/step", json={"x": x_for("a", 3), "step": 3})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["y"] == first[3]["y"] and again.json()["step"] == 4
+    assert client.get("/v1/series/a").json() == state
+    other_x = client.post("/v1/series/a/step", json={"x": x_for("a", 99), "step": 3})  # same step, other input
+    assert other_x.status_code == 409 and other_x.json()["step"] == 4
+    older = client.post("/v1/series/a/step", json={"x": x_for("a", 2), "step": 2})  # only the last is kept
+    assert older.status_code == 409
+    assert client.get("/v1/series/a").json() == state
+
+
+def test_omitted_step_accepts_any(client):
+    for k in range(3):
+        r = client.post("/v1/series/b/step", json={"x": x_for("b", k)})
+        assert r.status_code == 200 and r.json()["step"] == k + 1
+
+
+def test_many_series_bad_entries_touch_nothing_else(model, client):
+    client.post("/v1/series/ok2/step", json={"x": x_for("ok2", 0), "step": 0})
+    before = client.get("/v1/series/ok2").json()
+    r = client.post("/v1/step", json={"ok1": x_for("ok1", 0), "ok2": {"x": x_for("ok2", 1), "step": 5},
+                                      "short": [1.0], "bad id!": [1.0, 2.0, 3.0]})
+    body = r.json()
+    assert r.status_code == 200 and set(body["results"]) == {"ok1"}
+    assert body["errors"]["ok2"]["status"] == 409 and body["errors"]["ok2"]["step"] == 1
+    assert body["errors"]["short"]["status"] == 422 and "3 features" in body["errors"]["short"]["detail"]
+    assert body["errors"]["bad id!"]["status"] == 422
+    assert client.get("/v1/series/ok2").json() == before
+    assert client.get("/v1/series/short").json()["step"] == 0
+    ys, _ = replay(model, np.array([x_for("ok1", 0)], np.float32))
+    np.testing.assert_allclose(body["results"]["ok1"]["y"], ys[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("payload, status, words", [
+    ({"x": [1.0, 2.0]}, 422, "3 features"),
+    ({"x": [1.0, 2.0, 3.0, 4.0]}, 422, "3 features"),
+    ({"x": ["a", 2.0, 3.0]}, 422, "valid number"),
+    ({"x": [1.0, 2.0, 3.0], "step": -1}, 422, "greater than or equal to 0"),
+    ({"y": [1.0, 2.0, 3.0]}, 422, "Field required"),
+])
+def test_bad_step_bodies_are_refused_and_change_nothing(client, payload, status, words):
+    r = client.post("/v1/series/c/step", json=payload)
+    assert r.status_code == status and words in r.text, r.text
+    assert client.get("/v1/series/c").json()["step"] == 0
+
+
+def test_non_finite_values_are_refused(client):
+    r = client.post("/v1/series/c/step", content=b'{"x": [NaN, 1, 2]}', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert client.get("/v1/series/c").json()["step"] == 0
+
+
+@pytest.mark.parametrize("sid", ["bad$id", "-lead", "a" * 129, "sp ace"])
+def test_series_id_format(client, sid):
+    assert client.post(f"/v1/series/{sid}/step", json={"x": [1.0, 2.0, 3.0]}).status_code in (404, 422)
+
+
+def test_oversized_body_is_413_and_changes_nothing(client):
+    huge = {"x": [0.5] * 300_000}  # 1.5 MB: over the 1 MiB limit
+    r = client.post("/v1/series/d/step", json=huge)
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+    assert client.get("/v1/series/d").json()["step"] == 0
+
+
+def test_prime_equals_stepping_and_continues(model, client):
+    xs = np.array([x_for("p", k) for k in range(12)], np.float32)
+    r = client.post("/v1/series/p/prime", json={"x": xs[:10].tolist(), "step": 0})
+    assert r.status_code == 200 and r.json()["step"] == 10
+    r2 = client.post("/v1/series/p/step", json={"x": xs[10].tolist(), "step": 10})
+    ys, states = replay(model, xs[:11])
+    np.testing.assert_allclose(r.json()["y"], ys[9], atol=1e-5)
+    np.testing.assert_allclose(r2.json()["y"], ys[10], atol=1e-5)
+    np.testing.assert_allclose(flat_states(client.get("/v1/series/p").json()), stream_flat(states), atol=1e-5)
+    retry = client.post("/v1/series/p/prime", json={"x": xs[:10].tolist(), "step": 0})
+    assert retry.status_code == 409 and retry.json()["step"] == 11
+
+
+def test_reset_starts_the_series_again(model, client):
+    for k in range(3):
+        client.post("/v1/series/r/step", json={"x": x_for("r", k), "step": k})
+    assert client.post("/v1/series/r/reset").json() == {"step": 0}
+    r = client.post("/v1/series/r/step", json={"x": x_for("r", 0), "step": 0})
+    ys, _ = replay(model, np.array([x_for("r", 0)], np.float32))
+    np.testing.assert_allclose(r.json()["y"], ys[0], atol=1e-5)
+
+
+def test_bearer_token(model, tmp_path):
+    token = "s3cret-token-0123456789"
+    app = create_app(Service(Engine(model), SQLiteStore(tmp_path / "t.sqlite")), token=token)
+    with TestClient(app) as c:
+        assert c.post("/v1/series/a/step", json={"x": [1.0, 2.0, 3.0]}).status_code == 401
+        assert c.post("/v1/series/a/step", json={"x": [1.0, 2.0, 3.0]},
+                      headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert c.get("/metrics").status_code == 401
+        assert c.get("/v1/series/a", headers={"Authorization": f"Bearer {token}"}).json()["step"] == 0
+        ok = c.post("/v1/series/a/step", json={"x": [1.0, 2.0, 3.0]}, headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200 and ok.json()["step"] == 1
+        assert c.get("/healthz").status_code == 200
+
+
+def test_metrics_count_requests_per_route(client):
+    for k in range(3):
+        client.post("/v1/series/m/step", json={"x": x_for("m", k), "step": k})
+    client.post("/v1/series/m/step", json={"x": x_for("m", 0), "step": 0})
+    text = client.get("/metrics").text
+    assert 'rnnkit_requests_total{route="/v1/series/{series_id}/step",status="200"} 3.0' in text
+    assert 'rnnkit_requests_total{route="/v1/series/{series_id}/step",status="409"} 1.0' in text
+    assert "rnnkit_series_steps_total 3.0" in text
+
+
+def test_a_store_written_for_another_model_is_refused(tmp_path):
+    SQLiteStore(tmp_path / "s.sqlite").check(Engine(small_model()).signature(), Engine(small_model()).width)
+    other = small_model(features=4)
+    with pytest.raises(StateStoreError, match="another model"):
+        Service(Engine(other), SQLiteStore(tmp_path / "s.sqlite"))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_commit_is_conditional_on_the_step(kind, tmp_path, request):
+    """Two store handles on one store (two server processes): a write computed from an old step is refused."""
+    from rnnkit.serve.records import Record
+
+    if kind == "sqlite":
+        a, b = SQLiteStore(tmp_path / "c.sqlite"), SQLiteStore(tmp_path / "c.sqlite")
+    else:
+        url = request.getfixturevalue("redis_url")
+        a, b = RedisStore(url), RedisStore(url)
+    assert a.commit([("s", 0, Record(1, b"\x00" * 8, b"d1", b"y1"))]) == set()
+    assert b.commit([("s", 0, Record(1, b"\x01" * 8, b"d2", b"y2"))]) == {"s"}  # both started from 0
+    assert b.commit([("s", 1, Record(2, b"\x02" * 8, b"d3", b"y3")), ("t", 0, Record(1))]) == set()
+    assert a.commit([("s", 1, Record(2, b"\x03" * 8, b"d4", b"y4")), ("u", 0, Record(1))]) == {"s"}
+    got = a.load(["s", "t", "u", "missing"])
+    assert got["s"].step == 2 and got["s"].state == b"\x02" * 8 and set(got) == {"s", "t", "u"}
+    a.delete("s")
+    assert b.commit([("s", 2, Record(3))]) == {"s"}  # reset meanwhile: the write from step 2 must not land
+    assert "s" not in b.load(["s"])
