@@ -76,3 +76,80 @@ class Server:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class Workload:
+    """`clients` concurrent clients, each owning series of its own and stepping them round-robin with step
+    numbers; a failed request (server down, connection cut) is retried with the same step and input until
+    it is acknowledged. `acks[series][k]` is the answer acknowledged for step k."""
+
+    def __init__(self, urls: list[str], clients: int, series: int, seed: int = 0):
+        self.urls, self.clients = urls, clients
+        self.series = [f"series-{i:04d}" for i in range(series)]
+        self.acks: dict[str, dict[int, list[float]]] = {s: {} for s in self.series}
+        self.conflicts: list[str] = []
+        self.retries = 0
+        self.rng = np.random.default_rng(seed)
+        self.stopping = False
+
+    async def _client(self, index: int) -> None:
+        import asyncio
+
+        mine = self.series[index::self.clients]
+        rng = np.random.default_rng([index, 7])
+        async with httpx.AsyncClient(timeout=10) as http:
+            turn = 0
+            while not self.stopping:
+                sid = mine[turn % len(mine)]
+                turn += 1
+                k = len(self.acks[sid])
+                body = {"x": x_for(sid, k), "step": k}
+                while True:  # until acknowledged
+                    url = self.urls[int(rng.integers(len(self.urls)))]
+                    try:
+                        r = await http.post(f"{url}/v1/series/{sid}/step", json=body)
+                    except httpx.HTTPError:
+                        self.retries += 1
+                        await asyncio.sleep(0.02)
+                        continue
+                    if r.status_code == 200:
+                        assert r.json()["step"] == k + 1, r.text
+                        self.acks[sid][k] = r.json()["y"]
+                        break
+                    if r.status_code == 409:
+                        self.conflicts.append(f"{sid} step {k}: {r.text}")
+                        return
+                    self.retries += 1
+                    await asyncio.sleep(0.02)
+
+    async def run(self, chaos) -> None:
+        """Run the clients while `chaos()` (a coroutine: kills and restarts) runs; then stop them."""
+        import asyncio
+
+        tasks = [asyncio.create_task(self._client(i)) for i in range(self.clients)]
+        try:
+            await chaos()
+        finally:
+            self.stopping = True
+            await asyncio.gather(*tasks)
+
+    def steps(self) -> int:
+        return sum(len(a) for a in self.acks.values())
+
+
+def offline_replay(model, workload: Workload) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every series' acknowledged inputs through one Stream (series stepped with rows=): the outputs per step
+    and the final state row (the states concatenated in the server's order)."""
+    from rnnkit.inference import Stream
+
+    names = workload.series
+    lengths = np.array([len(workload.acks[s]) for s in names])
+    stream = Stream(model, series=len(names))
+    ys = {s: [] for s in names}
+    for t in range(int(lengths.max(initial=0))):
+        rows = np.flatnonzero(lengths > t)
+        out = stream.step(np.array([x_for(names[r], t) for r in rows], np.float32), rows=rows)
+        for r, y in zip(rows, out):
+            ys[names[r]].append(y)
+    flat = np.concatenate([s.numpy() for key in stream.states for s in stream.states[key]], axis=1)
+    return {s: np.array(v) for s, v in ys.items()}, {s: flat[i] for i, s in enumerate(names)}
