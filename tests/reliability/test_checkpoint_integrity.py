@@ -261,13 +261,20 @@ def test_unwritable_folder_and_unreadable_file_name_the_target_not_a_hidden_temp
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_never_tears_a_checkpoint_and_leaves_no_temp_behind(tmp_path):
-    # A process saving a 16 MB model in a loop is killed with SIGKILL at random moments, 12 times: the
-    # file at the path is always one complete checkpoint (version k for some k), and the next save
-    # removes every temporary file the killed ones left.
+    # A process saving a 16 MB model in a loop is killed with SIGKILL 12 times: at random moments, and
+    # (every third kill) at the moment its temporary file is complete but not yet renamed, so a kill
+    # mid-write happens however fast the machine's disk is. The file at the path is always one complete
+    # checkpoint (version k for some k), and the next save removes every temporary file the killed ones left.
     path = tmp_path / "m.rnnkit"
     code = textwrap.dedent(f"""
-        import torch, rnnkit
+        import os, time, torch, rnnkit
         from rnnkit import Sequential, Input, Dense
+        real_replace = os.replace
+        def slow_replace(src, dst):
+            print("mid-write", flush=True)
+            time.sleep(0.05)
+            real_replace(src, dst)
+        os.replace = slow_replace
         model = Sequential([Input((1000,)), Dense(4000)])
         k = 0
         while True:
@@ -279,17 +286,22 @@ def test_sigkill_at_random_moments_never_tears_a_checkpoint_and_leaves_no_temp_b
     """)
     rng = np.random.default_rng(0)
     leftovers = 0
-    for _ in range(12):
+    for kill in range(12):
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-        proc.stdout.readline()  # one save done: the loop is running
-        time.sleep(float(rng.uniform(0.0, 0.4)))
+        while proc.stdout.readline().strip() != "0":
+            pass  # one save done: the loop is running
+        if kill % 3 == 2:
+            while proc.stdout.readline().strip() != "mid-write":
+                pass
+        else:
+            time.sleep(float(rng.uniform(0.0, 0.4)))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
         bias = rnnkit.load(path).layers[0].bias.detach()
         assert torch.all(bias == bias[0]) and bias[0] >= 0
         leftovers += len([p for p in tmp_path.iterdir() if p.name.endswith(".tmp")])
-    assert leftovers > 0  # some kills did land mid-write, so the clean-up below is exercised
+    assert leftovers >= 4  # the kills at "mid-write" left their temporary files, so the clean-up is exercised
     Sequential([Input((1000,)), Dense(4000)]).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["m.rnnkit"]
 
