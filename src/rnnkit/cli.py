@@ -108,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", default=None, help="write the unrolled diagram: .png, .svg or .html")
     export = sub.add_parser("export", help="export a saved model: rnnkit export model.rnnkit --onnx m.onnx")
     export.add_argument("model", help="a saved rnnkit model (.rnnkit) or a Keras .keras/.h5 file")
-    export.add_argument("--onnx", required=True, help="the ONNX file to write: one time step, states in and out")
+    export.add_argument("--onnx", required=True, help="the ONNX file to write")
+    export.add_argument("--mode", choices=["step", "sequence"], default="step",
+                        help="step: one time step, states in and out (OnnxStream); sequence: (batch, time, "
+                             "features) as predict takes it, initial states optional")
     srv = sub.add_parser("serve", help="serve a stateful model over HTTP, each series' state kept in a store")
     srv.add_argument("model", help="a saved rnnkit model (.rnnkit)")
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only; "
@@ -227,7 +230,7 @@ def _main(args, parser) -> int:
         model = _model_or_spec(args.model)
         if isinstance(model, str):
             raise UsageError(f"no model file at {short(args.model)}. Pass a file written by model.save(...).")
-        names = export_onnx(model, args.onnx)
+        names = export_onnx(model, args.onnx, mode=args.mode)
         print(f"{args.onnx}: inputs {', '.join(names['inputs'])}; outputs {', '.join(names['outputs'])}")
         return 0
     if args.command == "serve":

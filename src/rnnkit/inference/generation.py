@@ -17,7 +17,7 @@ import torch
 from .. import checks
 from ..convert import device_of, to_numpy, to_tensor
 from ..layers.base import Layer
-from ..layers.core import Dense
+from ..layers.core import Dense, Embedding
 from ..layers.rnn import RNN
 from ..layers.stepping import input_features, step_plan
 from ..layers.wrappers import TimeDistributed
@@ -35,6 +35,8 @@ def declared_batch(model) -> int | None:
 def apply_step(layer, x: Tensor) -> Tensor:
     if isinstance(layer, TimeDistributed) and x.dim() == 2:
         layer = layer.layer  # one step: (B, F) has no time axis to distribute over
+    if isinstance(layer, Embedding) and x.shape[-1] == 1:
+        x = x[..., 0]  # ids as one feature: (B, 1) or (B, T, 1) -> (B,) or (B, T)
     return layer(x, training=False) if isinstance(layer, Layer) else layer(x)
 
 

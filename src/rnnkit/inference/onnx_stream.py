@@ -1,7 +1,9 @@
 """`Stream` on onnxruntime: a step graph written by `rnnkit.export_onnx`, run with NumPy.
 
-The states live here, one row per series, as NumPy arrays; each step feeds them to the graph and keeps
-what it returns. The API is `Stream`'s: `prime`, `step` (all series, or `rows=`), `reset`.
+The states live here, one row per series, as NumPy arrays in `states` ({"<layer>.h": (series, units),
+...}); each step feeds them to the graph and keeps what it returns. The API is `Stream`'s: `prime`,
+`step` (all series, or `rows=`), `reset`, `series`, `features`. A model with an Embedding first reads
+int64 ids: one per series and step, (series,) or (series, 1), and (series, T) to `prime`.
 
 This file imports only NumPy and onnxruntime, so a serving machine without PyTorch can run it on its own
 (copy it, or load it by path; tested in a process where importing torch fails).
@@ -25,10 +27,15 @@ class OnnxStream:
                              f"received {series!r}.")
         self.session = onnxruntime.InferenceSession(str(path), providers=providers or ["CPUExecutionProvider"])
         inputs = self.session.get_inputs()
+        mode = self.session.get_modelmeta().custom_metadata_map.get("rnnkit.mode", "step")
+        if mode != "step":
+            raise ValueError(f"OnnxStream: {str(path)!r} holds a {mode} graph; OnnxStream runs a step graph. "
+                             "Export it with rnnkit.export_onnx(model, path, mode='step').")
         if not inputs or inputs[0].name != "x":
             raise ValueError(f"OnnxStream: {str(path)!r} is not a step graph from rnnkit.export_onnx (its first "
                              "input is not 'x').")
-        self.features = int(inputs[0].shape[-1])
+        self.ids = inputs[0].type == "tensor(int64)"  # an Embedding first: one id per series and step
+        self.features = 1 if self.ids else int(inputs[0].shape[-1])
         self.state_names = [i.name for i in inputs[1:]]
         self._widths = [int(i.shape[-1]) for i in inputs[1:]]
         self.series = int(series)
@@ -50,7 +57,7 @@ class OnnxStream:
                 raise ValueError(f"OnnxStream: a boolean rows mask needs one entry per series ({self.series}), "
                                  f"received shape {arr.shape}.")
             arr = np.flatnonzero(arr)
-        elif arr.size and (arr.dtype.kind not in "iu"):
+        elif arr.size and (arr.dtype.kind not in "iuf" or not np.array_equal(arr, np.round(arr))):
             raise ValueError(f"OnnxStream: rows must be series numbers (integers) or a boolean mask, received "
                              f"{arr.tolist()!r}.")
         idx = arr.astype(np.int64).reshape(-1)
@@ -60,12 +67,19 @@ class OnnxStream:
         return idx
 
     def step(self, x_t, rows=None) -> np.ndarray:
-        """Advance by one step: x_t (series, features), or (len(rows), features) with `rows`."""
-        x = np.asarray(x_t, dtype=np.float32)
+        """Advance by one step: x_t (series, features), or (len(rows), features) with `rows`; returns
+        the model's output for this step, one row per series stepped."""
+        x = np.asarray(x_t, dtype=np.int64 if self.ids else np.float32)
         idx = None if rows is None else self._rows(rows)
         want = (self.series if idx is None else idx.size, self.features)
+        if x.ndim == 3 and x.shape[1] == 1:
+            x = x[:, 0]  # (B, 1, F): one step with its time axis
+        if self.ids and x.ndim == 1:
+            x = x[:, None]  # (B,): one id per series
         if x.shape != want:
             raise ValueError(f"OnnxStream.step: expected one step of shape {want}, received {x.shape}.")
+        if self.ids:
+            x = x[:, 0]  # the graph takes (B,) ids
         feed = {"x": x, **{n: (s if idx is None else s[idx]) for n, s in self.states.items()}}
         y, *new = self.session.run(None, feed)
         for name, value in zip(self.state_names, new):
@@ -76,11 +90,14 @@ class OnnxStream:
         return y
 
     def prime(self, x) -> np.ndarray:
-        """Feed a known history (series, T, features) step by step; returns the last step's output."""
-        x = np.asarray(x, dtype=np.float32)
+        """Feed a known history (series, T, features) step by step; returns the last step's output.
+        Ids for an Embedding first: (series, T)."""
+        x = np.asarray(x, dtype=np.int64 if self.ids else np.float32)
+        if self.ids and x.ndim == 2:
+            x = x[..., None]
         if x.ndim != 3 or x.shape[0] != self.series or x.shape[1] == 0 or x.shape[2] != self.features:
-            raise ValueError(f"OnnxStream.prime: expected ({self.series}, time_steps, {self.features}), received "
-                             f"{x.shape}.")
+            want = f"({self.series}, time_steps)" if self.ids else f"({self.series}, time_steps, {self.features})"
+            raise ValueError(f"OnnxStream.prime: expected {want}, received {x.shape}.")
         for t in range(x.shape[1]):
             y = self.step(x[:, t])
         return y
