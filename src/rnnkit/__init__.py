@@ -7,8 +7,9 @@ checks, convert, state, registry, symbolic, activations, initializers, losses, o
 -> experiments, cli. tests/test_architecture.py checks it.
 """
 
-from . import backend, callbacks, layers, losses, optimizers
-from .callbacks import EarlyStopping, History, LambdaCallback, ModelCheckpoint, ResetStates
+from . import backend, callbacks, layers, losses, optimizers, schedules
+from .callbacks import (CSVLogger, EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
+                        ReduceLROnPlateau, ResetStates, TerminateOnNaN)
 from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from .explanation import explain
 from .inference import OnnxStream, Stream, generate
@@ -26,6 +27,7 @@ from .training import distributed as distribute  # rnnkit.distribute.DataParalle
 __version__ = "0.1.0"
 
 __all__ = [
+    "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "schedules",
     "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
     "LSTM", "LSTMCell", "OnnxStream",

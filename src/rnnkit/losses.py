@@ -5,37 +5,73 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 Tensor = torch.Tensor
 _EPS = 1e-7  # Keras's backend epsilon, used to clip probabilities before the log
 
 
-def mean_squared_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
-    return ((y_pred - y_true) ** 2).mean()
+# Each built-in loss is Keras's: a value per sample (per time step for sequences) reduced over the last
+# axis, then Keras's "sum_over_batch_size" reduction: sum(values * sample_weight) / values.numel(). The
+# weights are not normalised by their sum, so weights of 2 double the loss (keras/src/losses/loss.py).
 
 
-def mean_absolute_error(y_true: Tensor, y_pred: Tensor) -> Tensor:
-    return (y_pred - y_true).abs().mean()
+def mean_squared_error(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    return reduce_weighted(((y_pred - y_true) ** 2).mean(-1), sample_weight)
 
 
-def binary_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+def mean_absolute_error(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    return reduce_weighted((y_pred - y_true).abs().mean(-1), sample_weight)
+
+
+def binary_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
     p = y_pred.clamp(_EPS, 1 - _EPS)
-    return -(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean()
+    return reduce_weighted(-(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean(-1), sample_weight)
 
 
-def categorical_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+def categorical_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
     p = y_pred / y_pred.sum(-1, keepdim=True)
-    return -(y_true * p.clamp(_EPS, 1 - _EPS).log()).sum(-1).mean()
+    return reduce_weighted(-(y_true * p.clamp(_EPS, 1 - _EPS).log()).sum(-1), sample_weight)
 
 
-def sparse_categorical_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+def sparse_categorical_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
     # y_pred: (..., classes) probabilities; y_true: (...) or (..., 1) integer class ids
     if y_true.dim() == y_pred.dim():
         y_true = y_true.squeeze(-1)
     p = y_pred / y_pred.sum(-1, keepdim=True)
     logp = p.clamp(_EPS, 1 - _EPS).log()
-    return F.nll_loss(logp.reshape(-1, logp.shape[-1]), y_true.reshape(-1).long())
+    values = -logp.gather(-1, y_true.long().unsqueeze(-1)).squeeze(-1)  # -> y_true's shape
+    return reduce_weighted(values, sample_weight)
+
+
+def reduce_weighted(values: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    """Keras's `reduce_weighted_values` with "sum_over_batch_size": sum(values * w) / values.numel().
+
+    The weight's rank is matched to the values' as Keras's `squeeze_or_expand_to_same_rank` does (a
+    trailing axis of 1 dropped or added); per-sample weights (B,) on per-step values (B, T) apply to every
+    step, as in Keras 2 (Keras 3 broadcasts them against the time axis and fails). A scalar `values`
+    (a custom loss that reduced itself) is scaled by the weights' mean, as Keras's reduction does.
+
+    >>> float(reduce_weighted(torch.tensor([1.0, 3.0]), torch.tensor([2.0, 0.0])))
+    1.0
+    """
+    if sample_weight is None:
+        return values.mean() if values.dim() else values
+    w = sample_weight.to(values.dtype)
+    if values.dim() == w.dim() + 1 and values.shape[-1] == 1:
+        values = values.squeeze(-1)
+    elif w.dim() == values.dim() + 1 and w.shape[-1] == 1:
+        w = w.squeeze(-1)
+    if values.dim() == 0:
+        return (values * w).mean()
+    w = w.reshape(tuple(w.shape) + (1,) * (values.dim() - w.dim()))  # (B,) -> (B, 1): every step of a sample
+    try:
+        torch.broadcast_shapes(tuple(w.shape), tuple(values.shape))
+    except RuntimeError:
+        raise ValueError(f"sample_weight of shape {tuple(sample_weight.shape)} does not fit the loss values of "
+                         f"shape {tuple(values.shape)}: give one weight per sample, shape {tuple(values.shape[:1])}, "
+                         f"or per sample and time step, shape {tuple(values.shape)}.") from None
+    weighted = values * w
+    return weighted.sum() / weighted.numel()  # Keras divides by the weighted values' size
 
 
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {

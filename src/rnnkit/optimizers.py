@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import torch
 
-from . import keras_optimizers
+from . import keras_optimizers, schedules
+
+_SCHEDULE_FIXED = ("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                   "constructor argument, hence its learning rate is not settable. If you need the learning rate "
+                   "to be settable, you should instantiate the optimizer with a float `learning_rate` argument.")
 
 
 @dataclass
 class OptimizerSpec:
-    """A Keras-style optimizer description; `build(params)` makes the torch optimizer."""
+    """A Keras-style optimizer description; `build(params)` makes the torch optimizer.
+
+    `schedule` is a LearningRateSchedule's serialized form ({"class_name", "config"}, plain JSON so that
+    checkpoints keep it); `learning_rate` is then the schedule's rate at step 0.
+    """
 
     kind: str
     learning_rate: float
     options: dict = field(default_factory=dict)
     clipnorm: float | None = None
     clipvalue: float | None = None
+    schedule: dict | None = None
+
+    def learning_rate_schedule(self) -> schedules.LearningRateSchedule | None:
+        """The schedule object: the one given to the optimizer, or rebuilt from `schedule`."""
+        if self.schedule is None:
+            return None
+        given = self.__dict__.get("_schedule")  # an unregistered custom schedule only lives here
+        return given if given is not None else schedules.deserialize(self.schedule)
 
     def build(self, params) -> torch.optim.Optimizer:
+        optimizer = self._build(list(params))
+        schedule = self.learning_rate_schedule()
+        if schedule is not None:
+            follow_schedule(optimizer, schedule)
+        return optimizer
+
+    def _build(self, params: list) -> torch.optim.Optimizer:
         o, lr = self.options, self.learning_rate
-        params = list(params)
         fused = {"fused": True} if can_fuse(params) else {}
         if self.kind == "adam":
             return torch.optim.Adam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"],
@@ -59,53 +82,112 @@ def can_fuse(params: list[torch.Tensor]) -> bool:
             and all(p.is_floating_point() and not p.is_sparse for p in params))
 
 
+# -- learning-rate schedules on torch optimizers --------------------------------------------------------------
+def follow_schedule(optimizer: torch.optim.Optimizer, schedule: schedules.LearningRateSchedule) -> None:
+    """Make `optimizer` take schedule(iterations) as its learning rate before every step, as Keras's
+    optimizer does. The count lives in each param group ("iterations"), so the optimizer's state_dict,
+    and a checkpoint, resume the schedule where it was."""
+    optimizer.learning_rate_schedule = schedule
+    for group in optimizer.param_groups:
+        group.setdefault("iterations", 0)
+        group["lr"] = float(schedule(group["iterations"]))
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: advance_schedule(opt))
+
+
+def advance_schedule(optimizer: torch.optim.Optimizer) -> None:
+    """Before one update: the learning rate for this iteration, and the iteration counted. A no-op for an
+    optimizer without a schedule. (The compiled step, which updates without optimizer.step(), calls it.)"""
+    schedule = getattr(optimizer, "learning_rate_schedule", None)
+    if schedule is None:
+        return
+    for group in optimizer.param_groups:
+        group["lr"] = float(schedule(group["iterations"]))
+        group["iterations"] += 1
+
+
+def get_learning_rate(optimizer) -> float:
+    """The learning rate `optimizer` (a torch optimizer or an unbuilt OptimizerSpec) takes next, as
+    Keras's `optimizer.learning_rate` reads it (a schedule's value at the current iteration)."""
+    if isinstance(optimizer, OptimizerSpec):
+        return float(optimizer.learning_rate)
+    group = optimizer.param_groups[0]
+    schedule = getattr(optimizer, "learning_rate_schedule", None)
+    return float(schedule(group["iterations"])) if schedule is not None else float(group["lr"])
+
+
+def set_learning_rate(optimizer, value: float) -> None:
+    """Keras's `optimizer.learning_rate = value` on a torch optimizer (every param group) or an unbuilt
+    OptimizerSpec; a TypeError, as in Keras, where a schedule sets the rate."""
+    if isinstance(optimizer, OptimizerSpec):
+        if optimizer.schedule is not None:
+            raise TypeError(_SCHEDULE_FIXED)
+        optimizer.learning_rate = float(value)
+        return
+    if getattr(optimizer, "learning_rate_schedule", None) is not None:
+        raise TypeError(_SCHEDULE_FIXED)
+    for group in optimizer.param_groups:
+        group["lr"] = float(value)
+
+
 def _lr(learning_rate, lr, default):
     # Old Keras spelled it `lr` (seed 000 writes Adam(lr=0.009)); both are accepted.
-    return float(lr if lr is not None else (learning_rate if learning_rate is not None else default))
+    return lr if lr is not None else (learning_rate if learning_rate is not None else default)
+
+
+def _spec(kind: str, learning_rate, options: dict, clipnorm, clipvalue) -> OptimizerSpec:
+    """An OptimizerSpec for a float learning rate or a LearningRateSchedule."""
+    if isinstance(learning_rate, schedules.LearningRateSchedule):
+        spec = OptimizerSpec(kind, float(learning_rate(0)), options, clipnorm, clipvalue,
+                             schedule=schedules.serialize(learning_rate))
+        spec._schedule = learning_rate
+        return spec
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule "
+                         f"(rnnkit.optimizers.schedules). Received instead: learning_rate={learning_rate!r}")
+    return OptimizerSpec(kind, float(learning_rate), options, clipnorm, clipvalue)
 
 
 def Adam(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, lr=None,
          clipnorm=None, clipvalue=None, decay=None):
     """Keras's Adam defaults: learning_rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7."""
-    return OptimizerSpec("adam", _lr(learning_rate, lr, 0.001),
-                         dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon or 1e-7, amsgrad=amsgrad),
-                         clipnorm, clipvalue)
+    return _spec("adam", _lr(learning_rate, lr, 0.001),
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon or 1e-7, amsgrad=amsgrad), clipnorm, clipvalue)
 
 
 def SGD(learning_rate=None, momentum=0.0, nesterov=False, lr=None, clipnorm=None, clipvalue=None):
     """Keras's SGD defaults: learning_rate 0.01, no momentum."""
-    return OptimizerSpec("sgd", _lr(learning_rate, lr, 0.01), dict(momentum=momentum, nesterov=nesterov),
-                         clipnorm, clipvalue)
+    return _spec("sgd", _lr(learning_rate, lr, 0.01), dict(momentum=momentum, nesterov=nesterov),
+                 clipnorm, clipvalue)
 
 
 def RMSprop(learning_rate=None, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, lr=None,
             clipnorm=None, clipvalue=None):
     """Keras's RMSprop defaults: learning_rate 0.001, rho 0.9, epsilon 1e-7."""
-    return OptimizerSpec("rmsprop", _lr(learning_rate, lr, 0.001),
-                         dict(rho=rho, momentum=momentum, epsilon=epsilon, centered=centered),
-                         clipnorm, clipvalue)
+    return _spec("rmsprop", _lr(learning_rate, lr, 0.001),
+                 dict(rho=rho, momentum=momentum, epsilon=epsilon, centered=centered),
+                 clipnorm, clipvalue)
 
 
 def Adagrad(learning_rate=None, initial_accumulator_value=0.1, epsilon=1e-7, lr=None, clipnorm=None,
             clipvalue=None):
-    return OptimizerSpec("adagrad", _lr(learning_rate, lr, 0.001),
-                         dict(initial_accumulator_value=initial_accumulator_value, epsilon=epsilon),
-                         clipnorm, clipvalue)
+    return _spec("adagrad", _lr(learning_rate, lr, 0.001),
+                 dict(initial_accumulator_value=initial_accumulator_value, epsilon=epsilon),
+                 clipnorm, clipvalue)
 
 
 def Adadelta(learning_rate=None, rho=0.95, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None):
-    return OptimizerSpec("adadelta", _lr(learning_rate, lr, 0.001), dict(rho=rho, epsilon=epsilon),
-                         clipnorm, clipvalue)
+    return _spec("adadelta", _lr(learning_rate, lr, 0.001), dict(rho=rho, epsilon=epsilon),
+                 clipnorm, clipvalue)
 
 
 def Adamax(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None):
-    return OptimizerSpec("adamax", _lr(learning_rate, lr, 0.001),
-                         dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue)
+    return _spec("adamax", _lr(learning_rate, lr, 0.001),
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue)
 
 
 def Nadam(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None):
-    return OptimizerSpec("nadam", _lr(learning_rate, lr, 0.001),
-                         dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue)
+    return _spec("nadam", _lr(learning_rate, lr, 0.001),
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue)
 
 
 _BY_NAME = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,

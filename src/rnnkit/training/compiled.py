@@ -11,7 +11,8 @@ LSTM(4) is ~40 tensor operations forward and backward, each a few microseconds f
 autograd. Here `torch.func.grad_and_value` turns forward, loss and backward into one function of the
 weights, and `torch.compile` (inductor) traces it, unrolls the time loop through the cell math and
 fuses it into a few C++ kernels. A torch Adam's update runs in the same graph, on that optimizer's own
-state tensors, so its `state_dict`, checkpoints and later eager steps carry on from it; other
+state tensors, so its `state_dict`, checkpoints and later eager steps carry on from it (a learning-rate
+schedule is evaluated per step outside the graph and passed in as a tensor); other
 optimizers, and clipping, keep the eager optimizer step.
 
 The function must be pure: stateful layers read and write their states in a fresh `StateStore` passed
@@ -32,6 +33,7 @@ import warnings
 import torch
 from torch.func import functional_call, grad_and_value
 
+from .. import optimizers
 from ..layers.base import waiting_for_shape
 from ..state import StateStore
 
@@ -42,15 +44,15 @@ MAX_UNROLL = 32
 
 
 def train_function(model):
-    """What fit calls per batch with jit_compile=True: (x, y) -> logs."""
+    """What fit calls per batch with jit_compile=True: (x, y[, sample_weight]) -> logs."""
     if getattr(type(model).train_step, "_rnnkit_default", False):
         return CompiledStep(model)
     return torch.compile(model.train_step)  # a user's train_step, compiled as written
 
 
 class CompiledStep:
-    """The default `train_step`, compiled. `__call__((x, y))` trains on the batch and returns its logs;
-    batches it cannot compile take the eager `train_step` (the reason is in `fallback`)."""
+    """The default `train_step`, compiled. `__call__((x, y[, sample_weight]))` trains on the batch and returns
+    its logs; batches it cannot compile take the eager `train_step` (the reason is in `fallback`)."""
 
     def __init__(self, model):
         self.model = model
@@ -64,30 +66,31 @@ class CompiledStep:
         self._named: list | None = None  # (name, parameter) to train, once the weights exist
         self._fn = torch.compile(self._step, dynamic=False, options={"cpp_wrapper": True})
 
-    def _loss(self, params: dict, states: dict, xb, yb):
+    def _loss(self, params: dict, states: dict, xb, yb, sample_weight):
         # A store made here, inside the traced function, so writing the new states into it stays pure.
         store = StateStore(states)
         out = functional_call(self._forward, {f"model.{k}": v for k, v in params.items()}, (xb, yb),
                               {"state_store": store} if states else {})
-        loss = self.model.compute_loss(xb, yb, out)
+        loss = self.model.compute_loss(xb, yb, out, sample_weight)
         return loss, (out.detach(), store.snapshot())
 
-    def _step(self, params: dict, states: dict, xb, yb, adam):
-        grads, (loss, (out, states)) = grad_and_value(self._loss, has_aux=True)(params, states, xb, yb)
+    def _step(self, params: dict, states: dict, xb, yb, sample_weight, adam):
+        grads, (loss, (out, states)) = grad_and_value(self._loss, has_aux=True)(params, states, xb, yb,
+                                                                                  sample_weight)
         if adam is not None:  # the update too, in the same graph (params and adam's state change in place)
             _adam_update(list(params.values()), [grads[k] for k in params], *adam)
             grads = None
         return grads, loss.detach(), out, states
 
     def __call__(self, data) -> dict[str, float]:
-        xb, yb = data
-        result = self._compiled(xb, yb)
+        xb, yb, sample_weight = data if len(data) == 3 else (*data, None)
+        result = self._compiled(xb, yb, sample_weight)
         if result is None:
             return self.model.train_step(data)
         loss, out = result
         return {"loss": float(loss), **self.model.compute_metrics(xb, yb, out)}
 
-    def _compiled(self, xb, yb):
+    def _compiled(self, xb, yb, sample_weight):
         if self.fallback is not None:
             return None
         time_steps = max((t.shape[1] for t in (xb if isinstance(xb, list) else [xb]) if t.dim() >= 2), default=0)
@@ -106,8 +109,12 @@ class CompiledStep:
         states = {layer.name: layer._initial_states(x0, None) for layer in self._stateful}
         adam = _adam_state(model, [p for _, p in named])
         try:
-            grads, loss, out, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, adam)
+            grads, loss, out, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, sample_weight,
+                                                adam)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
+            if adam is not None and getattr(model.optimizer, "learning_rate_schedule", None) is not None:
+                for group in model.optimizer.param_groups:  # the eager step counts this iteration itself
+                    group["iterations"] -= 1
             self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
             return None
         for layer in self._stateful:
@@ -147,6 +154,9 @@ def _adam_state(model, params: list):
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         states.append(state)
+    # A learning-rate schedule: this iteration's rate, counted as optimizer.step()'s hook would (the rate
+    # enters the graph as a tensor, so a new value each step does not recompile).
+    optimizers.advance_schedule(opt)
     beta1, beta2 = group["betas"]
     return ([s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [s["step"] for s in states],
             torch.tensor(float(group["lr"])), beta1, beta2, group["eps"])

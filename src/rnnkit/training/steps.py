@@ -27,15 +27,15 @@ from .. import convert, losses, optimizers
 from . import compiled
 
 Tensor = torch.Tensor
+_BUILT_IN_LOSSES = set(losses.LOSSES.values())
 
 
 def _unpack(data) -> tuple:
-    """(x, y) from a step's data: a pair, or Keras's (x, y, sample_weight) (weights not supported yet)."""
+    """(x, y, sample_weight) from a step's data, as Keras's `unpack_x_y_sample_weight`: (x, y),
+    (x, y, sample_weight), or x alone."""
     if isinstance(data, tuple) and len(data) in (2, 3):
-        if len(data) == 3 and data[2] is not None:
-            raise ValueError("sample_weight is not supported yet: pass (x, y) batches.")
-        return data[0], data[1]
-    return data, None
+        return data[0], data[1], (data[2] if len(data) == 3 else None)
+    return data, None, None
 
 
 def _check_class_ids(y: Tensor, classes: int) -> None:
@@ -184,10 +184,12 @@ class Steps:
         return y
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None) -> Tensor:
-        """The compiled loss of y_pred against y (Keras's signature)."""
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported yet.")
-        return self.loss_fn(self._targets(y, y_pred), y_pred)
+        """The compiled loss of y_pred against y (Keras's signature), weighted as Keras weighs it:
+        sum(loss * sample_weight) / number of loss values (see `losses.reduce_weighted`)."""
+        y = self._targets(y, y_pred)
+        if self.loss_fn in _BUILT_IN_LOSSES:  # these reduce per sample and take the weights themselves
+            return self.loss_fn(y, y_pred, sample_weight)
+        return losses.reduce_weighted(self.loss_fn(y, y_pred), sample_weight)
 
     def compute_metrics(self, x, y, y_pred) -> dict[str, float]:
         """The compiled metrics of one batch."""
@@ -213,9 +215,9 @@ class Steps:
     def train_step(self, data) -> dict[str, float]:
         """One optimisation step on one batch: forward, loss, backward, clip, update. Returns the
         batch's loss and metrics."""
-        x, y = _unpack(data)
+        x, y, sample_weight = _unpack(data)
         y_pred = self._training_forward(x, y)
-        loss = self.compute_loss(x, y, y_pred)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
         optimizer = self.optimizer  # after the forward, which creates lazily sized weights
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -224,14 +226,14 @@ class Steps:
 
     def test_step(self, data) -> dict[str, float]:
         """Loss and metrics of one batch, in inference mode."""
-        x, y = _unpack(data)
+        x, y, sample_weight = _unpack(data)
         with torch.no_grad():
             y_pred = self(x, training=False)
-            return {"loss": float(self.compute_loss(x, y, y_pred)), **self.compute_metrics(x, y, y_pred)}
+            return {"loss": float(self.compute_loss(x, y, y_pred, sample_weight)), **self.compute_metrics(x, y, y_pred)}
 
     def predict_step(self, data):
         """The outputs of one batch (tensors; predict turns them into NumPy)."""
-        x, _ = _unpack(data)
+        x, _, _ = _unpack(data)
         with torch.no_grad():
             return self(x, training=False)
 

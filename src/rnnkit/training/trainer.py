@@ -61,12 +61,27 @@ class Trainer(Steps):
     def _fixed_batch_size(self) -> int | None:
         return None
 
+    def _sample_weight(self, sample_weight, class_weight, y, n: int, where: str):
+        """fit's sample_weight or class_weight as one float tensor with a row per sample (or None)."""
+        if sample_weight is not None and class_weight is not None:
+            raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+        if class_weight is not None:
+            return loop.class_weights_to_sample_weights(y, class_weight)
+        if sample_weight is None:
+            return None
+        return loop.sample_weights(sample_weight, n, self.data_device(), where)
+
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose: int = 1,
             callbacks: list[Callback] | None = None, validation_split: float = 0.0, validation_data=None,
-            shuffle: bool = True, initial_epoch: int = 0, steps_per_epoch: int | None = None,
-            validation_steps: int | None = None, nb_epoch: int | None = None, seed: int | None = None,
-            distribute=None) -> History:
+            shuffle: bool = True, class_weight: dict | None = None, sample_weight=None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None, validation_freq: int = 1,
+            nb_epoch: int | None = None, seed: int | None = None, distribute=None) -> History:
         """Train for `epochs` passes over (x, y) (or `steps_per_epoch` batches of a generator).
+
+        `sample_weight` (one weight per sample, or per sample and time step for a sequence output) or
+        `class_weight` ({class: weight}) weigh the loss as Keras does: sum(loss * weight) / number of loss
+        values, so the reported loss is the weighted one; metrics stay unweighted. `validation_data` may
+        be (x, y) or (x, y, sample_weight); validation runs every `validation_freq` epochs.
 
         A stateful model carries its states from batch to batch (row i continues row i), so it needs
         `shuffle=False` and a sample count that `batch_size` divides.
@@ -86,39 +101,65 @@ class Trainer(Steps):
         validation_steps = checks.optional_positive_int("validation_steps", validation_steps, "fit")
         validation_split = checks.rate("validation_split", validation_split, "fit",
                                        "the fraction of samples held out for validation")
+        validation_freq = checks.positive_int("validation_freq", validation_freq, "fit")
         callbacks = list(callbacks or [])
         if loop.is_iterator(x):
             if not steps_per_epoch:
                 raise ValueError("x is a generator: pass steps_per_epoch (batches per epoch).")
             if batch_size is not None:
                 checks.positive_int("batch_size", batch_size, "fit")
+            if sample_weight is not None:
+                raise ValueError("fit: x is a generator, so sample_weight cannot be given separately: yield "
+                                 "(x, y, sample_weight) batches.")
+            validation_data = self._validation_data(validation_data)
             return loop.fit(self, x, None, batch_size or 0, epochs, verbose, callbacks, validation_data, False,
-                            initial_epoch, steps_per_epoch, validation_steps, seed, distribute)
+                            initial_epoch, steps_per_epoch, validation_steps, seed, distribute,
+                            class_weight=class_weight, validation_freq=validation_freq)
         if x is None or y is None:
             raise ValueError("fit needs x and y (or a generator of (x, y) batches as x).")
         x, y = self._data(x, y, "fit")
         n = convert.num_samples(x)
+        sample_weight = self._sample_weight(sample_weight, class_weight, y, n, "fit")
         if validation_split and validation_data is None:
-            x, y, validation_data = loop.split_validation(x, y, validation_split)
+            x, y, sample_weight, validation_data = loop.split_validation(x, y, validation_split, sample_weight)
             n = convert.num_samples(x)
         if self.stateful and shuffle:
             raise ValueError(
                 "fit: this model is stateful (row i of each batch continues row i of the previous batch), "
                 "so shuffling would feed it pieces of unrelated sequences. Pass shuffle=False.")
         batch_size = self._batch_size(batch_size, n, "fit")
-        if validation_data is not None and not loop.is_iterator(validation_data):
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise ValueError("validation_data must be a tuple (x_val, y_val) or a generator of batches.")
-            val_x, val_y = self._data(validation_data[0], validation_data[1], "fit (validation_data)", finite=False)
-            convert.check_finite(val_x, "validation x")
-            validation_data = (val_x, val_y)
+        validation_data = self._validation_data(validation_data)
         return loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_data, shuffle,
-                        initial_epoch, None, validation_steps, seed, distribute)
+                        initial_epoch, None, validation_steps, seed, distribute, sample_weight=sample_weight,
+                        validation_freq=validation_freq)
 
     fit_generator = fit  # Keras 2 spelling (seed 002)
 
-    def evaluate(self, x, y=None, batch_size: int | None = None, verbose: int = 0, steps: int | None = None):
-        """The loss (and metrics, as a list [loss, *metrics]) on (x, y)."""
+    def _validation_data(self, validation_data):
+        """fit's validation_data converted and checked: (x, y) or (x, y, sample_weight), or a generator."""
+        if validation_data is None or loop.is_iterator(validation_data):
+            return validation_data
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+                             "or a generator of batches.")
+        val_x, val_y = self._data(validation_data[0], validation_data[1], "fit (validation_data)", finite=False)
+        convert.check_finite(val_x, "validation x")
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            return val_x, val_y, loop.sample_weights(validation_data[2], convert.num_samples(val_x),
+                                                     self.data_device(), "fit (validation_data)")
+        return val_x, val_y
+
+    @staticmethod
+    def _result(values: dict, return_dict: bool):
+        """Keras's return value: the logs as a dict, else the loss alone or [loss, *metrics]."""
+        if return_dict:
+            return dict(values)
+        return values["loss"] if len(values) == 1 else list(values.values())
+
+    def evaluate(self, x, y=None, batch_size: int | None = None, verbose: int = 0, sample_weight=None,
+                 steps: int | None = None, return_dict: bool = False):
+        """The loss (and metrics, as a list [loss, *metrics]) on (x, y), the loss weighted by `sample_weight`
+        as in fit."""
         self._require_compiled()
         checks.verbosity(verbose, "evaluate")
         if loop.is_iterator(x):
@@ -130,8 +171,9 @@ class Trainer(Steps):
             x, y = self._data(x, y, "evaluate", finite=False)
             convert.check_finite(x, "x")
             n = convert.num_samples(x)
-            values = loop.evaluate_arrays(self, x, y, self._batch_size(batch_size, n, "evaluate"))
-        return values["loss"] if len(values) == 1 else list(values.values())
+            sample_weight = self._sample_weight(sample_weight, None, y, n, "evaluate")
+            values = loop.evaluate_arrays(self, x, y, sample_weight, self._batch_size(batch_size, n, "evaluate"))
+        return self._result(values, return_dict)
 
     def predict(self, x, batch_size: int | None = None, verbose: int = 0, steps: int | None = None):
         """Outputs for `x` as NumPy, batch by batch in order (a stateful model carries its states)."""
@@ -170,20 +212,22 @@ class Trainer(Steps):
         x, _ = self._data(x, None, "predict_on_batch", finite=False)
         return convert.to_numpy(self.predict_step((x, None)))
 
-    def train_on_batch(self, x, y):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight: dict | None = None, return_dict: bool = False):
         """One optimisation step on one batch; returns the loss (or [loss, *metrics])."""
         self._require_compiled()
         x, y = self._data(x, y, "train_on_batch")
+        sample_weight = self._sample_weight(sample_weight, class_weight, y, convert.num_samples(x), "train_on_batch")
         self.train()
         try:
-            values = self.make_train_function()((x, y))
+            values = self.make_train_function()((x, y) if sample_weight is None else (x, y, sample_weight))
         finally:
             self.eval()
-        return values["loss"] if len(values) == 1 else list(values.values())
+        return self._result(values, return_dict)
 
-    def test_on_batch(self, x, y):
+    def test_on_batch(self, x, y, sample_weight=None, return_dict: bool = False):
         self._require_compiled()
         self.eval()
         x, y = self._data(x, y, "test_on_batch", finite=False)
-        values = self.test_step((x, y))
-        return values["loss"] if len(values) == 1 else list(values.values())
+        sample_weight = self._sample_weight(sample_weight, None, y, convert.num_samples(x), "test_on_batch")
+        values = self.test_step((x, y) if sample_weight is None else (x, y, sample_weight))
+        return self._result(values, return_dict)
