@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from ..models.functional import Model
 from ..models.sequential import Sequential
 from ..models.shapes import Row, functional_rows, input_shape_of, sequential_rows
 from . import findings as _findings
-from .diagram import draw, svg_text
+from .diagram import display_name, draw, svg_text
 from .findings import Finding
 from .spec import SpecError, parse
 from .topology import Topology, classify, recurrent_units
@@ -61,21 +62,45 @@ class Explanation:
             console.print(f"[{f.level}] {f.code}: {f.message}\n    fix: {f.fix}", markup=False)
         return console.export_text()
 
+    def step_shapes(self) -> dict:
+        """Each layer's output shape at one step, without the batch and time axes, by layer name."""
+        out = {}
+        for r in self.rows:
+            keep = [d for d, a in zip(r.output_shape, r.output_axes) if a not in ("batch", "time_steps")]
+            out[r.name] = tuple(keep)
+        return out
+
+    def picture_title(self) -> str:
+        """What the picture shows, in words: 'Many-to-one: LSTM(4) > Dense(1), unrolled over 5 time steps'."""
+        names = " > ".join(display_name(l) if not hasattr(l, "layer") else
+                           f"{type(l).__name__}({display_name(l.layer)})" for l in self.layers)
+        steps = self.topology.time_steps
+        over = "" if steps == 1 else f", unrolled over {'any number of' if steps is None else steps} time steps"
+        model = "" if self.title == "spec" or re.fullmatch(r"(sequential|functional|model)(_\d+)?", self.title) \
+            else f"{self.title}: "
+        return f"{model}{self.topology.kind[0].upper()}{self.topology.kind[1:]}: {names}{over}"
+
+    def figure(self, path=None):
+        """The unrolled diagram as a matplotlib figure (saved to `path` and closed when given)."""
+        shape = self.input_shape or (None, "?")
+        features = shape[-1] if len(shape) <= 3 else "x".join(str(d) for d in shape[2:]) + " frame"
+        ids = bool(self.layers) and isinstance(self.layers[0], Embedding)
+        batch = self.input_shape[0] if self.input_shape else None
+        notes = [f"{f.level.upper()} {f.code}: {f.message} Fix: {f.fix}"
+                 for f in self.findings if f.level in ("warning", "error")]
+        return draw(self.layers, self.topology.time_steps, features, batch, self.picture_title(), path, ids=ids,
+                    shapes=self.step_shapes(), notes=notes)
+
     def save(self, path) -> Path:
         """Write the unrolled diagram: .png or .svg (matplotlib), or .html (the table plus the SVG)."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".png", ".svg", ".html"):
             raise ValueError(f"save writes .png, .svg or .html, received {path.name!r}.")
-        shape = self.input_shape or (None, "?")
-        features = shape[-1] if len(shape) <= 3 else "x".join(str(d) for d in shape[2:]) + " frame"
-        ids = bool(self.layers) and isinstance(self.layers[0], Embedding)
-        batch = self.input_shape[0] if self.input_shape else None
-        title = f"{self.title}: {self.topology.kind}"
         if suffix in (".png", ".svg"):
-            draw(self.layers, self.topology.time_steps, features, batch, title, path, ids=ids)
+            self.figure(path)
             return path
-        svg = svg_text(draw(self.layers, self.topology.time_steps, features, batch, title, None, ids=ids))
+        svg = svg_text(self.figure())
         path.write_text(f"<!doctype html><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
                         f"<pre>{html.escape(self.to_text())}</pre>\n{svg}\n")
         return path

@@ -46,11 +46,17 @@ def classify(rows: list[Row], recurrent_units: list[int], encoder_decoder: bool 
     n_rec = len(recurrent_units)
     t_txt = "any number of" if t_in is None else str(t_in)
     out_txt = "one per step" if t_out is None else str(t_out)
-    features = first.input_shape[-1] if not ids else "1 id"
+    step_shape = tuple(first.input_shape[2:]) if has_time_in else tuple(first.input_shape[1:])
+    if ids:
+        each = "each 1 id (an integer the Embedding turns into a vector)"
+    elif len(step_shape) > 1:  # e.g. TimeDistributed(Conv2D) over video frames
+        each = f"each a {'x'.join(str(d) for d in step_shape)} frame (a whole array per step, not a vector)"
+    else:
+        each = f"each a vector of {first.input_shape[-1]} feature(s)"
     words = [f"Topology: {kind}."]
     if has_time_in or kind == "one-to-one":
-        words.append(f"Pink (input) boxes: {t_txt} - one per time step, each a vector of {features} "
-                     f"feature(s). time_steps is how many boxes; features is how long each box's vector is.")
+        words.append(f"Pink (input) boxes: {t_txt} - one per time step, {each}. time_steps is how many boxes; "
+                     "features is how long each box's vector is.")
     else:
         words.append(f"Input: one vector of {first.input_shape[-1]} features (no time axis).")
     if n_rec:
