@@ -3,6 +3,8 @@ an offline `Stream` replay, step numbers guard against double application, bad i
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -226,3 +228,15 @@ def test_commit_is_conditional_on_the_step(kind, tmp_path, request):
     a.delete("s")
     assert b.commit([("s", 2, Record(3))]) == {"s"}  # reset meanwhile: the write from step 2 must not land
     assert "s" not in b.load(["s"])
+
+
+def test_a_body_sent_without_a_json_content_type_is_read_as_json(model, client):
+    # curl -d sends application/x-www-form-urlencoded; every body of this API is JSON.
+    body = json.dumps({"x": x_for("c", 0), "step": 0})
+    for headers in ({"content-type": "application/x-www-form-urlencoded"}, {"content-type": "text/plain"}, {}):
+        client.post("/v1/series/c/reset")
+        r = client.post("/v1/series/c/step", content=body, headers=headers)
+        assert r.status_code == 200 and r.json()["step"] == 1, r.text
+    r = client.post("/v1/series/c/step", content="x=1", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422  # not JSON: refused, the state untouched
+    assert client.get("/v1/series/c").json()["step"] == 1

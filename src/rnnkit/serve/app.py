@@ -78,6 +78,25 @@ class _BodyLimit:
             await _too_large(limit, send)
 
 
+class _JsonBody:
+    """Read a POST body as JSON when the client did not say what it is: curl's `-d` sends
+    application/x-www-form-urlencoded, and every body of this API is JSON (a body that is not JSON still
+    gets 422)."""
+
+    _PLAIN = (b"", b"application/x-www-form-urlencoded", b"text/plain")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+            if kind in self._PLAIN:
+                scope = dict(scope, headers=[*headers, (b"content-type", b"application/json")])
+        return await self.app(scope, receive, send)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -199,7 +218,7 @@ def create_app(service: Service, token: str | None = None, model_name: str = "mo
             else:
                 results[sid] = {"y": outcome.y, "step": outcome.step}
         metrics.series_steps.inc(len(results))
-        return {"results": results, "errors": errors}
+        return JSONResponse({"results": results, "errors": errors})  # plain floats: no jsonable_encoder pass
 
     @app.post("/v1/series/{series_id}/prime", dependencies=guarded,
               summary="Feed a known history to one series (many steps at once)")
@@ -240,5 +259,6 @@ def create_app(service: Service, token: str | None = None, model_name: str = "mo
 
     app.add_middleware(_Timing, metrics=metrics)
     app.add_middleware(_BodyLimit, limit=max_body, many_limit=max_body_many)
+    app.add_middleware(_JsonBody)
     return app
 

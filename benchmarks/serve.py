@@ -1,0 +1,204 @@
+"""Load test of `rnnkit serve` on loopback: LSTM(64) x 2 (8 features in, 1 out), SQLite store.
+
+    python -m benchmarks.serve            # writes benchmarks/RESULTS-serve.md and results-serve.json
+
+1. One-series endpoint, open loop: 50 clients send at a fixed total rate (each request at its scheduled
+   moment, whether or not earlier ones were answered, so a slow server cannot hide its queue); latency is
+   counted from the scheduled moment. Rates 250, 500, 1000 requests/s, then closed loop (each client
+   sends its next request as soon as the last is answered) for the most the server gives.
+2. Many-series endpoint: 4 clients each sending 2,000 series per request (one step each), closed loop:
+   series-steps per second.
+The server and the load generator share the machine's cores (the generator, aiohttp, runs in this
+process); the server runs with 1 PyTorch thread. Every step is acknowledged only after its SQLite
+transaction commits. Needs the `bench` extra (aiohttp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+FEATURES, SERIES, CLIENTS = 8, 400, 50
+SECONDS = float(os.environ.get("RNNKIT_BENCH_SECONDS", "10"))
+sys.path.insert(0, str(HERE.parent / "tests" / "serve"))
+
+
+def build_model(folder: Path) -> Path:
+    import torch
+
+    from rnnkit import LSTM, Dense, Input, Sequential
+
+    torch.manual_seed(0)
+    model = Sequential([Input((None, FEATURES)), LSTM(64, return_sequences=True), LSTM(64, return_sequences=True),
+                        Dense(1)])
+    path = folder / "lstm64x2.rnnkit"
+    model.save(path)
+    return path
+
+
+async def open_loop(url: str, rate: float, seconds: float) -> dict:
+    """CLIENTS clients, each sending every CLIENTS/rate seconds to its own series, in step order."""
+    latencies, errors = [], 0
+    gap = CLIENTS / rate
+    start = time.perf_counter() + 0.2
+
+    async def client(i: int, http: aiohttp.ClientSession) -> None:
+        x = np.random.default_rng(i).normal(size=FEATURES).round(4).tolist()
+        sids = [f"c{i}-s{j}" for j in range(SERIES // CLIENTS)]
+        n = 0
+        pending = set()
+
+        async def one(sid: str, scheduled: float) -> None:
+            nonlocal errors
+            try:
+                async with http.post(f"{url}/v1/series/{sid}/step", json={"x": x}) as r:
+                    await r.read()
+                    errors += r.status != 200
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - scheduled)
+
+        while True:
+            scheduled = start + i * gap / CLIENTS + n * gap
+            if scheduled > start + seconds:
+                break
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            pending.add(asyncio.create_task(one(sids[n % len(sids)], scheduled)))
+            n += 1
+        await asyncio.gather(*pending)
+
+    async with _session(CLIENTS * 2) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(client(i, http) for i in range(CLIENTS)))
+        took = time.perf_counter() - began
+    lat = np.array(latencies) * 1000
+    return {"target_rps": rate, "achieved_rps": round(len(lat) / took, 1), "p50_ms": round(float(np.percentile(lat, 50)), 2),
+            "p99_ms": round(float(np.percentile(lat, 99)), 2), "max_ms": round(float(lat.max()), 2),
+            "requests": int(len(lat)), "errors": errors}
+
+
+async def closed_loop(url: str, seconds: float) -> dict:
+    latencies, errors = [], 0
+    stop = time.perf_counter() + seconds
+
+    async def client(i: int, http: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        x = np.random.default_rng(i).normal(size=FEATURES).round(4).tolist()
+        n = 0
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            async with http.post(f"{url}/v1/series/k{i}-s{n % 8}/step", json={"x": x}) as r:
+                await r.read()
+                errors += r.status != 200
+            latencies.append(time.perf_counter() - t)
+            n += 1
+
+    async with _session(CLIENTS) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(client(i, http) for i in range(CLIENTS)))
+        took = time.perf_counter() - began
+    lat = np.array(latencies) * 1000
+    return {"achieved_rps": round(len(lat) / took, 1), "p50_ms": round(float(np.percentile(lat, 50)), 2),
+            "p99_ms": round(float(np.percentile(lat, 99)), 2), "requests": int(len(lat)), "errors": errors}
+
+
+async def many_series(url: str, seconds: float, per_request: int = 2000, clients: int = 4) -> dict:
+    stop, steps, latencies = time.perf_counter() + seconds, 0, []
+    rng = np.random.default_rng(0)
+
+    async def client(i: int, http: aiohttp.ClientSession) -> None:
+        nonlocal steps
+        body = json.dumps({f"m{i}-{j}": rng.normal(size=FEATURES).round(4).tolist() for j in range(per_request)})
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            async with http.post(f"{url}/v1/step", data=body, headers={"content-type": "application/json"}) as r:
+                text = await r.text()
+            assert r.status == 200 and not json.loads(text)["errors"], text[:300]
+            steps += per_request
+            latencies.append(time.perf_counter() - t)
+
+    async with _session(clients) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(client(i, http) for i in range(clients)))
+        took = time.perf_counter() - began
+    lat = np.array(latencies) * 1000
+    return {"series_per_request": per_request, "clients": clients, "series_steps_per_s": round(steps / took),
+            "request_p50_ms": round(float(np.percentile(lat, 50)), 1), "requests": int(len(lat))}
+
+
+def _session(connections: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections),
+                                 timeout=aiohttp.ClientTimeout(total=60))
+
+
+def main() -> None:
+    from serve_helpers import Server
+
+    folder = Path(tempfile.mkdtemp(prefix="rnnkit-serve-bench-"))
+    model = build_model(folder)
+    server = Server(model, "sqlite:states.sqlite", folder).start()
+    results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+               "python": platform.python_version(), "one_series_open_loop": [], "when": time.strftime("%Y-%m-%d")}
+    try:
+        asyncio.run(closed_loop(server.url, 2.0))  # warm-up
+        for rate in (250, 500, 1000):
+            row = asyncio.run(open_loop(server.url, rate, SECONDS))
+            print("open loop", row, flush=True)
+            results["one_series_open_loop"].append(row)
+        results["one_series_closed_loop"] = asyncio.run(closed_loop(server.url, SECONDS))
+        print("closed loop", results["one_series_closed_loop"], flush=True)
+        results["many_series"] = asyncio.run(many_series(server.url, SECONDS))
+        print("many series", results["many_series"], flush=True)
+    finally:
+        server.stop()
+    (HERE / "results-serve.json").write_text(json.dumps(results, indent=2))
+    write_report(results)
+
+
+def write_report(r: dict) -> None:
+    rows = "\n".join(f"| {x['target_rps']} | {x['achieved_rps']} | {x['p50_ms']} | {x['p99_ms']} | {x['max_ms']} | "
+                     f"{x['errors']} |" for x in r["one_series_open_loop"])
+    at_1000 = next(x for x in r["one_series_open_loop"] if x["target_rps"] == 1000)
+    c, m = r["one_series_closed_loop"], r["many_series"]
+    one_ok = at_1000["p99_ms"] <= 20 and at_1000["achieved_rps"] >= 950
+    many_ok = m["series_steps_per_s"] >= 100_000
+    text = f"""# `rnnkit serve` under load
+
+Measured {r['when']} by `python -m benchmarks.serve` on {r['machine']} (Python {r['python']}), server and load
+generator on the same cores, loopback only. Model: LSTM(64) x 2 + Dense(1), 8 features; state store SQLite
+(WAL, synchronous=FULL: a step is answered after its transaction is on disk); server with 1 PyTorch thread.
+
+## One series per request (`POST /v1/series/{{id}}/step`), 50 clients, 400 series
+
+Open loop (requests sent at their scheduled moments; latency from the scheduled moment):
+
+| target req/s | achieved req/s | p50 ms | p99 ms | max ms | errors |
+|---|---|---|---|---|---|
+{rows}
+
+Closed loop (as fast as answers come): {c['achieved_rps']} requests/s, p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms.
+
+Target p99 <= 20 ms at 1,000 requests/s: **{'met' if one_ok else 'NOT met'}** (p99 {at_1000['p99_ms']} ms at
+{at_1000['achieved_rps']} requests/s).
+
+## Many series per request (`POST /v1/step`)
+
+{m['clients']} clients, {m['series_per_request']} series per request: **{m['series_steps_per_s']:,} series-steps/s**
+(request p50 {m['request_p50_ms']} ms). Target >= 100,000: **{'met' if many_ok else 'NOT met'}**.
+"""
+    (HERE / "RESULTS-serve.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
