@@ -37,10 +37,14 @@ class OptimizerSpec:
         return given if given is not None else schedules.deserialize(self.schedule)
 
     def build(self, params) -> torch.optim.Optimizer:
-        optimizer = self._build(list(params))
+        optimizer = keras_flavoured(self._build(list(params)))
         schedule = self.learning_rate_schedule()
         if schedule is not None:
             follow_schedule(optimizer, schedule)
+        else:
+            for group in optimizer.param_groups:
+                group.setdefault("iterations", 0)
+            optimizer.register_step_pre_hook(lambda opt, args, kwargs: advance_schedule(opt))
         return optimizer
 
     def _build(self, params: list) -> torch.optim.Optimizer:
@@ -95,14 +99,62 @@ def follow_schedule(optimizer: torch.optim.Optimizer, schedule: schedules.Learni
 
 
 def advance_schedule(optimizer: torch.optim.Optimizer) -> None:
-    """Before one update: the learning rate for this iteration, and the iteration counted. A no-op for an
-    optimizer without a schedule. (The compiled step, which updates without optimizer.step(), calls it.)"""
+    """Before one update: the learning rate for this iteration (with a schedule), and the iteration
+    counted where the optimizer counts them (those rnnkit built). The compiled step, which updates
+    without optimizer.step(), calls it."""
     schedule = getattr(optimizer, "learning_rate_schedule", None)
-    if schedule is None:
-        return
     for group in optimizer.param_groups:
-        group["lr"] = float(schedule(group["iterations"]))
-        group["iterations"] += 1
+        if schedule is not None:
+            group["lr"] = float(schedule(group.get("iterations", 0)))
+        if schedule is not None or "iterations" in group:
+            group["iterations"] = group.get("iterations", 0) + 1
+
+
+def step_undone(optimizer: torch.optim.Optimizer) -> None:
+    """Take back the count advance_schedule made for an update that did not happen."""
+    for group in optimizer.param_groups:
+        if "iterations" in group:
+            group["iterations"] -= 1
+
+
+class KerasAttributes:
+    """Keras's optimizer attributes on a torch optimizer: `learning_rate` (also `lr`), read and set as
+    Keras's are (a schedule's current value; setting it under a schedule is a TypeError), and
+    `iterations`, the number of updates applied."""
+
+    @property
+    def learning_rate(self) -> float:
+        return get_learning_rate(self)
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        set_learning_rate(self, float(value))
+
+    lr = learning_rate
+
+    @property
+    def iterations(self) -> int:
+        return int(self.param_groups[0].get("iterations", 0))
+
+
+_FLAVOURED: dict[type, type] = {}
+
+
+def torch_class(optimizer: torch.optim.Optimizer) -> type:
+    """The torch class of `optimizer` (torch.optim.Adam for rnnkit's Keras-flavoured Adam)."""
+    return getattr(type(optimizer), "torch_class", type(optimizer))
+
+
+def keras_flavoured(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """`optimizer`, now also an instance of a subclass of its own class with `KerasAttributes`; its
+    arithmetic, state_dict and isinstance checks are unchanged."""
+    cls = type(optimizer)
+    if not isinstance(optimizer, KerasAttributes):
+        if cls not in _FLAVOURED:
+            _FLAVOURED[cls] = type(cls.__name__, (KerasAttributes, cls), {
+                "__module__": cls.__module__, "__qualname__": cls.__qualname__, "torch_class": cls})
+        optimizer.__class__ = _FLAVOURED[cls]
+    return optimizer
 
 
 def get_learning_rate(optimizer) -> float:

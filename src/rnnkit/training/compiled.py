@@ -112,9 +112,8 @@ class CompiledStep:
             grads, loss, out, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, sample_weight,
                                                 adam)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
-            if adam is not None and getattr(model.optimizer, "learning_rate_schedule", None) is not None:
-                for group in model.optimizer.param_groups:  # the eager step counts this iteration itself
-                    group["iterations"] -= 1
+            if adam is not None:  # the eager step counts this iteration itself
+                optimizers.step_undone(model.optimizer)
             self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
             return None
         for layer in self._stateful:
@@ -139,7 +138,7 @@ def _adam_state(model, params: list):
     opt, spec = model.optimizer, model.optimizer_config
     if model.__dict__.get("_shard") is not None:
         return None  # distributed: the gradients are averaged across ranks before the update
-    if (type(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
+    if (optimizers.torch_class(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
             or getattr(spec, "clipvalue", None)):
         return None
     group = opt.param_groups[0]
