@@ -1,4 +1,5 @@
-"""Load test of `rnnkit serve` on loopback: LSTM(64) x 2 (8 features in, 1 out), SQLite store.
+"""Load test of `rnnkit serve` on loopback: LSTM(64) x 2 (8 features in, 1 out), with the SQLite store and,
+where redis-server is installed, with a Redis store (append-only file, fsync every second).
 
     python -m benchmarks.serve            # writes benchmarks/RESULTS-serve.md and results-serve.json
 
@@ -9,8 +10,8 @@
 2. Many-series endpoint: 4 clients each sending 2,000 series per request (one step each), closed loop:
    series-steps per second.
 The server and the load generator share the machine's cores (the generator, aiohttp, runs in this
-process); the server runs with 1 PyTorch thread. Every step is acknowledged only after its SQLite
-transaction commits. Needs the `bench` extra (aiohttp).
+process); the server runs with 1 PyTorch thread. Every step is acknowledged only after its state is
+committed to the store. Needs the `bench` extra (aiohttp).
 """
 
 from __future__ import annotations
@@ -141,46 +142,83 @@ def _session(connections: int) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=60))
 
 
-def main() -> None:
+def start_redis(folder: Path):
+    """A redis-server on a free loopback port, append-only file fsynced every second (its usual
+    production setting), or None where redis-server is not installed."""
+    import shutil
+    import subprocess
+
+    import redis
+    from serve_helpers import free_port
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None, None
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+                             "--appendfsync", "everysec", "--dir", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            return proc, f"redis://127.0.0.1:{port}/0"
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def run_store(model: Path, state: str, folder: Path) -> dict:
     from serve_helpers import Server
 
-    folder = Path(tempfile.mkdtemp(prefix="rnnkit-serve-bench-"))
-    model = build_model(folder)
-    server = Server(model, "sqlite:states.sqlite", folder).start()
-    results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
-               "python": platform.python_version(), "one_series_open_loop": [], "when": time.strftime("%Y-%m-%d")}
+    server = Server(model, state, folder).start()
+    out = {"one_series_open_loop": []}
     try:
         asyncio.run(closed_loop(server.url, 2.0))  # warm-up
         for rate in (250, 500, 1000):
             row = asyncio.run(open_loop(server.url, rate, SECONDS))
-            print("open loop", row, flush=True)
-            results["one_series_open_loop"].append(row)
-        results["one_series_closed_loop"] = asyncio.run(closed_loop(server.url, SECONDS))
-        print("closed loop", results["one_series_closed_loop"], flush=True)
-        results["many_series"] = asyncio.run(many_series(server.url, SECONDS))
-        print("many series", results["many_series"], flush=True)
+            print(state.split(":")[0], "open loop", row, flush=True)
+            out["one_series_open_loop"].append(row)
+        out["one_series_closed_loop"] = asyncio.run(closed_loop(server.url, SECONDS))
+        print(state.split(":")[0], "closed loop", out["one_series_closed_loop"], flush=True)
+        out["many_series"] = asyncio.run(many_series(server.url, SECONDS))
+        print(state.split(":")[0], "many series", out["many_series"], flush=True)
     finally:
         server.stop()
+    return out
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="rnnkit-serve-bench-"))
+    model = build_model(folder)
+    results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+               "python": platform.python_version(), "when": time.strftime("%Y-%m-%d"), "stores": {}}
+    results["stores"]["SQLite (WAL, synchronous=FULL)"] = run_store(model, "sqlite:states.sqlite", folder)
+    proc, url = start_redis(folder)
+    if proc is not None:
+        try:
+            results["stores"]["Redis (appendfsync everysec)"] = run_store(model, url, folder)
+        finally:
+            proc.terminate()
+            proc.wait(10)
     (HERE / "results-serve.json").write_text(json.dumps(results, indent=2))
     write_report(results)
 
 
 def write_report(r: dict) -> None:
-    rows = "\n".join(f"| {x['target_rps']} | {x['achieved_rps']} | {x['p50_ms']} | {x['p99_ms']} | {x['max_ms']} | "
-                     f"{x['errors']} |" for x in r["one_series_open_loop"])
-    at_1000 = next(x for x in r["one_series_open_loop"] if x["target_rps"] == 1000)
-    c, m = r["one_series_closed_loop"], r["many_series"]
-    one_ok = at_1000["p99_ms"] <= 20 and at_1000["achieved_rps"] >= 950
-    many_ok = m["series_steps_per_s"] >= 100_000
-    text = f"""# `rnnkit serve` under load
+    sections = []
+    for store, s in r["stores"].items():
+        rows = "\n".join(f"| {x['target_rps']} | {x['achieved_rps']} | {x['p50_ms']} | {x['p99_ms']} | {x['max_ms']} | "
+                         f"{x['errors']} |" for x in s["one_series_open_loop"])
+        at_1000 = next(x for x in s["one_series_open_loop"] if x["target_rps"] == 1000)
+        c, m = s["one_series_closed_loop"], s["many_series"]
+        one_ok = at_1000["p99_ms"] <= 20 and at_1000["achieved_rps"] >= 950
+        many_ok = m["series_steps_per_s"] >= 100_000
+        sections.append(f"""## State store: {store}
 
-Measured {r['when']} by `python -m benchmarks.serve` on {r['machine']} (Python {r['python']}), server and load
-generator on the same cores, loopback only. Model: LSTM(64) x 2 + Dense(1), 8 features; state store SQLite
-(WAL, synchronous=FULL: a step is answered after its transaction is on disk); server with 1 PyTorch thread.
-
-## One series per request (`POST /v1/series/{{id}}/step`), 50 clients, 400 series
-
-Open loop (requests sent at their scheduled moments; latency from the scheduled moment):
+One series per request (`POST /v1/series/{{id}}/step`), 50 clients, 400 series. Open loop (requests sent
+at their scheduled moments; latency from the scheduled moment):
 
 | target req/s | achieved req/s | p50 ms | p99 ms | max ms | errors |
 |---|---|---|---|---|---|
@@ -188,14 +226,21 @@ Open loop (requests sent at their scheduled moments; latency from the scheduled 
 
 Closed loop (as fast as answers come): {c['achieved_rps']} requests/s, p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms.
 
-Target p99 <= 20 ms at 1,000 requests/s: **{'met' if one_ok else 'NOT met'}** (p99 {at_1000['p99_ms']} ms at
-{at_1000['achieved_rps']} requests/s).
+Many series per request (`POST /v1/step`), {m['clients']} clients, {m['series_per_request']} series per request:
+**{m['series_steps_per_s']:,} series-steps/s** (request p50 {m['request_p50_ms']} ms).
 
-## Many series per request (`POST /v1/step`)
+| target | measured | verdict |
+|---|---|---|
+| one-series p99 <= 20 ms at 1,000 requests/s | p99 {at_1000['p99_ms']} ms at {at_1000['achieved_rps']} requests/s | {'met' if one_ok else 'NOT met'} |
+| many-series >= 100,000 series-steps/s | {m['series_steps_per_s']:,} | {'met' if many_ok else 'NOT met'} |
+""")
+    text = f"""# `rnnkit serve` under load
 
-{m['clients']} clients, {m['series_per_request']} series per request: **{m['series_steps_per_s']:,} series-steps/s**
-(request p50 {m['request_p50_ms']} ms). Target >= 100,000: **{'met' if many_ok else 'NOT met'}**.
-"""
+Measured {r['when']} by `python -m benchmarks.serve` on {r['machine']} (Python {r['python']}), server and load
+generator (aiohttp, in one process) on the same cores, loopback only. Model: LSTM(64) x 2 + Dense(1), 8
+features; server with 1 PyTorch thread. A step is answered only after its state is committed to the store.
+
+""" + "\n".join(sections)
     (HERE / "RESULTS-serve.md").write_text(text)
     print(text)
 

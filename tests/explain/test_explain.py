@@ -172,3 +172,13 @@ def test_cli_explain_spec_and_saved_model(tmp_path, capsys):
     assert rc == 1 and "y-shape" in capsys.readouterr().out  # an error finding makes the exit code 1
     assert cli.main(["explain", "LSTM(4 > Dense(1)", "--input-shape", "5,2"]) == 2
     assert "column 8" in capsys.readouterr().err
+
+
+def test_a_frame_input_is_described_as_frames_and_flatten_gives_features():
+    model = Sequential([Input((5, 16, 16, 1)), TimeDistributed(Conv2D(4, (3, 3))), TimeDistributed(Flatten()),
+                        LSTM(8), Dense(3)])
+    e = explain(model)
+    words = " ".join(e.topology.words)
+    assert "each a 16x16x1 frame" in words and "1 feature" not in words
+    flatten = e.rows[1]
+    assert flatten.output_axes[-1] == "features" and flatten.output_shape[-1] == 784

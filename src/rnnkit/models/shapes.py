@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..layers.base import Layer
-from ..layers.core import Dense, Embedding, Input
+from ..layers.core import Dense, Embedding, Flatten, Input
 from ..layers.conv import Conv2D
 from ..layers.rnn import RNN
 from ..symbolic import EXAMPLE_LENGTH
@@ -42,6 +42,8 @@ def last_axis_name(layer, default: str) -> str:
         return "filters"
     if isinstance(inner, Embedding):
         return "embedding"
+    if isinstance(inner, Flatten):  # rows x cols x channels become one vector of features
+        return "features"
     return default
 
 
