@@ -26,7 +26,8 @@ SRC = ROOT / "src" / "rnnkit"
 # "__init__" is rnnkit/__init__.py itself.
 PARTS: list[tuple[str, list[str]]] = [
     ("base", ["checks", "convert", "state", "registry", "symbolic", "activations", "initializers", "losses",
-              "optimizers", "keras_optimizers", "schedules", "callbacks", "backend", "data"]),
+              "metrics", "optimizers", "keras_optimizers", "schedules", "callbacks", "backend", "data",
+              "preprocessing", "utils"]),
     ("cells", ["cells"]),
     ("layers", ["layers"]),
     ("training", ["training"]),

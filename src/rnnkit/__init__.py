@@ -7,7 +7,7 @@ checks, convert, state, registry, symbolic, activations, initializers, losses, o
 -> experiments, cli. tests/test_architecture.py checks it.
 """
 
-from . import backend, callbacks, layers, losses, optimizers, schedules
+from . import backend, callbacks, layers, losses, metrics, optimizers, preprocessing, schedules, utils
 from .callbacks import (CSVLogger, EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
                         ReduceLROnPlateau, ResetStates, TerminateOnNaN)
 from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
@@ -16,9 +16,11 @@ from .inference import OnnxStream, Stream, generate
 from .io.checkpoint import CheckpointError, load
 from .io.keras_safety import KerasFileError
 from .io.onnx_export import export_onnx
-from .layers import (GRU, LSTM, RNN, Activation, Add, Bidirectional, Concatenate, Conv2D, Dense, Dropout,
-                     Embedding, Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN,
-                     TimeDistributed, add, concatenate)
+from .layers import (GRU, LSTM, RNN, Activation, Add, AveragePooling1D, BatchNormalization, Bidirectional,
+                     Concatenate, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D,
+                     GlobalMaxPooling1D, Input, Lambda, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D,
+                     Multiply, Permute, ReLU, RepeatVector, Reshape, SimpleRNN, SpatialDropout1D, TimeDistributed,
+                     add, concatenate, multiply)
 from .models import BaseModel, Model, Sequential, load_keras, load_model
 from .registry import register_serializable
 from .state import StateStore
@@ -27,7 +29,10 @@ from .training import distributed as distribute  # rnnkit.distribute.DataParalle
 __version__ = "0.1.0"
 
 __all__ = [
-    "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "schedules",
+    "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",
+    "BatchNormalization", "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
+    "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "schedules", "metrics",
+    "preprocessing", "utils",
     "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
     "LSTM", "LSTMCell", "OnnxStream",

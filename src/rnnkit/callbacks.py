@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import torch.distributed as dist
 
-from . import checks, losses, optimizers
+from . import checks, optimizers
 
 
 class Callback:
@@ -54,8 +54,9 @@ def _greater(a, b) -> bool:
 
 class MonitorCallback(Callback):
     """What EarlyStopping, ModelCheckpoint and ReduceLROnPlateau share (keras/src/callbacks/monitor_callback.py):
-    which way `monitor` improves, and by how much it must. mode "auto" reads it from the name: a loss goes
-    down, an accuracy up, an error metric down; anything else is a ValueError asking for mode="min"/"max"."""
+    which way `monitor` improves, and by how much it must. mode "auto" reads it from the loss (down) or the
+    compiled metric of that name (its direction: an accuracy up, an error down); anything else is a
+    ValueError asking for mode="min"/"max"."""
 
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
         if mode not in ("auto", "min", "max"):
@@ -71,10 +72,12 @@ class MonitorCallback(Callback):
             self.monitor_op = _greater
         else:
             name = self.monitor.removeprefix("val_")
-            compiled = {metric_name for _, metric_name in getattr(self.model, "metric_fns", [])}
-            if name == "loss" or (name in compiled and name in losses.LOSSES):
+            # each compiled metric says which way it improves (Keras's Metric._direction)
+            directions = {metric_name: getattr(metric, "_direction", None)
+                          for metric, metric_name in getattr(self.model, "metric_fns", [])}
+            if name == "loss" or directions.get(name) == "down":
                 self.monitor_op = _less
-            elif name in compiled and name in ("accuracy", "acc"):
+            elif directions.get(name) == "up":
                 self.monitor_op = _greater
             else:
                 raise ValueError(f"{type(self).__name__} callback received monitor={self.monitor}, but Keras isn't "

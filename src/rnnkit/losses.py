@@ -133,26 +133,3 @@ def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_seque
         hint = f" Give y the shape of the output, {out_shape} per batch."
     raise ValueError(f"Targets y of shape {y_shape} (per batch) cannot match the model's output of shape "
                      f"{out_shape} for loss {loss_name!r}.{hint}")
-
-
-def _accuracy(loss_name: str):
-    def accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
-        if loss_name == "sparse_categorical_crossentropy":
-            t = y_true.squeeze(-1) if y_true.dim() == y_pred.dim() else y_true
-            return (y_pred.argmax(-1) == t.long()).float().mean()
-        if loss_name == "categorical_crossentropy":
-            return (y_pred.argmax(-1) == y_true.argmax(-1)).float().mean()
-        return ((y_pred > 0.5).float() == y_true).float().mean()
-    return accuracy
-
-
-def get_metric(metric, loss_name: str) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
-    """A metric by Keras name ('mae', 'mse', 'accuracy'/'acc') or callable, and its history key."""
-    if metric in ("accuracy", "acc"):
-        return _accuracy(loss_name), metric
-    if isinstance(metric, str):
-        fn, _ = get(metric)
-        return fn, metric
-    if callable(metric):
-        return metric, getattr(metric, "__name__", "metric")
-    raise TypeError(f"metric must be a name or a callable, received {type(metric).__name__}.")

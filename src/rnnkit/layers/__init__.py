@@ -4,13 +4,24 @@ from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from ..initializers import Constant
 from .base import Layer
 from .conv import Conv2D, Convolution2D, MaxPooling2D
+from .conv1d import Conv1D, Convolution1D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape
-from .merge import Add, Concatenate, Lambda, add, concatenate
+from .masking import Masking
+from .merge import Add, Concatenate, Lambda, Multiply, add, concatenate, multiply
+from .normalization import BatchNormalization, LayerNormalization
+from .permute import Permute
+from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalAvgPool1D, GlobalMaxPool1D,
+                      GlobalMaxPooling1D, MaxPool1D, MaxPooling1D)
 from .recurrent import GRU, LSTM, SimpleRNN
+from .relu import ReLU
 from .rnn import RNN
+from .spatial_dropout import SpatialDropout1D
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 __all__ = [
+    "AveragePooling1D", "AvgPool1D", "Conv1D", "Convolution1D", "GlobalAveragePooling1D", "GlobalAvgPool1D",
+    "GlobalMaxPool1D", "GlobalMaxPooling1D", "Masking", "MaxPool1D", "MaxPooling1D", "BatchNormalization",
+    "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
     "Activation", "Add", "Bidirectional", "Cell", "Concatenate", "Constant", "Conv2D", "Convolution2D", "Dense",
     "Dropout", "Embedding", "Flatten", "GRU", "GRUCell", "Input", "InputLayer", "LSTM", "LSTMCell", "Lambda", "Layer",
     "MaxPooling2D", "RNN", "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "TimeDistributed", "add",

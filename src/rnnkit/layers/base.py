@@ -17,8 +17,9 @@ _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
 
 def _snake_case(class_name: str) -> str:
-    # "SimpleRNN" -> "simple_rnn", "TimeDistributed" -> "time_distributed", as Keras names layers.
-    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name)
+    # "SimpleRNN" -> "simple_rnn", "TimeDistributed" -> "time_distributed", "Conv1D" -> "conv1d", as Keras
+    # names layers (a digit does not start a new word).
+    s = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", class_name)
     return re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", s).lower()
 
 
@@ -88,8 +89,13 @@ class Layer(nn.Module):
         data_in = bool(args) and not is_tensors(args[0])  # NumPy, lists, DataFrames: Keras's eager call
         if args and not is_converted(args[0], not self.takes_ids):  # ... and float64, int tensors: the boundary
             args = (to_tensors(args[0], device_of(self), not self.takes_ids), *args[1:])
-        if kwargs.get("mask") is not None and not isinstance(kwargs["mask"], torch.Tensor):
-            kwargs["mask"] = to_mask(kwargs["mask"], device_of(self))
+        mask = kwargs.get("mask")
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            if args and isinstance(args[0], (list, tuple)) and isinstance(mask, (list, tuple)):
+                # a merge layer (Multiply) takes one mask per input tensor, None where an input has none
+                kwargs["mask"] = [None if m is None else to_mask(m, device_of(self)) for m in mask]
+            else:
+                kwargs["mask"] = to_mask(mask, device_of(self))
         state = kwargs.get("initial_state")
         if state is not None and not isinstance(state, torch.Tensor):
             kwargs["initial_state"] = [to_tensor(s, device_of(self)) for s in

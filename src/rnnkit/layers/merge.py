@@ -1,4 +1,4 @@
-"""Layers that join tensors or run a function: Concatenate, Add, Lambda (for the functional API).
+"""Layers that join tensors or run a function: Concatenate, Add, Multiply, Lambda (for the functional API).
 
 >>> import torch
 >>> Concatenate(axis=1)([torch.zeros(2, 1, 5), torch.zeros(2, 3, 5)]).shape
@@ -59,6 +59,56 @@ class Add(Layer):
 
 
 @register_serializable(package=BUILTIN)
+class Multiply(Layer):
+    """Multiply a list of tensors of the same shape, elementwise (Keras's `Multiply`).
+
+    With a mask per input (True where a step is real), a masked step counts as 1 in the product, and a
+    step masked in every input is 0 (Keras's rule); the output mask is then their union.
+
+    >>> Multiply()([torch.full((1, 2), 2.0), torch.full((1, 2), 3.0)]).tolist()
+    [[6.0, 6.0]]
+    """
+
+    supports_masking = True
+
+    def forward(self, inputs, mask=None, training: bool | None = None):
+        tensors = _tensors(inputs, f"Multiply {self.name!r}")
+        if len({tuple(t.shape) for t in tensors}) > 1:
+            raise ValueError(f"Multiply {self.name!r} needs tensors of one shape, received "
+                             f"{[tuple(t.shape) for t in tensors]}.")
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(tensors)
+        every_masked = all(m is not None for m in masks)
+        output, output_mask = None, None
+        for x, m in zip(tensors, masks):
+            if m is not None:
+                m = torch.as_tensor(m, device=x.device).bool().unsqueeze(-1).expand_as(x)
+                x = torch.where(m, x, torch.ones_like(x))  # a masked step does not change the product
+                if every_masked:
+                    output_mask = m if output_mask is None else output_mask | m
+            output = x if output is None else output * x
+        if every_masked:
+            output = torch.where(output_mask, output, torch.zeros_like(output))
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)):
+            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+        if len(mask) != len(inputs):
+            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+                             f"length {len(inputs)}, and mask of length {len(mask)}")
+        if any(m is None for m in mask):
+            return None
+        out = torch.as_tensor(mask[0]).bool()
+        for m in mask[1:]:
+            out = out | torch.as_tensor(m).bool()
+        return out
+
+
+@register_serializable(package=BUILTIN)
 class Lambda(Layer):
     """Wrap a function of tensors as a layer, e.g. Lambda(lambda x: K.concatenate(x, axis=1)).
 
@@ -88,3 +138,8 @@ def concatenate(inputs, axis: int = -1, name: str | None = None):
 
 def add(inputs, name: str | None = None):
     return Add(name=name)(inputs)
+
+
+def multiply(inputs, name: str | None = None):
+    """Functional form: multiply([a, b])."""
+    return Multiply(name=name)(inputs)

@@ -23,7 +23,7 @@ from ..layers.base import Layer
 from ..layers.core import Input
 from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
-from ..layers.wrappers import Bidirectional, TimeDistributed
+from ..layers.wrappers import Bidirectional, TimeDistributed, accepts_mask
 from ..registry import BUILTIN, register_serializable
 from ..symbolic import Node, Symbol, map_symbols
 from .base import BaseModel
@@ -209,7 +209,10 @@ def _item(out, index: int):
 
 
 def _takes_mask(layer) -> bool:
-    return isinstance(layer, (RNN, Bidirectional, TimeDistributed))
+    # Recurrent layers and wrappers, and any rnnkit layer whose forward has a `mask` argument
+    # (GlobalAveragePooling1D), as Keras passes a mask to a `call` that takes one.
+    return isinstance(layer, (RNN, Bidirectional, TimeDistributed)) or (isinstance(layer, Layer) and
+                                                                     accepts_mask(layer))
 
 
 def _encode(structure, ref):

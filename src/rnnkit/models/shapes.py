@@ -9,6 +9,8 @@ import torch
 from ..layers.base import Layer
 from ..layers.core import Dense, Embedding, Flatten, Input
 from ..layers.conv import Conv2D
+from ..layers.conv1d import Conv1D
+from ..layers.pooling import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from ..layers.rnn import RNN
 from ..symbolic import EXAMPLE_LENGTH
 from ..layers.wrappers import Bidirectional, RepeatVector, TimeDistributed, call_layer, recurrent_of
@@ -38,8 +40,10 @@ def last_axis_name(layer, default: str) -> str:
     inner = layer.layer if isinstance(layer, TimeDistributed) else layer
     if isinstance(inner, (RNN, Bidirectional, Dense)):
         return "units"
-    if isinstance(inner, Conv2D):
+    if isinstance(inner, (Conv2D, Conv1D)):
         return "filters"
+    if isinstance(inner, (GlobalAveragePooling1D, GlobalMaxPooling1D)):  # the channels, time pooled away
+        return "features"
     if isinstance(inner, Embedding):
         return "embedding"
     if isinstance(inner, Flatten):  # rows x cols x channels become one vector of features
@@ -71,6 +75,13 @@ def time_effect(layer, in_shape: tuple, out_shape: tuple, time_in: bool) -> str:
         return "kept: one output per step" if rnn.return_sequences else "dropped: only the last step's output"
     if not time_in:
         return "-"
+    if isinstance(layer, (GlobalAveragePooling1D, GlobalMaxPooling1D)):
+        how = "averaged" if isinstance(layer, GlobalAveragePooling1D) else "max"
+        return f"dropped: pooled over all steps ({how})"
+    if isinstance(layer, (Conv1D, MaxPooling1D, AveragePooling1D)) and out_shape[1:2] != in_shape[1:2]:
+        return "kept: shortened by the window and strides"
+    if isinstance(layer, Conv1D):
+        return "kept: each output step sees a window of steps"
     if isinstance(layer, TimeDistributed):
         return "kept: the layer is applied to each step"
     if len(out_shape) < len(in_shape):

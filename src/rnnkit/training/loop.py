@@ -28,6 +28,15 @@ def is_iterator(x) -> bool:
     return hasattr(x, "__next__")
 
 
+def batches_per_pass(x) -> int | None:
+    """len(x) for a generator that knows it (a dataset such as timeseries_dataset_from_array's): the
+    batches of one epoch when steps_per_epoch (validation_steps, steps) is not given, as in Keras."""
+    try:
+        return len(x) or None
+    except TypeError:
+        return None
+
+
 def split_validation(x, y, validation_split: float, sample_weight=None):
     """Keras's validation_split: the last fraction of the samples (and of their weights), taken before any
     shuffling. Returns x, y, sample_weight, validation_data."""
@@ -199,7 +208,7 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
                 seen += n
                 for k, v in values.items():  # Keras's loss tracker: the mean of batch losses, weighted by rows
                     totals[k] = totals.get(k, 0.0) + v * n
-                logs = {k: v / seen for k, v in totals.items()}
+                logs = model.metrics_result({k: v / seen for k, v in totals.items()})  # RMSE: root of the mean
                 progress.advance(logs)
                 for cb in callbacks:
                     cb.on_train_batch_end(b, logs=logs)
@@ -214,7 +223,7 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
                 model.stop_training = True
                 if not seen:  # nothing trained in this epoch: no epoch to report
                     break
-            logs = {k: v / max(seen, 1) for k, v in totals.items()}
+            logs = model.metrics_result({k: v / max(seen, 1) for k, v in totals.items()})
             model.eval()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 with distributed.whole_states(shard):  # every rank validates the whole stateful batch
@@ -256,6 +265,7 @@ def _validate(model, validation_data, batch_size: int, validation_steps: int | N
     # Validation continues from the training states but must not disturb them: snapshot and restore.
     with preserved(model):
         if is_iterator(validation_data):
+            validation_steps = validation_steps or batches_per_pass(validation_data)
             if not validation_steps:
                 raise ValueError("validation_data is a generator: pass validation_steps (batches per epoch).")
             values = evaluate_batches(model, validation_data, validation_steps, "fit (validation_data)")
@@ -265,7 +275,7 @@ def _validate(model, validation_data, batch_size: int, validation_steps: int | N
 
 
 def evaluate_batches(model, batches, steps: int | None, where: str = "evaluate") -> dict[str, float]:
-    """Sample-weighted mean of test_step over `steps` batches of a generator (fewer, with Keras's warning,
+    """Row-weighted mean of test_step over `steps` batches of a generator (fewer, with Keras's warning,
     if it runs out)."""
     if not steps:
         raise ValueError("x is a generator: pass steps (batches to evaluate).")
@@ -285,7 +295,7 @@ def evaluate_batches(model, batches, steps: int | None, where: str = "evaluate")
         seen += n
         for k, v in values.items():
             totals[k] = totals.get(k, 0.0) + v * n
-    return {k: v / seen for k, v in totals.items()}
+    return model.metrics_result({k: v / seen for k, v in totals.items()})
 
 
 def evaluate_arrays(model, x, y, sample_weight=None, batch_size: int = 32) -> dict[str, float]:
@@ -297,4 +307,4 @@ def evaluate_arrays(model, x, y, sample_weight=None, batch_size: int = 32) -> di
         values = model.test_step(batch if sample_weight is None else (*batch, sample_weight[index]))
         for k, v in values.items():
             totals[k] = totals.get(k, 0.0) + v * len(index)
-    return {k: v / n for k, v in totals.items()}
+    return model.metrics_result({k: v / n for k, v in totals.items()})

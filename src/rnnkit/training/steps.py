@@ -19,11 +19,10 @@ Data reaches the steps already converted (`rnnkit.convert`): tensors on the mode
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import torch
 
 from .. import convert, losses, optimizers
+from .. import metrics as metrics_module
 from . import compiled
 
 Tensor = torch.Tensor
@@ -75,9 +74,14 @@ class Steps:
         self._train_function = None  # what fit calls per batch, made on its first batch
 
     # -- compile ------------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics: Iterable | None = None,
+    def compile(self, optimizer="rmsprop", loss=None, metrics: list | tuple | None = None,
                 jit_compile: bool | str = False) -> None:
         """Choose the optimizer (Keras name, rnnkit.optimizers spec or torch optimizer), loss and metrics.
+
+        `metrics` is a list of Keras metric names ("mse", "root_mean_squared_error", "accuracy", ...),
+        `rnnkit.metrics` objects or functions metric(y_true, y_pred); the logs name each as Keras 3 does
+        (the string given, else the metric's name) and report its value over the epoch
+        (`rnnkit.metrics`).
 
         `jit_compile=True` makes `fit` run the train step as one graph compiled by torch.compile:
         several times faster per batch for small models and short sequences, after a cold start of
@@ -92,7 +96,10 @@ class Steps:
         self.optimizer_config = optimizers.get(optimizer)
         self._optimizer = self.optimizer_config if isinstance(self.optimizer_config, torch.optim.Optimizer) else None
         self.loss_fn, self.loss_name = losses.get(loss)
-        self.metric_fns = [losses.get_metric(m, self.loss_name) for m in (metrics or [])]
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise ValueError("Expected `metrics` argument to be a list or tuple. Received instead: "
+                             f"metrics={metrics!r} of type {type(metrics)}. Write metrics=[{metrics!r}].")
+        self.metric_fns = [metrics_module.compile_metric(m) for m in (metrics or [])]  # (Metric, name in logs)
 
     @property
     def compiled(self) -> bool:
@@ -192,12 +199,20 @@ class Steps:
         return losses.reduce_weighted(self.loss_fn(y, y_pred), sample_weight)
 
     def compute_metrics(self, x, y, y_pred) -> dict[str, float]:
-        """The compiled metrics of one batch."""
+        """The compiled metrics' values on one batch, in the form the epoch averages: fit and evaluate
+        average them over the batches weighted by rows, then `metrics_result` gives the logs (Keras's
+        running metrics, e.g. for RMSE the root of the epoch's mean squared error)."""
         if not self.metric_fns:
             return {}
         y = self._targets(y, y_pred)
         with torch.no_grad():
-            return {name: float(fn(y, y_pred)) for fn, name in self.metric_fns}
+            return {name: float(metric.batch_value(y, y_pred)) for metric, name in self.metric_fns}
+
+    def metrics_result(self, means: dict[str, float]) -> dict[str, float]:
+        """The logs from the row-weighted means of the step values over the batches seen (`compute_metrics`):
+        each compiled metric's result from its mean; the loss and other values as they are."""
+        finish = {name: metric.result_of_mean for metric, name in self.metric_fns}
+        return {k: finish[k](v) if k in finish else v for k, v in means.items()}
 
     def apply_gradients(self) -> None:
         """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step. In a

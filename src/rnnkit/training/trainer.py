@@ -104,6 +104,7 @@ class Trainer(Steps):
         validation_freq = checks.positive_int("validation_freq", validation_freq, "fit")
         callbacks = list(callbacks or [])
         if loop.is_iterator(x):
+            steps_per_epoch = steps_per_epoch or loop.batches_per_pass(x)
             if not steps_per_epoch:
                 raise ValueError("x is a generator: pass steps_per_epoch (batches per epoch).")
             if batch_size is not None:
@@ -164,7 +165,7 @@ class Trainer(Steps):
         checks.verbosity(verbose, "evaluate")
         if loop.is_iterator(x):
             steps = checks.optional_positive_int("steps", steps, "evaluate", "batches to evaluate")
-            values = loop.evaluate_batches(self, x, steps)
+            values = loop.evaluate_batches(self, x, steps or loop.batches_per_pass(x))
         else:
             if y is None:
                 raise ValueError("evaluate needs y, the targets for x (or a generator of (x, y) batches as x).")
@@ -222,7 +223,7 @@ class Trainer(Steps):
             values = self.make_train_function()((x, y) if sample_weight is None else (x, y, sample_weight))
         finally:
             self.eval()
-        return self._result(values, return_dict)
+        return self._result(self.metrics_result(values), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict: bool = False):
         self._require_compiled()
@@ -230,4 +231,4 @@ class Trainer(Steps):
         x, y = self._data(x, y, "test_on_batch", finite=False)
         sample_weight = self._sample_weight(sample_weight, None, y, convert.num_samples(x), "test_on_batch")
         values = self.test_step((x, y) if sample_weight is None else (x, y, sample_weight))
-        return self._result(values, return_dict)
+        return self._result(self.metrics_result(values), return_dict)

@@ -1,0 +1,136 @@
+"""Keras's metrics (keras.metrics): stateful classes with update_state / result / reset_state, the
+functions they average, and `get`, which resolves the names compile(metrics=[...]) accepts.
+
+Names: every class by its name or its snake_case name ("RootMeanSquaredError",
+"root_mean_squared_error") and Keras's short names "mse", "mae", "mape", "msle", "bce". Beyond Keras 3,
+which refuses them, "rmse" and "logcosh" are accepted too. compile's "accuracy"/"acc" picks binary,
+sparse or categorical accuracy from the shapes, as Keras 3 does.
+
+>>> m = RootMeanSquaredError()
+>>> m.update_state([2, 4, 6], [1, 3, 2])
+>>> round(float(m.result()), 4)  # sqrt((1 + 1 + 16) / 3)
+2.4495
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+import torch
+
+from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+                               SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy_by_shape,
+                               binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+                               sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence,
+                                    SparseCategoricalCrossentropy, binary_crossentropy, categorical_crossentropy,
+                                    kl_divergence, sparse_categorical_crossentropy)
+from .reduction import Mean, MeanMetricWrapper, Metric, _snake_case
+from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
+                                 MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
+                                 cosine_similarity, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+                                 mean_squared_error, mean_squared_logarithmic_error)
+
+__all__ = [
+    "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy", "CategoricalCrossentropy",
+    "CosineSimilarity", "KLDivergence", "LogCoshError", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanMetricWrapper", "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "RootMeanSquaredError",
+    "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy", "binary_accuracy", "binary_crossentropy", "categorical_accuracy",
+    "categorical_crossentropy", "compile_metric", "cosine_similarity", "deserialize", "get", "kl_divergence",
+    "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+    "mean_squared_logarithmic_error", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy",
+]
+
+_CLASSES = [Mean, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+            MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, KLDivergence, BinaryCrossentropy,
+            CategoricalCrossentropy, SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+            SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy]
+# Keras's ALL_OBJECTS_DICT: each class by its name and its snake_case name, then the short names.
+NAMES: dict[str, type] = {**{c.__name__: c for c in _CLASSES}, **{_snake_case(c.__name__): c for c in _CLASSES}}
+NAMES.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,
+              "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+              "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+              "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+              # rnnkit's additions: Keras 3 answers "Could not interpret metric identifier" to these
+              "rmse": RootMeanSquaredError, "RMSE": RootMeanSquaredError, "logcosh": LogCoshError})
+
+# Functions that are losses: a MeanMetricWrapper of one of them is an error to minimise (its direction).
+_LOSS_FUNCTIONS = {mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+                   mean_squared_logarithmic_error, log_cosh, kl_divergence, binary_crossentropy,
+                   categorical_crossentropy, sparse_categorical_crossentropy}
+
+
+def serialize(metric: Metric) -> dict:
+    """{"class_name": ..., "config": ...} of a metric, for `deserialize` or `get`."""
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config: dict) -> Metric:
+    """The metric `serialize` described."""
+    cls = NAMES.get(config.get("class_name")) if isinstance(config, dict) else None
+    if cls is None:
+        raise ValueError(f"Could not deserialize metric {config!r}: expected {{'class_name': one of "
+                         f"{sorted(c.__name__ for c in _CLASSES)}, 'config': {{...}}}}.")
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier) -> Metric | Callable:
+    """A metric from a name, a serialized dict, a Metric class or instance, or a function (Keras's
+    `metrics.get`): a class is instantiated, a function returned as it is.
+
+    >>> get("rmse").name, get("SparseCategoricalAccuracy").name
+    ('root_mean_squared_error', 'sparse_categorical_accuracy')
+    """
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    obj = NAMES.get(identifier) if isinstance(identifier, str) else identifier
+    if inspect.isclass(obj) and issubclass(obj, Metric):
+        return obj()
+    if callable(obj):
+        return obj
+    hint = f" Known names: {sorted(NAMES)}" if isinstance(identifier, str) else ""
+    raise ValueError(f"Could not interpret metric identifier: {identifier!r}.{hint}; or pass a Metric (e.g. "
+                     "rnnkit.metrics.RootMeanSquaredError()) or a function metric(y_true, y_pred).")
+
+
+def _object_name(obj) -> str:
+    """Keras's `get_object_name`: a `name` attribute, else `__name__`, else the snake_case class name."""
+    if isinstance(getattr(obj, "name", None), str):
+        return obj.name
+    if hasattr(obj, "__name__"):
+        return obj.__name__
+    return _snake_case(type(obj).__name__)
+
+
+def compile_metric(identifier) -> tuple[Metric, str]:
+    """compile's metric and its name in the logs (Keras's `compile_utils.get_metric`).
+
+    The name is the string given ("mse" logs "mse", "val_mse"), else the metric's name
+    (RootMeanSquaredError() logs "root_mean_squared_error"), else the function's name. "accuracy"/"acc"
+    choose their kind from the shapes at each batch. A function becomes the running mean of its values.
+
+    >>> metric, name = compile_metric("acc")
+    >>> name, float(metric.batch_value(torch.tensor([2, 0]), torch.tensor([[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])))
+    ('acc', 1.0)
+    """
+    if identifier is None:
+        raise ValueError("Expected metric, received `None`.")
+    if str(identifier).lower() in ("accuracy", "acc"):
+        metric = MeanMetricWrapper(accuracy_by_shape, name=str(identifier))
+        metric._direction = "up"
+    else:
+        metric = get(identifier)
+    name = identifier if isinstance(identifier, str) else _object_name(metric)
+    if not isinstance(metric, Metric):
+        fn = metric
+        if isinstance(fn, torch.nn.Module):  # torch losses take (input, target)
+            metric = MeanMetricWrapper(lambda y_true, y_pred: fn(y_pred, y_true), name=name)
+        else:
+            metric = MeanMetricWrapper(fn, name=name)
+        if any(fn is f for f in _LOSS_FUNCTIONS):
+            metric._direction = "down"
+    metric.name = name
+    return metric, name
