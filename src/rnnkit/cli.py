@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("name", nargs="?", help="experiment name (see --list)")
     run.add_argument("--list", action="store_true", help="list the experiments")
     run.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
-    run.add_argument("--seed", type=_non_negative_int, default=0)
+    run.add_argument("--seed", type=_non_negative_int, default=0, help="the first seed (default 0)")
+    run.add_argument("--seeds", type=_positive_int, default=None,
+                     help="how many seeds: seed, seed+1, ... (default 3 in full mode, 1 with --quick); the "
+                          "report gives each score's spread over them")
     run.add_argument("--out", default=None, help="output folder (default runs/NAME)")
     run.add_argument("--nproc", type=_positive_int, default=1,
                      help="train on N processes through torchrun (torch.distributed; rank 0 writes the report)")
@@ -247,7 +250,8 @@ def _main(args, parser) -> int:
     _out_folder(args.out)
     if args.nproc > 1 and "RANK" not in os.environ:  # not yet under torchrun: launch it
         return _torchrun(args)
-    result = experiments.run(args.name, out=args.out or f"runs/{args.name}", quick=args.quick, seed=args.seed)
+    result = experiments.run(args.name, out=args.out or f"runs/{args.name}", quick=args.quick, seed=args.seed,
+                             seeds=args.seeds)
     return 0 if result is not None else 1
 
 
@@ -279,6 +283,8 @@ def _torchrun(args) -> int:
                "--seed", str(args.seed), "--out", args.out or f"runs/{args.name}"]  # each rank: RANK is set
     if args.quick:
         command.append("--quick")
+    if args.seeds is not None:
+        command += ["--seeds", str(args.seeds)]
     done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
     if done.returncode:  # the ranks' one-line errors, once each, without torchrun's own traceback
         ours = list(dict.fromkeys(l for l in done.stderr.splitlines() if l.startswith("rnnkit ")))

@@ -170,3 +170,16 @@ def test_the_installed_command_prints_no_traceback(files):
                               timeout=120)
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_run_passes_the_first_seed_and_the_number_of_seeds(capsys, tmp_path, monkeypatch):
+    from rnnkit import cli
+
+    seen = {}
+    monkeypatch.setattr(cli.experiments, "run", lambda name, **kw: seen.update(name=name, **kw) or object())
+    rc, _, _ = run(capsys, "run", "state-carry", "--quick", "--seed", "3", "--seeds", "2", "--out", str(tmp_path / "s"))
+    assert rc == 0 and seen["name"] == "state-carry" and (seen["seed"], seen["seeds"], seen["quick"]) == (3, 2, True)
+    rc, _, _ = run(capsys, "run", "state-carry", "--out", str(tmp_path / "t"))
+    assert rc == 0 and seen["seeds"] is None  # the default: 3 in full mode, 1 in quick mode (experiments.run)
+    rc, _, err = run(capsys, "run", "state-carry", "--quick", "--seeds", "0")
+    assert rc == 2 and "argument --seeds" in one_line(err)
