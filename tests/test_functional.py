@@ -70,10 +70,11 @@ def test_return_state_and_initial_state_wiring_equals_manual():
     out = TimeDistributed(Dense(2))(decoder(dec_in, initial_state=[h, c]))
     model = Model([enc_in, dec_in], out)
     xe, xd = np.random.rand(3, 6, 2), np.random.rand(3, 4, 2)
-    enc = model.layers[0]
+    assert model.layers[:2] == [enc_in, dec_in]  # as Keras: the inputs (InputLayers) first
+    enc = model.layers[2]
     with torch.no_grad():
         _, h0, c0 = enc(torch.tensor(xe, dtype=torch.float32))
-        ref = model.layers[2](decoder(torch.tensor(xd, dtype=torch.float32), initial_state=[h0, c0]))
+        ref = model.layers[4](decoder(torch.tensor(xd, dtype=torch.float32), initial_state=[h0, c0]))
     np.testing.assert_allclose(model.predict([xe, xd]), ref.numpy(), atol=1e-6)
 
 

@@ -145,4 +145,6 @@ def record(layer, args: tuple, kwargs: dict):
     batches = {s.shape[0] for s in inputs}
     batch = batches.pop() if len(batches) == 1 else None
     node.outputs = [Symbol(_shape_of(o, any_length, batch), o, node, i) for i, o in enumerate(outs)]
+    # Keras's `layer.input` / `layer.output` name the first call's symbols (inbound_nodes[0])
+    layer.__dict__.setdefault("_inbound_nodes", []).append(node)
     return list(node.outputs) if node.returns_list else node.outputs[0]

@@ -1,5 +1,5 @@
 """Keras's keras.utils for sequence models: `to_categorical`, `set_random_seed`, and the data helpers
-`pad_sequences` and `timeseries_dataset_from_array` (also in `rnnkit.preprocessing`).
+`pad_sequences` and `timeseries_dataset_from_array` (also in `rnnkit.preprocessing`), and `plot_model`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 from .preprocessing.sequence import pad_sequences
 from .preprocessing.timeseries import timeseries_dataset_from_array
 
-__all__ = ["pad_sequences", "set_random_seed", "timeseries_dataset_from_array", "to_categorical"]
+__all__ = ["pad_sequences", "plot_model", "set_random_seed", "timeseries_dataset_from_array", "to_categorical"]
 
 
 def to_categorical(x, num_classes: int | None = None):
@@ -78,3 +78,26 @@ def set_random_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def plot_model(model, to_file: str = "model.png", show_shapes: bool = False, show_dtype: bool = False,
+               show_layer_names: bool = True, rankdir: str = "TB", expand_nested: bool = False, dpi: int = 200,
+               show_layer_activations: bool = False, show_trainable: bool = False, **kwargs) -> None:
+    """Keras's `plot_model` call, without Graphviz: writes `model.summary()`'s table (each layer, its output
+    shape and parameter count, in order) as a picture to `to_file`, so Keras scripts that call it run.
+    Keras draws the layer graph with pydot/Graphviz instead; the other arguments are accepted and
+    ignored (the table always shows the shapes).
+
+    >>> import tempfile, os; from rnnkit import Sequential, Input, Dense
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.png")
+    >>> plot_model(Sequential([Input((3,)), Dense(2)]), to_file=path, show_shapes=True); os.path.getsize(path) > 0
+    True
+    """
+    from matplotlib.figure import Figure  # matplotlib only when a plot is asked for
+
+    lines: list[str] = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    figure = Figure(figsize=(max(len(line) for line in text.splitlines()) * 0.09, 0.2 * len(text.splitlines())))
+    figure.text(0.01, 0.99, text, family="monospace", va="top", fontsize=10)
+    figure.savefig(to_file, dpi=dpi, bbox_inches="tight")

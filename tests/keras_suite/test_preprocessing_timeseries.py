@@ -177,3 +177,19 @@ def test_evaluate_and_a_shuffled_dataset_in_fit():
     assert len(history.history["loss"]) == 2
     ordered = timeseries_dataset_from_array(series[:-6], series[6:, :1], sequence_length=6, batch_size=8)
     np.testing.assert_allclose(model.evaluate(dataset), model.evaluate(ordered), rtol=1e-5)  # the same windows
+
+
+def test_take_and_numpy_as_on_tf_data():  # keras-io's weather example: `for batch in dataset.take(1)`, `.numpy()`
+    data = np.arange(100.0)
+    dataset = timeseries_dataset_from_array(data, data * 2, sequence_length=9, batch_size=5)
+    taken = dataset.take(3)
+    assert len(taken) == 3 and len(list(taken)) == 3 and len(list(taken)) == 3  # re-iterable, 3 each pass
+    inputs, targets = next(iter(dataset.take(1)))
+    assert type(inputs.numpy()) is np.ndarray and inputs.numpy().shape == (5, 9)  # tf.Tensor.numpy() in Keras
+    np.testing.assert_allclose(inputs[0][:3].numpy(), [0, 1, 2])  # x[0][:, 1].numpy() in the example
+    np.testing.assert_allclose(targets.numpy(), [0, 2, 4, 6, 8])
+    assert len(list(dataset.take(-1))) == len(dataset) == 19 and len(dataset.take(50)) == 19  # -1: all
+    with pytest.raises(ValueError, match="count"):
+        dataset.take(-2)
+    model = Sequential([Input((9, 1)), LSTM(2), Dense(1)])  # the batches still feed a model
+    assert model.predict(inputs[..., None], verbose=0).shape == (5, 1)

@@ -224,8 +224,9 @@ def test_script_trains_and_predicts_the_stated_shapes(script):
 
 def test_graph_shares_one_set_of_weights_per_decoder_layer(script):
     model = script["model"]
-    # encoder (4 LSTMs) + 4 decoder LSTMs + Dense + Lambda, however many times the loop called them
-    assert len(model.layers) == 1 + 4 + 1 + 1
+    # the 2 Inputs (listed first, as Keras lists its InputLayers) + encoder (4 LSTMs) + 4 decoder LSTMs + Dense +
+    # Lambda, however many times the loop called them
+    assert len(model.inputs) == 2 and len(model.layers) == 2 + 1 + 4 + 1 + 1
     assert len(model._nodes) == 1 + HORIZON * 5 + 1
     expected = script["encoder"].count_params() + sum(l.count_params() if hasattr(l, "count_params") else
                                                       sum(p.numel() for p in l.parameters())

@@ -131,7 +131,7 @@ def explain(model, input_shape=None, x=None, y=None, batch_size: int | None = No
         encoder_decoder = len(model.inputs) > 1 and any("initial_state" in n.kwargs for n in model._nodes)
         shape = tuple(model.inputs[0].shape)
         topology = classify(rows, recurrent_units(dict.fromkeys(rec_layers)), encoder_decoder)
-        layers = list(model.layers)
+        layers = list(model._graph_layers)  # model.layers also lists the Inputs, as Keras's does
     elif isinstance(model, Sequential):
         layers = list(model.layers)
         shape = input_shape_of(model, input_shape, x_arr, batch_size)

@@ -105,6 +105,26 @@ class Layer(nn.Module):
                 return super().__call__(*args, **kwargs)
         return super().__call__(*args, **kwargs)
 
+    def _first_node(self, what: str):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise ValueError(f"Layer {self.name!r} has never been called on a symbolic tensor (Input(...) or a "
+                             f"layer's output), so it has no defined {what}.")
+        return nodes[0]
+
+    @property
+    def input(self):
+        """Keras's `layer.input`: the symbolic input of the layer's first functional call."""
+        node = self._first_node("input")
+        return node.args[0] if node.args else node.kwargs.get("inputs")
+
+    @property
+    def output(self):
+        """Keras's `layer.output`: the symbolic output(s) of the layer's first functional call (a list for
+        `return_state=True`, as Keras), e.g. `enc_out, h, c = model.layers[2].output`."""
+        node = self._first_node("output")
+        return list(node.outputs) if node.returns_list else node.outputs[0]
+
     def awaiting_build(self) -> bool:
         """Whether this layer's own weights wait for the input shape (made on the first call)."""
         return False

@@ -44,6 +44,21 @@ class Input(Symbol):
     def __repr__(self) -> str:
         return f"Input(shape={self.shape[1:]}, batch_size={self.shape[0]}, name={self.name!r})"
 
+    # As Keras's InputLayer in a functional model's `layers`: its input and output are the tensor itself.
+    @property
+    def input(self) -> "Input":
+        return self
+
+    @property
+    def output(self) -> "Input":
+        return self
+
+    def get_weights(self) -> list:
+        return []
+
+    def count_params(self) -> int:
+        return 0
+
 
 InputLayer = Input
 

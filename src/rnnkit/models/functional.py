@@ -111,8 +111,19 @@ class Model(BaseModel):
         self.adopt_states()
 
     @property
-    def layers(self) -> list[nn.Module]:
-        return list(self._graph_layers)
+    def layers(self) -> list:
+        """As Keras: the inputs (InputLayer, here the Input itself) first, then each layer once."""
+        return [*self.inputs, *self._graph_layers]
+
+    @property
+    def input(self):
+        """Keras's `model.input`: the Input, or the list of Inputs of a model with several."""
+        return list(self.inputs) if self._multi_input else self.inputs[0]
+
+    @property
+    def output(self):
+        """Keras's `model.output`: the output symbol, or the list of them."""
+        return list(self.outputs) if self._multi_output else self.outputs[0]
 
     def _fixed_batch_size(self) -> int | None:
         return self.inputs[0].shape[0]

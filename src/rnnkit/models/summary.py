@@ -27,7 +27,7 @@ def functional_summary(model) -> str:
     for node in model._nodes:
         calls.setdefault(id(node.layer), []).append(node)
     body = [(f"{s.name} (Input)", str(s.shape), "0") for s in model.inputs]
-    for layer in model.layers:
+    for layer in model._graph_layers:  # model.layers also lists the inputs, as Keras; they are the rows above
         nodes = calls[id(layer)]
         shapes = [str(o.shape) for o in nodes[0].outputs]
         shape = shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"

@@ -9,11 +9,20 @@ batches per epoch.
 
 from __future__ import annotations
 
+import itertools
 from typing import Iterator
 
 import numpy as np
 
 from .. import checks
+
+
+class Batch(np.ndarray):
+    """A NumPy array that also answers `.numpy()` (itself as a plain array), as the tensors of Keras's
+    tf.data batches do, so Keras code such as `inputs.numpy().shape` or `x[0][:, 1].numpy()` runs."""
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self)
 
 
 class TimeseriesDataset:
@@ -53,8 +62,15 @@ class TimeseriesDataset:
         return order
 
     def _batch(self, starts: np.ndarray):
-        x = self.data[starts[..., None] + self.steps]  # (B,) -> (B, T, ...)
-        return x if self.targets is None else (x, self.targets[starts])
+        x = self.data[starts[..., None] + self.steps].view(Batch)  # (B,) -> (B, T, ...)
+        return x if self.targets is None else (x, self.targets[starts].view(Batch))
+
+    def take(self, count: int):
+        """The first `count` batches of a pass (all with -1), re-iterable, as tf.data's `Dataset.take`:
+        `for x, y in dataset.take(1)`."""
+        if not checks.is_int(count) or count < -1:
+            raise ValueError(f"take(count): count must be an integer >= -1 (-1: all), received {count!r}.")
+        return _Taken(self, None if count == -1 else count)
 
     def __iter__(self):
         """One pass: (x, y) batches of shape (batch_size, sequence_length, ...) and (batch_size, ...)."""
@@ -76,6 +92,19 @@ class TimeseriesDataset:
     def __repr__(self) -> str:
         return (f"TimeseriesDataset({len(self.start_positions)} windows of {len(self.steps)} steps, "
                 f"{len(self)} batches of {self.batch_size}, shuffle={self.shuffle})")
+
+
+class _Taken:
+    """`TimeseriesDataset.take(count)`: each pass is the first `count` batches of a pass of the dataset."""
+
+    def __init__(self, dataset: TimeseriesDataset, count: int | None):
+        self.dataset, self.count = dataset, count
+
+    def __iter__(self):
+        return itertools.islice(iter(self.dataset), self.count)
+
+    def __len__(self) -> int:
+        return len(self.dataset) if self.count is None else min(self.count, len(self.dataset))
 
 
 def _check_indices(n: int, start_index, end_index, sampling_rate, sequence_stride) -> None:
