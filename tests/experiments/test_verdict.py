@@ -1,6 +1,7 @@
 """The verdict is computed from the scoreboard: the strongest baseline, ties, seeds, several metrics."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,17 @@ def test_the_results_index_is_computed_from_each_runs_scoreboard(tmp_path):
     assert "| [airline](airline/report.md) | persistence | no | yes | yes: practitioner: " in text
     assert "not regenerated" in text and "rnnkit run sine-seq2seq --out results/full/sine-seq2seq" in text
     assert "| 0, 1, 2 |" in text and report.scoreboard_table(b) in text
+
+
+FULL = Path(__file__).resolve().parents[2] / "results" / "full"
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent.name for p in FULL.glob("*/metrics.json")))
+def test_every_committed_full_result_has_the_verdict_its_own_table_gives(folder):
+    # results/full is what the README cites: each saved verdict is re-derived from the saved scoreboard.
+    saved = json.loads((FULL / folder / "metrics.json").read_text())
+    board_ = Scoreboard.from_dict(saved["scoreboard"])
+    assert saved["beat_baseline"] == report.beats(board_, report.headline(board_))
+    assert saved["strongest_baseline"] == report.strongest_name(board_)
+    assert saved["verdict"] == report.verdict_sentence(board_)
+    assert len(saved["seeds"]) == 3 and saved["beat_baseline"]  # the issue's bar: all eight win over 3 seeds
