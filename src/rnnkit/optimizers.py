@@ -41,10 +41,7 @@ class OptimizerSpec:
         schedule = self.learning_rate_schedule()
         if schedule is not None:
             follow_schedule(optimizer, schedule)
-        else:
-            for group in optimizer.param_groups:
-                group.setdefault("iterations", 0)
-            optimizer.register_step_pre_hook(lambda opt, args, kwargs: advance_schedule(opt))
+        count_iterations(optimizer)
         return optimizer
 
     def _build(self, params: list) -> torch.optim.Optimizer:
@@ -89,12 +86,17 @@ def can_fuse(params: list[torch.Tensor]) -> bool:
 # -- learning-rate schedules on torch optimizers --------------------------------------------------------------
 def follow_schedule(optimizer: torch.optim.Optimizer, schedule: schedules.LearningRateSchedule) -> None:
     """Make `optimizer` take schedule(iterations) as its learning rate before every step, as Keras's
-    optimizer does. The count lives in each param group ("iterations"), so the optimizer's state_dict,
-    and a checkpoint, resume the schedule where it was."""
+    optimizer does (with `count_iterations`, which counts the steps)."""
     optimizer.learning_rate_schedule = schedule
     for group in optimizer.param_groups:
+        group["lr"] = float(schedule(group.get("iterations", 0)))
+
+
+def count_iterations(optimizer: torch.optim.Optimizer) -> None:
+    """Count the updates in each param group ("iterations"), as Keras's optimizer.iterations does; the
+    count is in the optimizer's state_dict, so a checkpoint resumes it (and a schedule) where it was."""
+    for group in optimizer.param_groups:
         group.setdefault("iterations", 0)
-        group["lr"] = float(schedule(group["iterations"]))
     optimizer.register_step_pre_hook(lambda opt, args, kwargs: advance_schedule(opt))
 
 

@@ -48,24 +48,32 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-@register_serializable(package="rnnkit")
-class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps) (the exponent floored if staircase)."""
+class _RatioDecay(LearningRateSchedule):
+    """A decay driven by step / decay_steps (floored if staircase): ExponentialDecay, InverseTimeDecay."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         _positive_steps("decay_steps", decay_steps)
         self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
         self.staircase, self.name = staircase, name
 
-    def __call__(self, step):
+    def ratio(self, step) -> float:
         p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        return math.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+@register_serializable(package="rnnkit")
+class ExponentialDecay(_RatioDecay):
+    """initial_learning_rate * decay_rate ** (step / decay_steps) (the exponent floored if staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.decay_rate ** self.ratio(step)
 
 
 @register_serializable(package="rnnkit")
@@ -118,23 +126,14 @@ class PolynomialDecay(LearningRateSchedule):
 
 
 @register_serializable(package="rnnkit")
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RatioDecay):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps) (the ratio floored if staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        _positive_steps("decay_steps", decay_steps)
-        self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1 + self.decay_rate * self.ratio(step))
 
 
 @register_serializable(package="rnnkit")
