@@ -2,33 +2,17 @@
 Keras: at the same data and sizes Keras 3.15 (JAX) measured losses 1.981 -> 1.649 over the 5 calls of fit, rnnkit
 1.977 -> 1.642 (the script's docstring)."""
 
-import contextlib
-import io
 import math
-import os
-import runpy
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from keras_io_helpers import run_script_once
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "keras_io" / "addition_rnn.py"
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    cwd, threads = os.getcwd(), torch.get_num_threads()
-    torch.set_num_threads(1)  # small models: one thread is faster, and steady on a shared machine
-    os.chdir(tmp_path_factory.mktemp("addition_rnn"))
-    try:
-        with contextlib.redirect_stdout(io.StringIO()) as out:
-            namespace = runpy.run_path(str(SCRIPT), run_name="keras_io_addition_rnn")
-    finally:
-        os.chdir(cwd)
-        torch.set_num_threads(threads)
-    namespace["stdout"] = out.getvalue()
-    return namespace
+    return run_script_once("addition_rnn", tmp_path_factory.mktemp("addition_rnn"))
 
 
 def test_data_and_outputs_have_the_shapes_the_example_states(run):

@@ -3,31 +3,16 @@
 Keras 3.15 (JAX) measured losses 3.35 -> 2.27, 2.99 -> 1.87, 2.96 -> 1.84 over 4 epochs (seeds 0, 1, 2), rnnkit
 2.96 -> 1.79, 3.06 -> 1.90, 2.99 -> 1.91 (the script's docstring)."""
 
-import contextlib
-import io
-import os
-import runpy
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from keras_io_helpers import run_script_once
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "keras_io" / "lstm_character_level_text_generation.py"
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    cwd, threads = os.getcwd(), torch.get_num_threads()
-    torch.set_num_threads(1)  # small models: one thread is faster, and steady on a shared machine
-    os.chdir(tmp_path_factory.mktemp("chargen"))
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            namespace = runpy.run_path(str(SCRIPT), run_name="keras_io_chargen")
-    finally:
-        os.chdir(cwd)
-        torch.set_num_threads(threads)
-    return namespace
+    return run_script_once("lstm_character_level_text_generation", tmp_path_factory.mktemp("chargen"))
 
 
 def test_data_and_outputs_have_the_shapes_the_example_states(run):

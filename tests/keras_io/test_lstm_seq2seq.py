@@ -3,31 +3,19 @@ the training model trains as under Keras (same stand-in data and sizes: Keras 3.
 epochs, rnnkit 3.381 -> 1.194), and the inference models the example builds from `model.input` and
 `model.layers[i].output` after save and load compute what the training model computes."""
 
-import contextlib
-import io
-import os
-import runpy
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from keras_io_helpers import run_script_once
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "keras_io" / "lstm_seq2seq.py"
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    cwd, threads = os.getcwd(), torch.get_num_threads()
-    torch.set_num_threads(1)  # small models: one thread is faster, and steady on a shared machine
     folder = tmp_path_factory.mktemp("lstm_seq2seq")
-    os.chdir(folder)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), pytest.warns(UserWarning, match="'.keras' suffix"):
-            namespace = runpy.run_path(str(SCRIPT), run_name="keras_io_lstm_seq2seq")
-    finally:
-        os.chdir(cwd)
-        torch.set_num_threads(threads)
+    with pytest.warns(UserWarning, match="'.keras' suffix"):
+        namespace = run_script_once("lstm_seq2seq", folder)
     namespace["folder"] = folder
     return namespace
 
