@@ -143,30 +143,11 @@ def _session(connections: int) -> aiohttp.ClientSession:
 
 
 def start_redis(folder: Path):
-    """A redis-server on a free loopback port, append-only file fsynced every second (its usual
-    production setting), or None where redis-server is not installed."""
-    import shutil
-    import subprocess
+    """A redis-server with its append-only file fsynced every second (its usual production setting):
+    (process, url), or None where redis-server is not installed."""
+    from serve_helpers import start_redis as start
 
-    import redis
-    from serve_helpers import free_port
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return None, None
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-                             "--appendfsync", "everysec", "--dir", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            return proc, f"redis://127.0.0.1:{port}/0"
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
+    return start("--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(folder))
 
 
 def run_store(model: Path, state: str, folder: Path) -> dict:
@@ -195,8 +176,9 @@ def main() -> None:
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
                "python": platform.python_version(), "when": time.strftime("%Y-%m-%d"), "stores": {}}
     results["stores"]["SQLite (WAL, synchronous=FULL)"] = run_store(model, "sqlite:states.sqlite", folder)
-    proc, url = start_redis(folder)
-    if proc is not None:
+    started = start_redis(folder)
+    if started is not None:
+        proc, url = started
         try:
             results["stores"]["Redis (appendfsync everysec)"] = run_store(model, url, folder)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_redis(*options: str) -> tuple[subprocess.Popen, str] | None:
+    """A real redis-server on a free loopback port with `options` (e.g. "--appendonly", "no"), ready to
+    answer: (process, url); None where redis-server is not installed."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", *options],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    try:
+        for _ in range(200):
+            try:
+                client.ping()
+                return proc, f"redis://127.0.0.1:{port}/0"
+            except redis.ConnectionError:
+                time.sleep(0.02)
+    finally:
+        client.close()
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
 
 
 def small_model(features: int = 3, seed: int = 0):

@@ -10,7 +10,7 @@ import sys
 import httpx
 import numpy as np
 import pytest
-from serve_helpers import Server, Workload, offline_replay, small_model
+from serve_helpers import Server, Workload, offline_replay
 
 from rnnkit import load_model
 
