@@ -1,8 +1,11 @@
-"""Recurrent cells: the public `Cell` contract (`base`) and the built-in LSTM, GRU and SimpleRNN cells."""
+"""Recurrent cells: the public `Cell` contract (`base`), the built-in LSTM, GRU and SimpleRNN cells, a stack of
+cells run as one (`StackedRNNCells`) and the per-sequence dropout masks of a cell's call (`DropoutRNNCell`)."""
 
 from .base import Cell
+from .dropout import DropoutRNNCell
 from .gru import GRUCell
 from .lstm import LSTMCell
 from .simple_rnn import SimpleRNNCell
+from .stacked import StackedRNNCells
 
-__all__ = ["Cell", "GRUCell", "LSTMCell", "SimpleRNNCell"]
+__all__ = ["Cell", "DropoutRNNCell", "GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"]

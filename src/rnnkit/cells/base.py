@@ -116,10 +116,29 @@ def state_sizes(cell: nn.Module) -> list[int]:
     """The cell's `state_size` as a list of ints (one per state)."""
     size = cell.state_size
     sizes = list(size) if isinstance(size, (list, tuple)) else [size]
+    # A stack's state_size nests its cells' ([3, [2, 2]]); the layer carries its states flat.
+    sizes = [s for entry in sizes for s in (entry if isinstance(entry, (list, tuple)) and entry else [entry])]
     if not sizes or not all(_is_size(s) for s in sizes):
         raise TypeError(f"{type(cell).__name__}.state_size must be a positive int (one state) or a list of "
                         f"them (one per state, e.g. [units, units] for h and c); received {size!r}.")
     return [int(s) for s in sizes]
+
+
+def nest_states(cell: nn.Module, flat: Sequence) -> list:
+    """Flat states (or their shapes) nested as the cell's `state_size` nests them (a stack's: one entry
+    per cell, a list for a cell with several states), as Keras returns them; unchanged otherwise."""
+    size = cell.state_size
+    if not isinstance(size, (list, tuple)) or not any(isinstance(s, (list, tuple)) for s in size):
+        return list(flat)
+    nested, start = [], 0
+    for entry in size:
+        if isinstance(entry, (list, tuple)):
+            nested.append(list(flat[start:start + len(entry)]))
+            start += len(entry)
+        else:
+            nested.append(flat[start])
+            start += 1
+    return nested
 
 
 def output_size(cell: nn.Module) -> int:

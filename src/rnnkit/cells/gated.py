@@ -20,6 +20,7 @@ from torch import nn
 
 from .. import activations, checks, initializers
 from .base import Cell
+from .dropout import DropoutRNNCell
 
 Tensor = torch.Tensor
 
@@ -58,7 +59,7 @@ def initializer_config(cell) -> dict:
     return config
 
 
-class GatedCell(Cell):
+class GatedCell(Cell, DropoutRNNCell):
     """A cell computing `gates` blocks of (x W + h U + b); subclasses implement `step`/`_vf_call`."""
 
     gates: int = 1
@@ -193,8 +194,15 @@ class GatedCell(Cell):
         """New states from the projected input `xp_t`; `rec_mask` (or None) multiplies h first."""
         raise NotImplementedError
 
-    def call(self, inputs: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
-        new = self.step(self.project(inputs), states, None)
+    def call(self, inputs: Tensor, states: list[Tensor], training: bool = False) -> tuple[Tensor, list[Tensor]]:
+        """One step. While training, the dropout masks are kept for the whole sequence (the mixin's),
+        as the split step keeps them: this is how a cell inside `StackedRNNCells` drops out."""
+        rec_mask = None
+        if training:
+            input_mask = self.get_dropout_mask(inputs)
+            inputs = inputs if input_mask is None else inputs * input_mask
+            rec_mask = self.get_recurrent_dropout_mask(states[0])
+        new = self.step(self.project(inputs), states, rec_mask)
         return new[0], new
 
     # -- fast paths -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """rnnkit layers: Keras's recurrent and helper layers as `torch.nn.Module`s."""
 
-from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
+from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ..initializers import Constant
 from .base import Layer
 from .conv import Conv2D, Convolution2D, MaxPooling2D
@@ -24,6 +24,7 @@ __all__ = [
     "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
     "Activation", "Add", "Bidirectional", "Cell", "Concatenate", "Constant", "Conv2D", "Convolution2D", "Dense",
     "Dropout", "Embedding", "Flatten", "GRU", "GRUCell", "Input", "InputLayer", "LSTM", "LSTMCell", "Lambda", "Layer",
-    "MaxPooling2D", "RNN", "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "TimeDistributed", "add",
+    "MaxPooling2D", "RNN", "RepeatVector", "Reshape", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells",
+    "TimeDistributed", "add",
     "concatenate",
 ]

@@ -98,7 +98,9 @@ class Layer(nn.Module):
                 kwargs["mask"] = to_mask(mask, device_of(self))
         state = kwargs.get("initial_state")
         if state is not None and not isinstance(state, torch.Tensor):
-            kwargs["initial_state"] = [to_tensor(s, device_of(self)) for s in
+            device = device_of(self)  # a stack's states may be nested, one entry per cell
+            kwargs["initial_state"] = [[to_tensor(t, device) for t in s] if isinstance(s, (list, tuple)) else
+                                       to_tensor(s, device) for s in
                                        (state if isinstance(state, (list, tuple)) else [state])]
         if data_in and not self.training:  # like model(x): no autograd graph, so `layer(x).numpy()` works
             with torch.no_grad():

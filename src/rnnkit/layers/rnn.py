@@ -20,7 +20,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .. import checks
 from ..registry import BUILTIN, register_serializable
 from ..cells.base import (as_states, build_cell, check_cell, declares_fused_kernel, has_split_step,
-                          initial_states, output_size, state_sizes)
+                          initial_states, nest_states, output_size, state_sizes)
+from ..cells.dropout import reset_dropout_masks
+from ..cells.stacked import StackedRNNCells
 from ..convert import to_mask, to_tensor
 from ..state import StateStore
 from .base import Layer
@@ -34,11 +36,15 @@ class RNN(Layer):
     """A recurrent layer over (batch, time_steps, features) built around a cell (Keras's `RNN`).
 
     Args:
-        cell: a cell (see `rnnkit.cells.base`: `state_size` and `call(inputs, states)`), or its saved
-            config {"class_name", "config"} as `get_config` writes it.
+        cell: a cell (see `rnnkit.cells.base`: `state_size` and `call(inputs, states)`), a list of cells
+            (run as one `StackedRNNCells`), or its saved config {"class_name", "config"}.
         return_sequences, return_state, go_backwards, stateful, zero_output_for_mask: as in Keras.
         use_fused: "auto" uses the cell's fused kernel when it computes exactly this call, True
             demands it, False forbids it.
+        input_size: features per step, to build the cell now (the config records it once known, as
+            Keras's build config does, so a layer rebuilt from it takes the saved weights).
+        unroll: Keras's argument, kept in the config. It changes how Keras builds its graph, never the
+            result; rnnkit's step loop is a Python loop, which is unrolled already.
 
     >>> from rnnkit.cells import Cell
     >>> class Sum(Cell):  # h' = h + x
@@ -55,12 +61,15 @@ class RNN(Layer):
     def __init__(self, cell: nn.Module | dict, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, zero_output_for_mask: bool = False,
                  use_fused: bool | str = "auto", input_shape=None, batch_input_shape=None,
-                 batch_size: int | None = None, name: str | None = None):
+                 batch_size: int | None = None, name: str | None = None, unroll: bool = False,
+                 input_size: int | None = None):
         super().__init__(name, input_shape, batch_input_shape, batch_size)
         if use_fused not in ("auto", True, False):
             raise ValueError(f"use_fused must be 'auto', True or False, received {use_fused!r}.")
         if isinstance(cell, dict):  # a saved config: how Bidirectional copies a layer
             cell = deserialize(cell)
+        if isinstance(cell, (list, tuple)):  # Keras's RNN([cell, cell])
+            cell = StackedRNNCells(cell)
         check_cell(cell)
         if use_fused is True and not declares_fused_kernel(cell):
             raise ValueError(f"RNN: use_fused=True but {type(cell).__name__} declares no fused kernel (a "
@@ -73,6 +82,7 @@ class RNN(Layer):
         self.go_backwards = checks.boolean("go_backwards", go_backwards, where)
         self.stateful = checks.boolean("stateful", stateful, where)
         self.zero_output_for_mask = checks.boolean("zero_output_for_mask", zero_output_for_mask, where)
+        self.unroll = checks.boolean("unroll", unroll, where)
         self.use_fused = use_fused
         # What the cell declares, read once: the split step (whose output is h = states[0]), and
         # whether its call takes `training` (Keras passes it then).
@@ -82,8 +92,11 @@ class RNN(Layer):
         # Kept states live in a StateStore under this layer's name; a model shares one store with all
         # its layers (rnnkit.state), so nothing else holds a copy.
         self.state_store = StateStore()
-        if self.batch_input_shape is not None and not getattr(cell, "built", False):
-            build_cell(cell, self.batch_input_shape[-1])
+        input_size = checks.optional_positive_int("input_size", input_size, where, "features per step")
+        if input_size is None and self.batch_input_shape is not None:
+            input_size = self.batch_input_shape[-1]
+        if input_size is not None and not getattr(cell, "built", False):
+            build_cell(cell, input_size)
 
     @property
     def units(self) -> int:
@@ -143,7 +156,8 @@ class RNN(Layer):
     def _check_states(self, states, batch: int | None, where: str) -> list[Tensor]:
         if isinstance(states, (Tensor, np.ndarray)):
             states = [states]
-        states = [to_tensor(s) for s in states]
+        # a stack's states may come nested, one entry per cell, as Keras returns them
+        states = [to_tensor(t) for s in states for t in (s if isinstance(s, (list, tuple)) else [s])]
         sizes = state_sizes(self.cell)
         n = len(sizes)
         names = ("[h, c]" if n == 2 else "[h]") if self._split else f"of sizes {sizes}"
@@ -254,7 +268,16 @@ class RNN(Layer):
             output = outputs
         else:  # a split-step cell's output is h; another cell's last output is its own (Keras's rule)
             output = states[0] if self._split else outputs[:, -1]
-        return [output, *states] if self.return_state else output
+        return [output, *nest_states(self.cell, states)] if self.return_state else output
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        """The output shape for input `sequences_shape` (None for unknown sizes), and with return_state
+        the states' shapes after it, nested as the states are (Keras's `compute_output_shape`)."""
+        B, T = sequences_shape[0], sequences_shape[1]
+        output = (B, T, self.units) if self.return_sequences else (B, self.units)
+        if not self.return_state:
+            return output
+        return (output, *nest_states(self.cell, [(B, size) for size in state_sizes(self.cell)]))
 
     def step(self, x_t: Tensor, states: list[Tensor]) -> list[Tensor]:
         """One time step (B, F) from `states`, returning the new states (h first); no side effects.
@@ -366,6 +389,7 @@ class RNN(Layer):
     def _run_calls(self, x, states, mask, training):
         """Any cell: `call(x_t, states)` at every step, with Keras's mask rule on output and states."""
         call = self._bound_call(training)
+        reset_dropout_masks(self.cell)  # a cell's call keeps its dropout masks for one sequence only
         outputs, previous = [], None
         for t in range(x.shape[1]):
             output, new = call(x[:, t], states)
@@ -380,6 +404,7 @@ class RNN(Layer):
                 output = torch.where(m, output, fill)
             outputs.append(output)
             previous, states = output, new
+        reset_dropout_masks(self.cell)
         return torch.stack(outputs, dim=1), states
 
     def compute_mask(self, x, mask):
@@ -392,11 +417,21 @@ class RNN(Layer):
             config["zero_output_for_mask"] = True
         if self.use_fused != "auto":
             config["use_fused"] = self.use_fused
+        if self.unroll:
+            config["unroll"] = True
         return config
 
     def get_config(self) -> dict:
         """The layer's arguments, with the cell as {"class_name", "config"} (it must be registered)."""
-        return {**super().get_config(), "cell": serialize(self.cell), **self._time_config()}
+        config = {**super().get_config(), "cell": serialize(self.cell), **self._time_config()}
+        if getattr(self.cell, "built", False) and self.input_size is not None:
+            config["input_size"] = self.input_size
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The layer `get_config` describes (the cell rebuilt from its saved config, weights afresh)."""
+        return cls(**config)
 
     def extra_repr(self) -> str:
         # The cell prints below as a child module (an unregistered cell has no config to print).

@@ -48,6 +48,8 @@ def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -
         config["layer"] = deserialize(config["layer"], custom_objects)
     if isinstance(config.get("cell"), dict):  # RNN holds the config of its cell
         config["cell"] = deserialize(config["cell"], custom_objects)
+    if isinstance(config.get("cells"), list):  # StackedRNNCells holds its cells' configs
+        config["cells"] = [deserialize(c, custom_objects) if isinstance(c, dict) else c for c in config["cells"]]
     for key in _ACTIVATION_KEYS:
         if key in config:
             config[key] = _activation(config[key], custom_objects)
