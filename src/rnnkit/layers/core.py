@@ -157,7 +157,8 @@ class Embedding(Layer):
     """Integer ids (batch, time_steps) -> vectors (batch, time_steps, output_dim).
 
     With `mask_zero=True`, id 0 is padding: its mask reaches the next recurrent layer, which then
-    skips those steps as Keras does.
+    skips those steps as Keras does. `weights` (an (input_dim, output_dim) array, or a list holding one)
+    sets the initial vectors, as Keras's argument does; `embeddings` is the table under Keras's name.
 
     >>> Embedding(10, 3)(torch.tensor([[1, 2, 0]])).shape
     torch.Size([1, 3, 3])
@@ -167,7 +168,7 @@ class Embedding(Layer):
 
     def __init__(self, input_dim: int, output_dim: int, mask_zero: bool = False,
                  embeddings_initializer="random_uniform", input_length: int | None = None,
-                 input_shape=None, batch_input_shape=None, name: str | None = None):
+                 input_shape=None, batch_input_shape=None, name: str | None = None, weights=None):
         if input_length is not None and input_shape is None:
             input_shape = (checks.positive_int("input_length", input_length, "Embedding", "time steps"),)
         super().__init__(name, input_shape, batch_input_shape)
@@ -181,6 +182,17 @@ class Embedding(Layer):
         self.supports_masking = self.mask_zero
         self.weight = nn.Parameter(initializers.get(embeddings_initializer)(torch.empty(self.input_dim,
                                                                                         self.output_dim)))
+        if weights is not None:
+            self.set_keras_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
+
+    @property
+    def embeddings(self) -> nn.Parameter:
+        """The (input_dim, output_dim) table, Keras's `embeddings` (`weight` inside, as PyTorch's)."""
+        return self.weight
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def forward(self, x, training: bool | None = None) -> Tensor:
         if x.is_floating_point():
@@ -192,15 +204,23 @@ class Embedding(Layer):
                              f"[0, {self.input_dim - 1}], received ids in [{int(x.min())}, {int(x.max())}].")
         return F.embedding(x.long(), self.weight)
 
-    def compute_mask(self, x, mask):
-        return None if not self.mask_zero else x != 0
+    def compute_mask(self, x, mask=None):
+        """True where the id is not 0 (the padding) with mask_zero=True, else None (Keras's rule)."""
+        if not self.mask_zero:
+            return None
+        return (x if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))) != 0
 
     def keras_weights(self):
         return [self.weight.detach().cpu().numpy()]
 
     def set_keras_weights(self, weights):
+        table = np.asarray(weights[0], dtype=np.float32)
+        if table.shape != tuple(self.weight.shape):
+            raise ValueError(f"Embedding {self.name!r} has a table of shape ({self.input_dim}, {self.output_dim}) "
+                             f"(input_dim, output_dim); received weights of shape {table.shape}. Pass an array "
+                             "with one row per id and one column per output dimension.")
         with torch.no_grad():
-            self.weight.copy_(torch.as_tensor(np.asarray(weights[0], dtype=np.float32)))
+            self.weight.copy_(torch.as_tensor(table))
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,

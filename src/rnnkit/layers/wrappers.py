@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
 import torch
 from torch import nn
 
+from .. import checks
 from ..convert import to_mask
 from ..registry import BUILTIN, register_serializable, registered_name
 from .base import Layer
@@ -144,9 +144,12 @@ class RepeatVector(Layer):
 
     def __init__(self, n: int, name: str | None = None, input_shape=None):
         super().__init__(name, input_shape)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"RepeatVector needs n, the number of steps, as a positive integer (e.g. "
-                             f"RepeatVector(3)), received {n!r}.")
+        need = "RepeatVector needs n, the number of steps, as a positive integer (e.g. RepeatVector(3))"
+        if not checks.is_int(n):  # both a TypeError (Keras's) and a ValueError
+            raise checks.ArgumentError(f"{need}. Expected an integer value for `n`, received {n!r} "
+                                       f"({type(n).__name__}).")
+        if n <= 0:
+            raise ValueError(f"{need}: `n` should be a positive integer, received {n!r}.")
         self.n = int(n)
 
     def forward(self, x, training: bool | None = None):
