@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit import LSTM, SimpleRNN
+import rnnkit
+from rnnkit import LSTM, Dense, Input, Sequential, SimpleRNN, Stream
 from rnnkit.cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from rnnkit.layers import RNN
 from rnnkit.layers.serialize import deserialize, serialize
@@ -222,3 +223,20 @@ def test_a_stack_needs_a_list_of_cells():
         StackedRNNCells([])
     with pytest.raises(TypeError, match="received the layer SimpleRNN"):
         RNN([SimpleRNN(3)])
+
+
+def test_a_stack_in_a_model_trains_saves_loads_and_streams(tmp_path):
+    """rnnkit's model features take a stacked layer like any other: fit, save/load (states and weights),
+    and Stream's one step at a time equal to predict on the whole sequence."""
+    torch.manual_seed(3)
+    x = np.random.default_rng(3).normal(size=(8, 5, 3)).astype("float32")
+    model = Sequential([Input((None, 3)), RNN([LSTMCell(4, dropout=0.2), GRUCell(3)], return_sequences=True),
+                        Dense(1)])
+    model.compile("adam", "mse")
+    losses = model.fit(x, x[..., :1], epochs=3, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    want = model.predict(x, verbose=0)
+    model.save(tmp_path / "stack.rnnkit")
+    close(rnnkit.load(tmp_path / "stack.rnnkit").predict(x, verbose=0), want)
+    stream = Stream(model, series=8)
+    close(np.stack([stream.step(x[:, t]) for t in range(5)], axis=1), want, atol=1e-6)
