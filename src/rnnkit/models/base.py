@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import mixed_precision
 from ..convert import is_converted, is_tensors, to_mask, to_tensor
 from ..io import checkpoint
 from ..layers.base import refuse_unbuilt, unique_name
@@ -21,14 +22,41 @@ Tensor = torch.Tensor
 class BaseModel(Trainer, nn.Module):
     """compile / fit / predict / evaluate (from Trainer), states, files and layers of every rnnkit model."""
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, dtype: str | mixed_precision.Policy | None = None):
         nn.Module.__init__(self)
         self.training = False
         self.name = name or unique_name(type(self).__name__)
+        self._dtype_policy = mixed_precision.get(dtype)  # fixed now, as Keras fixes a layer's
         self._init_trainer()
         self.state_store = StateStore()  # shared with every layer inside (adopt_states)
 
+    @property
+    def dtype_policy(self) -> mixed_precision.Policy:
+        """The model's mixed-precision policy (`rnnkit.mixed_precision`): the `dtype=` it was built with,
+        else the global policy when it was built. Settable: `model.dtype_policy = "mixed_bfloat16"`."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, policy: str | mixed_precision.Policy) -> None:
+        self._dtype_policy = mixed_precision.get(policy)
+        self._train_function = None  # a compiled step traced under the old policy is dropped
+
     def __call__(self, *args, **kwargs):
+        policy = self._dtype_policy
+        if not policy.mixed or is_symbolic(args, kwargs):
+            return self._call(*args, **kwargs)
+        # float16/bfloat16 arithmetic inside, float32 outside: outputs (so losses and predictions) and
+        # kept states are float32, as the weights are
+        with mixed_precision.autocast(policy, self.data_device()):
+            out = self._call(*args, **kwargs)
+        if kwargs.get("state_store") is None and not torch.compiler.is_compiling():
+            for layer in self._stateful_layers():  # a given store is its owner's to cast (the compiled step)
+                kept = layer.states
+                if kept is not None and mixed_precision.has_low_precision(kept):
+                    layer.reset_states([s.float() for s in kept])
+        return mixed_precision.full_precision(out)
+
+    def _call(self, *args, **kwargs):
         if args and type(args[0]) is Tensor and args[0].dtype is torch.float32 and kwargs.get("mask") is None:
             return super().__call__(*args, **kwargs)  # already what the layers take
         if is_symbolic(args, kwargs):  # a model used as a layer of a functional graph: encoder(inputs)

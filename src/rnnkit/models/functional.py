@@ -24,6 +24,7 @@ from ..layers.core import Input
 from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
 from ..layers.wrappers import Bidirectional, TimeDistributed, accepts_mask
+from ..mixed_precision import Policy
 from ..registry import BUILTIN, register_serializable
 from ..symbolic import Node, Symbol, map_symbols
 from .base import BaseModel
@@ -72,8 +73,9 @@ class Model(BaseModel):
     Several inputs and outputs are lists; the model can itself be called on symbols as a layer.
     """
 
-    def __init__(self, inputs=None, outputs=None, name: str | None = None, input=None, output=None):
-        super().__init__(name)
+    def __init__(self, inputs=None, outputs=None, name: str | None = None, input=None, output=None,
+                 dtype: str | Policy | None = None):
+        super().__init__(name, dtype)
         inputs = inputs if inputs is not None else input  # Keras 1 spelling (seed 002)
         outputs = outputs if outputs is not None else output
         if inputs is None or outputs is None:
@@ -194,7 +196,7 @@ class Model(BaseModel):
                 "nodes": [{"layer": index[id(n.layer)], "args": _encode(n.args, ref), "kwargs": _encode(n.kwargs, ref)}
                           for n in self._nodes],
                 "outputs": _encode(self.outputs if self._multi_output else self.outputs[0], ref),
-                "multi_input": self._multi_input}
+                "multi_input": self._multi_input, "dtype": self.dtype_policy.name}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
@@ -212,7 +214,8 @@ class Model(BaseModel):
             kwargs = _decode(spec["kwargs"], resolve)
             produced.append(layers[spec["layer"]](*args, **kwargs))
         outputs = _decode(config["outputs"], resolve)
-        return cls(inputs if config.get("multi_input") else inputs[0], outputs, name=config.get("name"))
+        return cls(inputs if config.get("multi_input") else inputs[0], outputs, name=config.get("name"),
+                   dtype=config.get("dtype"))
 
 
 def _item(out, index: int):

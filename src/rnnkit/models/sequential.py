@@ -12,6 +12,7 @@ from ..layers.core import Embedding, Input
 from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
 from ..layers.wrappers import call_layer, output_mask
+from ..mixed_precision import Policy
 from ..registry import BUILTIN, register_serializable
 from .base import BaseModel
 from .summary import sequential_summary
@@ -31,8 +32,9 @@ class Sequential(BaseModel):
     (2, 1)
     """
 
-    def __init__(self, layers: Iterable[nn.Module] | None = None, name: str | None = None):
-        super().__init__(name)
+    def __init__(self, layers: Iterable[nn.Module] | None = None, name: str | None = None,
+                 dtype: str | Policy | None = None):
+        super().__init__(name, dtype)
         self._layers = nn.ModuleList()
         self.input_spec: Input | None = None
         self._takes_ids = False  # integer x stays integer (ids for a first Embedding)
@@ -66,12 +68,13 @@ class Sequential(BaseModel):
     def get_config(self) -> dict:
         spec = self.input_spec
         return {"name": self.name, "input": None if spec is None else list(spec.batch_shape),
-                "layers": [serialize(layer) for layer in self._layers]}
+                "layers": [serialize(layer) for layer in self._layers], "dtype": self.dtype_policy.name}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
         first = [Input(batch_shape=config["input"])] if config.get("input") else []
-        return cls(first + [deserialize(spec, custom_objects) for spec in config["layers"]], name=config.get("name"))
+        return cls(first + [deserialize(spec, custom_objects) for spec in config["layers"]], name=config.get("name"),
+                   dtype=config.get("dtype"))
 
     def _set_fixed_batch_size(self, batch_size: int) -> None:
         if self.input_spec is not None and self.input_spec.batch_shape[0] is not None:

@@ -13,7 +13,9 @@ weights, and `torch.compile` (inductor) traces it, unrolls the time loop through
 fuses it into a few C++ kernels. A torch Adam's update runs in the same graph, on that optimizer's own
 state tensors, so its `state_dict`, checkpoints and later eager steps carry on from it (a learning-rate
 schedule is evaluated per step outside the graph and passed in as a tensor); other
-optimizers, and clipping, keep the eager optimizer step.
+optimizers, clipping and a loss scale ("mixed_float16", where the loss is scaled inside the graph)
+keep the eager optimizer step. Under a mixed policy the forward runs under torch.autocast inside
+the graph (`rnnkit.mixed_precision`).
 
 The function must be pure: stateful layers read and write their states in a fresh `StateStore` passed
 through the forward call (the owner's own type, keyed by layer name), and the model's store takes the
@@ -33,7 +35,7 @@ import warnings
 import torch
 from torch.func import functional_call, grad_and_value
 
-from .. import optimizers
+from .. import mixed_precision, optimizers
 from ..layers.base import waiting_for_shape
 from ..state import StateStore
 
@@ -66,17 +68,19 @@ class CompiledStep:
         self._named: list | None = None  # (name, parameter) to train, once the weights exist
         self._fn = torch.compile(self._step, dynamic=False, options={"cpp_wrapper": True})
 
-    def _loss(self, params: dict, states: dict, xb, yb, sample_weight):
+    def _loss(self, params: dict, states: dict, xb, yb, sample_weight, scale):
         # A store made here, inside the traced function, so writing the new states into it stays pure.
         store = StateStore(states)
         out = functional_call(self._forward, {f"model.{k}": v for k, v in params.items()}, (xb, yb),
                               {"state_store": store} if states else {})
         loss = self.model.compute_loss(xb, yb, out, sample_weight)
-        return loss, (out.detach(), store.snapshot())
+        # "mixed_float16": the gradients of the scaled loss (a tensor, so a new scale does not recompile)
+        scaled = loss if scale is None else loss * scale
+        return scaled, (loss.detach(), out.detach(), store.snapshot())
 
-    def _step(self, params: dict, states: dict, xb, yb, sample_weight, adam):
-        grads, (loss, (out, states)) = grad_and_value(self._loss, has_aux=True)(params, states, xb, yb,
-                                                                                  sample_weight)
+    def _step(self, params: dict, states: dict, xb, yb, sample_weight, adam, scale):
+        grads, (_, (loss, out, states)) = grad_and_value(self._loss, has_aux=True)(params, states, xb, yb,
+                                                                                   sample_weight, scale)
         if adam is not None:  # the update too, in the same graph (params and adam's state change in place)
             _adam_update(list(params.values()), [grads[k] for k in params], *adam)
             grads = None
@@ -107,17 +111,20 @@ class CompiledStep:
         named = self._named
         x0 = xb[0] if isinstance(xb, list) else xb
         states = {layer.name: layer._initial_states(x0, None) for layer in self._stateful}
-        adam = _adam_state(model, [p for _, p in named])
+        scaler = model.loss_scaler
+        # under a loss scale the eager step unscales, skips non-finite steps and updates (apply_gradients)
+        adam = _adam_state(model, [p for _, p in named]) if scaler is None else None
+        scale = None if scaler is None else scaler.scale(torch.ones((), device=x0.device))
         try:
             grads, loss, out, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, sample_weight,
-                                                adam)
+                                                adam, scale)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
             if adam is not None:  # the eager step counts this iteration itself
                 optimizers.step_undone(model.optimizer)
             self._give_up(f"torch.compile failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
             return None
-        for layer in self._stateful:
-            layer.state_store.put(layer.name, states[layer.name])
+        for layer in self._stateful:  # float32 whatever the policy computed them in
+            layer.state_store.put(layer.name, [mixed_precision.full_precision(s) for s in states[layer.name]])
         if grads is not None:
             for k, p in named:
                 p.grad = grads[k]

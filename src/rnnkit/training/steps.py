@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import convert, losses, optimizers
+from .. import convert, losses, mixed_precision, optimizers
 from .. import metrics as metrics_module
 from . import compiled
 
@@ -72,10 +72,12 @@ class Steps:
         self.stop_training = False
         self.jit_compile = False
         self._train_function = None  # what fit calls per batch, made on its first batch
+        self.auto_scale_loss = True
+        self._loss_scaler: tuple[str, torch.amp.GradScaler] | None = None  # made on first use, per device type
 
     # -- compile ------------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics: list | tuple | None = None,
-                jit_compile: bool | str = False) -> None:
+                jit_compile: bool | str = False, auto_scale_loss: bool = True) -> None:
         """Choose the optimizer (Keras name, rnnkit.optimizers spec or torch optimizer), loss and metrics.
 
         `metrics` is a list of Keras metric names ("mse", "root_mean_squared_error", "accuracy", ...),
@@ -86,13 +88,20 @@ class Steps:
         `jit_compile=True` makes `fit` run the train step as one graph compiled by torch.compile:
         several times faster per batch for small models and short sequences, after a cold start of
         seconds per batch shape (see `rnnkit.training.compiled`). Keras's default "auto" means False
-        here, because the cold start only pays back over long fits."""
+        here, because the cold start only pays back over long fits.
+
+        `auto_scale_loss=True` (Keras's default) scales the loss while the model's dtype policy is
+        "mixed_float16", as Keras's LossScaleOptimizer does (`rnnkit.mixed_precision`)."""
         if loss is None:
             raise ValueError(f"compile needs a loss, e.g. loss='mse'. Known names: {sorted(losses.LOSSES)}.")
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto', received {jit_compile!r}.")
+        if not isinstance(auto_scale_loss, bool):
+            raise TypeError(f"auto_scale_loss must be True or False, received {auto_scale_loss!r}.")
         self.jit_compile = jit_compile is True
+        self.auto_scale_loss = auto_scale_loss
         self._train_function = None
+        self._loss_scaler = None
         self.optimizer_config = optimizers.get(optimizer)
         self._optimizer = self.optimizer_config if isinstance(self.optimizer_config, torch.optim.Optimizer) else None
         self.loss_fn, self.loss_name = losses.get(loss)
@@ -126,6 +135,26 @@ class Steps:
                 raise ValueError(f"{self.name} has no trainable weights, so there is nothing to fit.")
             self._optimizer = optimizers.build(self.optimizer_config, weights)
         return self._optimizer
+
+    @property
+    def loss_scaler(self) -> torch.amp.GradScaler | None:
+        """The dynamic loss scale (a torch.amp.GradScaler) while the policy is "mixed_float16" and compile's
+        auto_scale_loss is True; None otherwise."""
+        if not (self.auto_scale_loss and mixed_precision.needs_loss_scaling(self.dtype_policy)):
+            return None
+        kind = self.data_device().type
+        made = self._loss_scaler  # (device type, scaler)
+        if made is None or made[0] != kind:  # new, or the model moved to another kind of device: same scale
+            scale = mixed_precision.INITIAL_LOSS_SCALE if made is None else made[1].get_scale()
+            made = self._loss_scaler = (kind, mixed_precision.loss_scaler(kind, scale))
+        return made[1]
+
+    def scale_loss(self, loss: Tensor) -> Tensor:
+        """The loss to call backward() on: multiplied by the loss scale under "mixed_float16", else as it is
+        (Keras's `optimizer.scale_loss`). A custom train_step calls `self.scale_loss(loss).backward()` and
+        then `self.apply_gradients()`, which divides the gradients again."""
+        scaler = self.loss_scaler
+        return loss if scaler is None else scaler.scale(loss)
 
     @property
     def optimizer_built(self) -> bool:
@@ -216,16 +245,23 @@ class Steps:
 
     def apply_gradients(self) -> None:
         """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step. In a
-        distributed fit the gradients are first averaged across ranks (training.distributed)."""
-        spec, optimizer = self.optimizer_config, self.optimizer
+        distributed fit the gradients are first averaged across ranks (training.distributed); under a
+        loss scale they are divided by it first, and the step is skipped if one is not finite."""
+        spec, optimizer, scaler = self.optimizer_config, self.optimizer, self.loss_scaler
         shard = self.__dict__.get("_shard")
-        if shard is not None:
+        if shard is not None:  # scaled gradients: a rank's inf reaches every rank, so all skip together
             shard.average_gradients(self.trainable_weights)
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # clipping sees the true gradients
         if getattr(spec, "clipnorm", None):
             torch.nn.utils.clip_grad_norm_(self.trainable_weights, spec.clipnorm)
         if getattr(spec, "clipvalue", None):
             torch.nn.utils.clip_grad_value_(self.trainable_weights, spec.clipvalue)
-        optimizer.step()
+        if scaler is None:
+            optimizer.step()
+        else:  # skipped when a gradient is inf/NaN, and the scale halves (Keras's LossScaleOptimizer)
+            scaler.step(optimizer)
+            scaler.update()
 
     def train_step(self, data) -> dict[str, float]:
         """One optimisation step on one batch: forward, loss, backward, clip, update. Returns the
@@ -235,7 +271,7 @@ class Steps:
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         optimizer = self.optimizer  # after the forward, which creates lazily sized weights
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.scale_loss(loss).backward()
         self.apply_gradients()
         return {"loss": float(loss.detach()), **self.compute_metrics(x, y, y_pred.detach())}
 
