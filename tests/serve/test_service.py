@@ -125,12 +125,32 @@ def test_many_series_bad_entries_touch_nothing_else(model, client):
     np.testing.assert_allclose(body["results"]["ok1"]["y"], ys[0], atol=1e-5)
 
 
+def test_thousands_of_series_in_one_call_equal_stepping_them_one_by_one(model, client):
+    """The many-series path (one array through the service and store) against one-series calls, over the
+    store's first growth (more series than its initial room) and a second step of every series."""
+    ids = [f"bulk-{i}" for i in range(2500)]
+    for k in range(2):
+        r = client.post("/v1/step", json={sid: {"x": x_for(sid, k), "step": k} for sid in ids})
+        body = r.json()
+        assert r.status_code == 200 and not body["errors"] and len(body["results"]) == len(ids)
+        assert {v["step"] for v in body["results"].values()} == {k + 1}
+    for sid in ids[::500] + ids[-1:]:
+        ys, states = replay(model, np.array([x_for(sid, k) for k in range(2)], np.float32))
+        np.testing.assert_allclose(body["results"][sid]["y"], ys[1], atol=1e-5)
+        np.testing.assert_allclose(flat_states(client.get(f"/v1/series/{sid}").json()), stream_flat(states),
+                                   atol=1e-5)
+
+
 @pytest.mark.parametrize("payload, status, words", [
     ({"x": [1.0, 2.0]}, 422, "3 features"),
     ({"x": [1.0, 2.0, 3.0, 4.0]}, 422, "3 features"),
-    ({"x": ["a", 2.0, 3.0]}, 422, "valid number"),
-    ({"x": [1.0, 2.0, 3.0], "step": -1}, 422, "greater than or equal to 0"),
-    ({"y": [1.0, 2.0, 3.0]}, 422, "Field required"),
+    ({"x": ["a", 2.0, 3.0]}, 422, "numbers only, received 'a'"),
+    ({"x": [1.0, 2.0, 3.0], "step": -1}, 422, "whole number >= 0"),
+    ({"x": [1.0, 2.0, 3.0], "step": 1.5}, 422, "whole number >= 0"),
+    ({"x": [1.0, 2.0, 3.0], "step": True}, 422, "whole number >= 0"),
+    ({"y": [1.0, 2.0, 3.0]}, 422, '\\"x\\" is missing'),
+    ([1.0, 2.0, 3.0], 422, '\\"x\\" is missing'),
+    ({"x": [1.0, 2.0, 1e39]}, 422, "finite numbers within float32"),
 ])
 def test_bad_step_bodies_are_refused_and_change_nothing(client, payload, status, words):
     r = client.post("/v1/series/c/step", json=payload)
@@ -203,7 +223,8 @@ def test_metrics_count_requests_per_route(client):
 
 
 def test_a_store_written_for_another_model_is_refused(tmp_path):
-    SQLiteStore(tmp_path / "s.sqlite").check(Engine(small_model()).signature(), Engine(small_model()).width)
+    engine = Engine(small_model())
+    SQLiteStore(tmp_path / "s.sqlite").check(engine.signature(), engine.width, engine.outputs)
     other = small_model(features=4)
     with pytest.raises(StateStoreError, match="another model"):
         Service(Engine(other), SQLiteStore(tmp_path / "s.sqlite"))
@@ -212,22 +233,65 @@ def test_a_store_written_for_another_model_is_refused(tmp_path):
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 def test_commit_is_conditional_on_the_step(kind, tmp_path, request):
     """Two store handles on one store (two server processes): a write computed from an old step is refused."""
-    from rnnkit.serve.records import Record
+    from rnnkit.serve.records import record_dtype
 
     if kind == "sqlite":
         a, b = SQLiteStore(tmp_path / "c.sqlite"), SQLiteStore(tmp_path / "c.sqlite")
     else:
         url = request.getfixturevalue("redis_url")
         a, b = RedisStore(url), RedisStore(url)
-    assert a.commit([("s", 0, Record(1, b"\x00" * 8, b"d1", b"y1"))]) == set()
-    assert b.commit([("s", 0, Record(1, b"\x01" * 8, b"d2", b"y2"))]) == {"s"}  # both started from 0
-    assert b.commit([("s", 1, Record(2, b"\x02" * 8, b"d3", b"y3")), ("t", 0, Record(1))]) == set()
-    assert a.commit([("s", 1, Record(2, b"\x03" * 8, b"d4", b"y4")), ("u", 0, Record(1))]) == {"s"}
-    got = a.load(["s", "t", "u", "missing"])
-    assert got["s"].step == 2 and got["s"].state == b"\x02" * 8 and set(got) == {"s", "t", "u"}
+    for store in (a, b):
+        store.check("layout", 2, 1)
+
+    def records(*steps):
+        out = np.zeros(len(steps), record_dtype(2, 1))
+        out["step"], out["state"][:, 0] = steps, [10 * k + 0.5 for k in steps]
+        return out
+
+    assert a.commit(["s"], np.array([0]), records(1)).tolist() == [False]
+    assert b.commit(["s"], np.array([0]), records(1)).tolist() == [True]  # both started from 0
+    assert b.commit(["s", "t"], np.array([1, 0]), records(2, 1)).tolist() == [False, False]
+    assert a.commit(["s", "u"], np.array([1, 0]), records(2, 1)).tolist() == [True, False]
+    got = a.rows(["s", "t", "u", "missing"])
+    assert got["step"].tolist() == [2, 1, 1, 0] and got["state"][:, 0].tolist() == [20.5, 10.5, 10.5, 0.0]
     a.delete("s")
-    assert b.commit([("s", 2, Record(3))]) == {"s"}  # reset meanwhile: the write from step 2 must not land
-    assert "s" not in b.load(["s"])
+    assert b.commit(["s"], np.array([2]), records(3)).tolist() == [True]  # reset meanwhile: must not land
+    assert b.rows(["s"])["step"].tolist() == [0]
+
+
+def test_sqlite_store_rebuilds_from_its_log_and_compacts(tmp_path, monkeypatch):
+    """Replaying the log at start gives the live records; after a compaction (snapshot + older rows
+    deleted) a fresh handle, and a handle that had not seen the deleted rows, read the same."""
+    from rnnkit.serve import sqlite_store
+    from rnnkit.serve.records import record_dtype
+
+    dtype = record_dtype(3, 2)
+    stale = SQLiteStore(tmp_path / "s.sqlite")
+    stale.check("layout", 3, 2)
+    writer = SQLiteStore(tmp_path / "s.sqlite")
+    writer.check("layout", 3, 2)
+    rng = np.random.default_rng(0)
+    truth = {}
+    monkeypatch.setattr(sqlite_store, "_COMPACT_MIN_BYTES", 4 * dtype.itemsize)
+    for k in range(40):
+        ids = [f"s{i}" for i in rng.choice(12, size=5, replace=False)]
+        new = np.zeros(5, dtype)
+        expected = np.array([truth.get(i, (0,))[0] for i in ids])
+        new["step"], new["state"] = expected + 1, rng.normal(size=(5, 3))
+        assert not writer.commit(ids, expected, new).any()
+        truth.update({i: (int(r["step"]), r["state"].copy()) for i, r in zip(ids, new)})
+        if k == 20:
+            writer.delete("s3")
+            truth.pop("s3", None)
+    count = writer._db.execute("SELECT count(*), sum(snapshot) FROM log").fetchone()
+    assert count[1] >= 1 and count[0] < 40  # compacted: a snapshot, older rows gone
+    names = [f"s{i}" for i in range(12)]
+    for handle in (writer, stale, SQLiteStore(tmp_path / "s.sqlite")):
+        handle.check("layout", 3, 2)
+        got = handle.rows(names)
+        for sid, row in zip(names, got):
+            step, state = truth.get(sid, (0, np.zeros(3, np.float32)))
+            assert row["step"] == step and np.array_equal(row["state"], state.astype(np.float32)), sid
 
 
 def test_a_body_sent_without_a_json_content_type_is_read_as_json(model, client):

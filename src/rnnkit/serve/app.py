@@ -12,23 +12,22 @@ A step number that is not the server's is answered 409 with the server's `step`.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from contextlib import asynccontextmanager
 from typing import Annotated, Union
 
-import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, RootModel
 
+from .bodies import SERIES_ID, BadInput, matrix
+from .hot import HotRoutes, openapi_paths
 from .metrics import Metrics
 from .service import Conflict, Service
 
-SERIES_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-_SERIES_RE = re.compile(SERIES_ID)
 Value = Annotated[float, Field(allow_inf_nan=False)]
 SeriesId = Annotated[str, Path(pattern=SERIES_ID, description="letters, digits and . _ : - (1-128, first a "
                                                               "letter or digit)")]
@@ -52,13 +51,13 @@ class ManyIn(RootModel[dict[str, Union[list[Value], StepIn]]]):
 class _BodyLimit:
     """Answer 413 before reading more than `limit` bytes of a request body (declared or streamed)."""
 
-    def __init__(self, app, limit: int, many_limit: int):
-        self.app, self.limit, self.many_limit = app, limit, many_limit
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.many_limit if scope["path"] == "/v1/step" else self.limit
+        limit = self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _too_large(limit, send)
@@ -147,7 +146,7 @@ def create_app(service: Service, token: str | None = None, model_name: str = "mo
         finally:
             await service.stop()
 
-    def authorized(request: Request) -> None:
+    async def authorized(request: Request) -> None:  # async: no thread hop per request
         if token is None:
             return
         given = request.headers.get("authorization", "")
@@ -168,11 +167,6 @@ def create_app(service: Service, token: str | None = None, model_name: str = "mo
                   for e in exc.errors()[:20]]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    def features(x: list[float], where: str) -> np.ndarray:
-        if len(x) != engine.features:
-            raise ValueError(f"{where}: x must hold {engine.features} features (one step), received {len(x)}.")
-        return np.asarray(x, np.float32)
-
     def conflict(e: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(e), "step": e.step}, status_code=409)
 
@@ -183,51 +177,14 @@ def create_app(service: Service, token: str | None = None, model_name: str = "mo
             body["replayed"] = True
         return JSONResponse(body, headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
-    @app.post("/v1/series/{series_id}/step", dependencies=guarded, summary="Step one series by one time step")
-    async def step_one(series_id: SeriesId, body: StepIn):
-        try:
-            x = features(body.x, f"series {series_id!r}")
-        except ValueError as e:
-            raise HTTPException(422, str(e)) from None
-        try:
-            return answer(await service.step(series_id, x, body.step))
-        except Conflict as e:
-            return conflict(e)
-
-    @app.post("/v1/step", dependencies=guarded, summary="Step many series, one time step each")
-    async def step_many(body: ManyIn):
-        items = body.root
-        if len(items) > max_series:
-            raise HTTPException(413, f"at most {max_series} series per request, received {len(items)}; split it.")
-        requests, errors = [], {}
-        for sid, entry in items.items():
-            x, k = (entry, None) if isinstance(entry, list) else (entry.x, entry.step)
-            if not _SERIES_RE.match(sid):
-                errors[sid] = {"status": 422, "detail": f"series id {sid[:140]!r} must match {SERIES_ID}."}
-                continue
-            try:
-                requests.append((sid, features(x, f"series {sid!r}"), k))
-            except ValueError as e:
-                errors[sid] = {"status": 422, "detail": str(e)}
-        results = {}
-        for (sid, _, _), outcome in zip(requests, await service.step_many(requests)):
-            if isinstance(outcome, Conflict):
-                errors[sid] = {"status": 409, "detail": str(outcome), "step": outcome.step}
-            elif isinstance(outcome, Exception):
-                errors[sid] = {"status": 503, "detail": str(outcome)}
-            else:
-                results[sid] = {"y": outcome.y, "step": outcome.step}
-        metrics.series_steps.inc(len(results))
-        return JSONResponse({"results": results, "errors": errors})  # plain floats: no jsonable_encoder pass
-
     @app.post("/v1/series/{series_id}/prime", dependencies=guarded,
               summary="Feed a known history to one series (many steps at once)")
     async def prime(series_id: SeriesId, body: PrimeIn):
         if not body.x or len(body.x) > max_prime_steps:
             raise HTTPException(422, f"x must hold 1 to {max_prime_steps} time steps, received {len(body.x)}.")
         try:
-            x = np.stack([features(row, f"series {series_id!r}, time step {t}") for t, row in enumerate(body.x)])
-        except ValueError as e:
+            x = matrix(body.x, engine.features, f"series {series_id!r}")
+        except BadInput as e:
             raise HTTPException(422, str(e)) from None
         try:
             return answer(await service.prime(series_id, x, body.step))
@@ -257,8 +214,22 @@ def create_app(service: Service, token: str | None = None, model_name: str = "mo
     async def prometheus():
         return Response(metrics.render(), media_type=metrics.content_type)
 
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            refs = "#/components/schemas/{model}"
+            many = ManyIn.model_json_schema(ref_template=refs)
+            parts = schema.setdefault("components", {}).setdefault("schemas", {})
+            parts.update(many.pop("$defs", {}), StepIn=StepIn.model_json_schema(ref_template=refs))
+            schema["paths"].update(openapi_paths({"$ref": refs.format(model="StepIn")}, many, engine.features))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
     app.add_middleware(_Timing, metrics=metrics)
-    app.add_middleware(_BodyLimit, limit=max_body, many_limit=max_body_many)
+    app.add_middleware(_BodyLimit, limit=max_body)
     app.add_middleware(_JsonBody)
+    app.add_middleware(HotRoutes, service=service, metrics=metrics, token=token, max_body=max_body,
+                       max_body_many=max_body_many, max_series=max_series)
     return app
 

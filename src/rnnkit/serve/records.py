@@ -1,35 +1,51 @@
-"""What a state store keeps per series, and the contract every store follows.
+"""What a state store keeps per series, as fixed-size records, and the contract every store follows.
 
-A series' record is its step number (how many steps have been applied), its state row (float32 bytes,
-absent = zeros), and its last step's input digest and output: a client that retries step k after a
-crash, with the same input, gets the stored answer instead of a second application.
+A series' record is its step number (how many steps have been applied; 0 = no record), its state row
+(float32), the digest of its last step's input with the step number it started from, and that step's
+output: a client that retries step k after a crash, with the same input, gets the stored answer instead
+of a second application. Records are a NumPy structured array, so a batch of thousands of series is
+read, compared, computed and written without a Python object per series, and its bytes are what a store
+writes (one blob per batch) and reads back.
 
-Every store writes conditionally: `commit` applies a new record only where the stored step number is
-still the one the computation started from, all in one transaction, and returns the series where it
-was not (another process stepped them first; the server recomputes those).
+Every store writes conditionally: `commit` applies new records only where the stored step number is
+still the one the computation started from, all at once, and says where it was not (another process
+stepped those series first; the server recomputes them).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Record:
-    step: int
-    state: bytes | None = None
-    x_digest: bytes | None = None
-    y: bytes | None = None
+MARK_BYTES = 16
 
 
-def digest(x: np.ndarray) -> bytes:
-    """16 bytes naming one step's input (float32 values and shape)."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    return hashlib.blake2b(x.tobytes() + repr(x.shape).encode(), digest_size=16).digest()
+def record_dtype(width: int, outputs: int) -> np.dtype:
+    """One series' record: step, state (width floats), mark (16 bytes), last output (outputs floats)."""
+    return np.dtype([("step", "<i8"), ("state", "<f4", (width,)), ("mark", f"S{MARK_BYTES}"),
+                     ("y", "<f4", (outputs,))])
+
+
+def marks(x: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per row of `x` (rows, ...): 16 bytes naming that input together with the step it starts from."""
+    # B: rows; the step number is part of the name, so the same input sent for another step differs.
+    rows = len(x)
+    body = np.ascontiguousarray(x, dtype="<f4").reshape(rows, -1).view(np.uint8)
+    steps = np.ascontiguousarray(start, dtype="<i8").reshape(rows, 1).view(np.uint8)
+    buf = np.ascontiguousarray(np.concatenate([body, steps], axis=1))
+    out = np.empty(rows, f"S{MARK_BYTES}")
+    for r in range(rows):
+        out[r] = hashlib.blake2b(buf[r].data, digest_size=MARK_BYTES).digest()
+    return out
+
+
+def check_ids(ids: list[str]) -> None:
+    """Ids reach a store already checked by the HTTP layer; a store still refuses what it cannot keep."""
+    for sid in ids:
+        if not sid or "\n" in sid:
+            raise ValueError(f"series id {sid[:140]!r}: must be non-empty and hold no line break.")
 
 
 class StateStoreError(ValueError):
@@ -39,18 +55,21 @@ class StateStoreError(ValueError):
 class SeriesStore(Protocol):
     description: str
 
-    def check(self, signature: str, width: int) -> None: ...
+    def check(self, signature: str, width: int, outputs: int) -> None:
+        """Refuse a store written for another state layout; fix the record layout."""
 
-    def load(self, ids: list[str]) -> dict[str, Record]: ...
+    def rows(self, ids: list[str]) -> np.ndarray:
+        """The records of `ids` (distinct), in order; step 0 and zeros where a series has none."""
 
-    def commit(self, writes: list[tuple[str, int, Record]]) -> set[str]: ...
+    def commit(self, ids: list[str], expected: np.ndarray, records: np.ndarray) -> np.ndarray:
+        """Write records[r] for ids[r] where the stored step is still expected[r]; True where it was not."""
 
     def delete(self, series_id: str) -> None: ...
 
     def close(self) -> None: ...
 
 
-def meta_mismatch(where: str, stored: str, signature: str, stored_width: int, width: int) -> StateStoreError:
+def meta_mismatch(where: str, stored: str, signature: str, stored_width, width: int) -> StateStoreError:
     return StateStoreError(
         f"{where} holds states of another model (state layout {stored}, {stored_width} floats per series; this "
         f"model needs {signature}, {width} floats). Use another state store for this model (--state), or "

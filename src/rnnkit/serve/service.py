@@ -3,13 +3,15 @@
 While the worker computes one batch, new requests gather; the next batch takes all of them, so an idle
 server answers at once and a busy one amortises each model call and each store transaction over every
 series that reported meanwhile. A batch is one `Engine.step` over its rows and one `commit`; an answer
-is given only after its commit returned. A series appears once per batch (a second request for it
-waits for the next), and a reset or prime is applied in arrival order between batches.
+is given only after its commit returned. A request may carry one series or thousands: its rows travel
+as arrays (ids, inputs, step numbers) from the HTTP layer to the store and back, with one future per
+request, never a Python object per series. A series appears once per round (a second step for it in
+the same batch waits for the next round), and a reset or prime is applied in arrival order.
 
 Step numbers: a series' `step` counts the steps applied to it. A request may say which step it
-believes comes next (`expected`); a mismatch is a `Conflict` carrying the server's number, except an
-exact retry of the last applied step (same input, same starting step), which gets the stored answer
-again: a client that lost an answer in a crash retries without advancing the state twice.
+believes comes next (`expected`, -1 for any); a mismatch is a conflict carrying the server's number,
+except an exact retry of the last applied step (same input, same starting step), which gets the stored
+answer again: a client that lost an answer in a crash retries without advancing the state twice.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import Engine
-from .records import Record, digest
+from .records import marks
 
-_ATTEMPTS = 50  # recomputations of one batch when other processes keep stepping the same series
+_ATTEMPTS = 50  # recomputations of one round when other processes keep stepping the same series
+OK, REPLAYED, CONFLICT, FAILED = 0, 1, 2, 3
 
 
 class Conflict(Exception):
@@ -44,19 +47,31 @@ class Outcome:
 
 
 @dataclass
-class _Item:
+class Answers:
+    """Per series of one request: output, step number after it, status (OK, REPLAYED, CONFLICT, FAILED)."""
+    y: np.ndarray
+    step: np.ndarray
+    status: np.ndarray
+    failure: str = ""
+
+    def conflict(self, r: int, series_id: str, expected: int) -> Conflict:
+        return Conflict(series_id, int(self.step[r]), expected)
+
+
+@dataclass
+class _Job:
     kind: str  # "step" | "prime" | "reset"
-    series_id: str
-    x: np.ndarray | None
-    expected: int | None
+    ids: list[str]
+    x: np.ndarray | None  # step: (n, F); prime: (T, F)
+    expected: np.ndarray  # (n,) int64, -1 = any
     future: asyncio.Future = field(repr=False, default=None)
 
 
 class Service:
     def __init__(self, engine: Engine, store, metrics=None):
         self.engine, self.store, self.metrics = engine, store, metrics
-        store.check(engine.signature(), engine.width)
-        self._pending: list[_Item] = []
+        store.check(engine.signature(), engine.width, engine.outputs)
+        self._pending: list[_Job] = []
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="rnnkit-serve")
@@ -76,119 +91,151 @@ class Service:
         self._pool.shutdown(wait=True)
         self.store.close()
 
-    def _submit(self, kind: str, series_id: str, x, expected) -> asyncio.Future:
-        item = _Item(kind, series_id, x, expected, asyncio.get_running_loop().create_future())
-        self._pending.append(item)
+    def _submit(self, kind: str, ids: list[str], x, expected) -> asyncio.Future:
+        job = _Job(kind, ids, x, np.asarray(expected, np.int64).reshape(len(ids)),
+                   asyncio.get_running_loop().create_future())
+        self._pending.append(job)
         self._wake.set()
-        return item.future
+        return job.future
+
+    async def step_many(self, ids: list[str], x: np.ndarray, expected: np.ndarray) -> Answers:
+        """Step each series ids[r] with x[r] (F,), expecting step expected[r] (-1: any)."""
+        return await self._submit("step", ids, np.asarray(x, np.float32), expected)
 
     async def step(self, series_id: str, x: np.ndarray, expected: int | None = None) -> Outcome:
-        return await self._submit("step", series_id, x, expected)
-
-    async def step_many(self, requests: list[tuple[str, np.ndarray, int | None]]) -> list[Outcome | Exception]:
-        futures = [self._submit("step", sid, x, k) for sid, x, k in requests]
-        return await asyncio.gather(*futures, return_exceptions=True)
+        k = -1 if expected is None else expected
+        return self._one(series_id, k, await self._submit("step", [series_id], np.asarray(x, np.float32)[None], [k]))
 
     async def prime(self, series_id: str, x: np.ndarray, expected: int | None = None) -> Outcome:
-        return await self._submit("prime", series_id, x, expected)
+        k = -1 if expected is None else expected
+        return self._one(series_id, k, await self._submit("prime", [series_id], np.asarray(x, np.float32), [k]))
 
     async def reset(self, series_id: str) -> Outcome:
-        return await self._submit("reset", series_id, None, None)
+        await self._submit("reset", [series_id], None, [-1])
+        return Outcome([], 0)
+
+    @staticmethod
+    def _one(series_id: str, expected: int, answers: Answers) -> Outcome:
+        status = answers.status[0]
+        if status == CONFLICT:
+            raise answers.conflict(0, series_id, expected)
+        if status == FAILED:
+            raise RuntimeError(answers.failure)
+        return Outcome(answers.y[0].tolist(), int(answers.step[0]), replayed=status == REPLAYED)
 
     async def read(self, series_id: str) -> tuple[int, dict[str, list[float]]]:
         loop = asyncio.get_running_loop()
-        rec = (await loop.run_in_executor(self._pool, self.store.load, [series_id])).get(series_id)
-        flat = self._state(rec)
-        return (rec.step if rec else 0), self.engine.split(flat)
+        record = (await loop.run_in_executor(self._pool, self.store.rows, [series_id]))[0]
+        return int(record["step"]), self.engine.split(record["state"])
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
-            items, self._pending = self._pending, []
-            if not items:
+            jobs, self._pending = self._pending, []
+            if not jobs:
                 continue
             started = time.perf_counter()
             try:
-                results = await loop.run_in_executor(self._pool, self._apply, items)
+                results = await loop.run_in_executor(self._pool, self._apply, jobs)
             except Exception as e:  # noqa: BLE001 - the store failed: every waiting request gets the error
-                results = [e] * len(items)
-            for item, result in zip(items, results):
-                if item.future.done():
+                results = [e] * len(jobs)
+            for job, result in zip(jobs, results):
+                if job.future.done():
                     continue  # the client went away
                 if isinstance(result, BaseException):
-                    item.future.set_exception(result)
+                    job.future.set_exception(result)
                 else:
-                    item.future.set_result(result)
+                    job.future.set_result(result)
             if self.metrics is not None:
-                self.metrics.batch(len(items), time.perf_counter() - started)
+                self.metrics.batch(sum(len(job.ids) for job in jobs), time.perf_counter() - started)
 
     # -- the worker thread ------------------------------------------------------------------
-    def _apply(self, items: list[_Item]) -> list:
-        """Results in the order of `items`: rounds of distinct series' steps, resets and primes between."""
-        results: list = [None] * len(items)
+    def _apply(self, jobs: list[_Job]) -> list[Answers]:
+        """Answers in the order of `jobs`: consecutive step jobs as one batch, resets and primes between."""
+        results: list = [None] * len(jobs)
         group: list[int] = []
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.kind != "step" or item.series_id in seen:
-                self._round(items, group, results)
-                group, seen = [], set()
-            if item.kind == "step":
-                group.append(i)
-                seen.add(item.series_id)
-            elif item.kind == "reset":
-                self.store.delete(item.series_id)
-                results[i] = Outcome([], 0)
+        for j, job in enumerate(jobs):
+            if job.kind == "step":
+                group.append(j)
+                continue
+            self._steps(jobs, group, results)
+            group = []
+            if job.kind == "reset":
+                self.store.delete(job.ids[0])
             else:
-                self._round(items, [i], results)
-        self._round(items, group, results)
+                results[j] = self._round(job.ids, job.x[None], job.expected, prime=True)
+        self._steps(jobs, group, results)
         return results
 
-    def _state(self, rec: Record | None) -> np.ndarray:
-        if rec is None or not rec.state:
-            return np.zeros(self.engine.width, np.float32)
-        return np.frombuffer(rec.state, np.float32)
+    def _steps(self, jobs: list[_Job], group: list[int], results: list) -> None:
+        """The step jobs of `group` as one batch: rounds of distinct series, each answer split back per job."""
+        if not group:
+            return
+        ids = [sid for j in group for sid in jobs[j].ids]
+        x = np.concatenate([jobs[j].x for j in group]) if len(group) > 1 else jobs[group[0]].x
+        expected = np.concatenate([jobs[j].expected for j in group]) if len(group) > 1 else jobs[group[0]].expected
+        if len(set(ids)) == len(ids):
+            answers = self._round(ids, x, expected)
+        else:  # the k-th step of a series in this batch goes into round k, in arrival order
+            seen: dict[str, int] = {}
+            turn = np.empty(len(ids), np.int64)
+            for r, sid in enumerate(ids):
+                turn[r] = seen[sid] = seen.get(sid, -1) + 1
+            answers = Answers(np.zeros((len(ids), self.engine.outputs), np.float32), np.zeros(len(ids), np.int64),
+                              np.zeros(len(ids), np.int8))
+            for k in range(int(turn.max()) + 1):
+                rows = np.flatnonzero(turn == k)
+                part = self._round([ids[r] for r in rows], x[rows], expected[rows])
+                answers.y[rows], answers.step[rows], answers.status[rows] = part.y, part.step, part.status
+                answers.failure = answers.failure or part.failure
+        at = 0
+        for j in group:
+            n = len(jobs[j].ids)
+            results[j] = Answers(answers.y[at:at + n], answers.step[at:at + n], answers.status[at:at + n],
+                                 answers.failure)
+            at += n
 
-    def _round(self, items: list[_Item], todo: list[int], results: list) -> None:
+    def _round(self, ids: list[str], x: np.ndarray, expected: np.ndarray, prime: bool = False) -> Answers:
+        """One step (or, with `prime`, one history x (1, T, F)) for distinct series: compute, commit
+        conditionally, recompute the series another process stepped meanwhile."""
+        n = len(ids)
+        out = Answers(np.zeros((n, self.engine.outputs), np.float32), np.zeros(n, np.int64), np.zeros(n, np.int8))
+        todo = np.arange(n)
         for _ in range(_ATTEMPTS):
-            if not todo:
-                return
-            records = self.store.load([items[i].series_id for i in todo])
-            compute = []
-            for i in todo:
-                item, rec = items[i], records.get(items[i].series_id)
-                at = rec.step if rec else 0
-                start = at if item.expected is None else item.expected
-                mark = digest(np.append(item.x.ravel(), start)) if item.x is not None else None
-                if item.expected is None or item.expected == at:
-                    compute.append((i, at, mark, rec))
-                elif rec is not None and rec.x_digest == mark and rec.y is not None:
-                    results[i] = Outcome(np.frombuffer(rec.y, np.float32).tolist(), at, replayed=True)
-                else:
-                    results[i] = Conflict(item.series_id, at, item.expected)
-            if not compute:
-                return
-            states = np.stack([self._state(rec) for _, _, _, rec in compute])
-            kind = items[compute[0][0]].kind
-            if kind == "prime":
-                x = items[compute[0][0]].x[None]
-                y, new = self.engine.prime(x, states)
+            if not todo.size:
+                return out
+            sub = ids if todo.size == n else [ids[r] for r in todo]
+            stored = self.store.rows(sub)
+            at, wanted = stored["step"], expected[todo]
+            start = np.where(wanted < 0, at, wanted)
+            names = marks(x[todo], start)
+            fresh = (wanted < 0) | (wanted == at)
+            if not fresh.all():
+                replay = ~fresh & (at > 0) & (stored["mark"] == names)
+                stale = todo[~fresh]
+                out.step[stale] = at[~fresh]
+                out.status[stale] = np.where(replay[~fresh], REPLAYED, CONFLICT)
+                out.y[todo[replay]] = stored["y"][replay]
+            rows, stored, at, names = todo[fresh], stored[fresh], at[fresh], names[fresh]
+            if not rows.size:
+                return out
+            if prime:
+                y, new_states = self.engine.prime(x[rows], stored["state"])
                 advance = x.shape[1]
             else:
-                y, new = self.engine.step(np.stack([items[i].x for i, _, _, _ in compute]), states)
+                y, new_states = self.engine.step(x[rows], stored["state"])
                 advance = 1
-            writes = [(items[i].series_id, at, Record(at + advance, new[r].tobytes(), mark, y[r].tobytes()))
-                      for r, (i, at, mark, _) in enumerate(compute)]
-            lost = self.store.commit(writes)
-            todo = []
-            for r, (i, at, _, _) in enumerate(compute):
-                if items[i].series_id in lost:
-                    todo.append(i)  # another process stepped it first: reload and recompute
-                else:
-                    results[i] = Outcome(y[r].tolist(), at + advance)
-            if self.metrics is not None and lost:
-                self.metrics.conflicts(len(lost))
-        for i in todo:
-            results[i] = RuntimeError(f"series {items[i].series_id!r}: the state kept changing under "
-                                      f"{_ATTEMPTS} attempts (other servers stepping it); retry.")
+            records = np.empty(rows.size, stored.dtype)
+            records["step"], records["state"], records["mark"], records["y"] = at + advance, new_states, names, y
+            lost = self.store.commit(ids if rows.size == n else [ids[r] for r in rows], at, records)
+            done = rows[~lost]
+            out.y[done], out.step[done], out.status[done] = y[~lost], at[~lost] + advance, OK
+            todo = rows[lost]
+            if self.metrics is not None and lost.any():
+                self.metrics.conflicts(int(lost.sum()))
+        out.status[todo] = FAILED
+        out.failure = (f"{todo.size} series: the state kept changing under {_ATTEMPTS} attempts (other servers "
+                       "stepping the same series); retry.")
+        return out
