@@ -29,6 +29,7 @@ from .serve import serve
 _MODEL_SUFFIXES = (".rnnkit", ".keras", ".h5", ".hdf5")
 _DIAGRAM_SUFFIXES = (".png", ".svg", ".html")
 _MAX_LINE = 1000  # characters of one error line
+_DEVICE_HELP = "where models and data go: cpu, cuda, cuda:N or mps (default: cuda when PyTorch sees a GPU, else cpu)"
 
 
 class UsageError(Exception):
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run every experiment in quick mode and write an index report")
     demo.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     demo.add_argument("--seed", type=_non_negative_int, default=0)
+    demo.add_argument("--device", default=None, help=_DEVICE_HELP)
     run = sub.add_parser("run", help="run one experiment: rnnkit run NAME [--quick]")
     run.add_argument("name", nargs="?", help="experiment name (see --list)")
     run.add_argument("--list", action="store_true", help="list the experiments")
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how many seeds: seed, seed+1, ... (default 3 in full mode, 1 with --quick); the "
                           "report gives each score's spread over them")
     run.add_argument("--out", default=None, help="output folder (default runs/NAME)")
+    run.add_argument("--device", default=None, help=_DEVICE_HELP)
     run.add_argument("--nproc", type=_positive_int, default=1,
                      help="train on N processes through torchrun (torch.distributed; rank 0 writes the report)")
     ex = sub.add_parser("explain", help="explain a model: shapes, topology, mistakes, an unrolled picture")
@@ -240,7 +243,7 @@ def _main(args, parser) -> int:
         return _serve(args)
     if args.command == "demo":
         _out_folder(args.out)
-        return experiments.demo(args.out, seed=args.seed)
+        return experiments.demo(args.out, seed=args.seed, device=experiments.check_device(args.device))
     if args.list or not args.name:
         for name, exp in experiments.REGISTRY.items():
             print(f"{name:14s} {exp.TITLE}")
@@ -248,10 +251,11 @@ def _main(args, parser) -> int:
     if args.name not in experiments.REGISTRY:
         raise UsageError(f"unknown experiment {short(args.name)}; known: {', '.join(experiments.REGISTRY)}.")
     _out_folder(args.out)
+    device = experiments.check_device(args.device)  # refused before torchrun starts N processes
     if args.nproc > 1 and "RANK" not in os.environ:  # not yet under torchrun: launch it
         return _torchrun(args)
     result = experiments.run(args.name, out=args.out or f"runs/{args.name}", quick=args.quick, seed=args.seed,
-                             seeds=args.seeds)
+                             seeds=args.seeds, device=device)
     return 0 if result is not None else 1
 
 
@@ -285,6 +289,8 @@ def _torchrun(args) -> int:
         command.append("--quick")
     if args.seeds is not None:
         command += ["--seeds", str(args.seeds)]
+    if args.device is not None:
+        command += ["--device", args.device]
     done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
     if done.returncode:  # the ranks' one-line errors, once each, without torchrun's own traceback
         ours = list(dict.fromkeys(l for l in done.stderr.splitlines() if l.startswith("rnnkit ")))

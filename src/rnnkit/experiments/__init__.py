@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -21,8 +22,62 @@ REGISTRY = {m.NAME: m for m in (bitsum, state_carry, sine_seq2seq, airline, tank
 _console = Console(highlight=False, soft_wrap=True)
 
 
-def run(name: str, out: str | Path, quick: bool = False, seed: int = 0, seeds: int | None = None) -> Result:
+def default_device() -> str:
+    """"cuda" when PyTorch sees a CUDA GPU, else "cpu": where experiments run unless told."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_device(device: str | None) -> str:
+    """`device` ("cpu", "cuda", "cuda:N" or "mps"; None for `default_device()`) checked against this
+    machine, or a ValueError saying what was asked, what is missing and how to fix it."""
+    if device is None:
+        return default_device()
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', received {device!r} "
+                        f"(of type {type(device).__name__}).")
+    try:
+        kind, index = torch.device(device).type, torch.device(device).index
+    except RuntimeError:
+        kind, index = None, None
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"Unknown device {device!r}: experiments run on 'cpu', 'cuda' (or 'cuda:N' for GPU N) "
+                         f"or 'mps'. This machine has: {', '.join(_available())}.")
+    if kind == "cuda" and not torch.cuda.is_available():
+        why = (f"this PyTorch {torch.__version__} is a CPU-only build" if torch.version.cuda is None else
+               f"this PyTorch {torch.__version__} is built for CUDA {torch.version.cuda} but finds no GPU or driver")
+        raise ValueError(f"device {device!r} was asked for, but PyTorch sees no CUDA device ({why}). Run on the "
+                         "CPU with --device cpu (device='cpu'), or leave the device out to use a GPU only when "
+                         "one is there; for the GPU, install a CUDA build of PyTorch (pytorch.org) on a machine "
+                         "with an NVIDIA GPU and its driver.")
+    if kind == "cuda" and index is not None and index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} was asked for, but this machine has {torch.cuda.device_count()} CUDA "
+                         f"device(s): {', '.join(_available()[1:])}. Pick one of them.")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} was asked for, but PyTorch sees no Apple GPU (MPS) here. Use "
+                         f"--device cpu (device='cpu'); this machine has: {', '.join(_available())}.")
+    return device
+
+
+def _available() -> list[str]:
+    gpus = [f"cuda:{k}" for k in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    return ["cpu", *gpus, *(["mps"] if torch.backends.mps.is_available() else [])]
+
+
+def describe_device(device: str) -> str:
+    """"cuda:0 (NVIDIA H100 80GB HBM3)", "cpu (2 threads)": what the demo announces."""
+    if torch.device(device).type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    if device == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return device
+
+
+def run(name: str, out: str | Path, quick: bool = False, seed: int = 0, seeds: int | None = None,
+        device: str | None = None) -> Result:
     """Run one experiment, write its report, PNGs and metrics.json under `out`, print a summary.
+
+    Its models and data live on `device` (default: "cuda" when PyTorch sees a GPU, else "cpu");
+    under torchrun "cuda" means each rank's own GPU, cuda:LOCAL_RANK.
 
     Full mode repeats the experiment with seeds `seed`, `seed`+1, `seed`+2 (`seeds` runs; quick mode one)
     and reports every score as its spread over them; the pictures are the first seed's.
@@ -32,21 +87,24 @@ def run(name: str, out: str | Path, quick: bool = False, seed: int = 0, seeds: i
     seeds = seeds if seeds is not None else (1 if quick else 3)
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, received {seeds!r}.")
+    device = check_device(device)
+    if device == "cuda" and "LOCAL_RANK" in os.environ:
+        device = check_device(f"cuda:{int(os.environ['LOCAL_RANK'])}")
     distributed.initialize()  # under torchrun: join the process group before deciding who writes
     if not distributed.is_main():
         scratch = Path(tempfile.mkdtemp(prefix=f"rnnkit-rank{distributed.rank()}-"))
         try:
             with _console.capture():
-                return _run(exp, name, scratch, quick, seed, seeds)
+                return _run(exp, name, scratch, quick, seed, seeds, device)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    return _run(exp, name, Path(out), quick, seed, seeds)
+    return _run(exp, name, Path(out), quick, seed, seeds, device)
 
 
-def _one_seed(exp, out: Path, quick: bool, seed: int) -> Result:
+def _one_seed(exp, out: Path, quick: bool, seed: int, device: str) -> Result:
     torch.manual_seed(seed)
     np.random.seed(seed)
-    return exp.run(out, quick=quick, seed=seed)
+    return exp.run(out, quick=quick, seed=seed, device=device)
 
 
 def _merge(results: list[Result]) -> Result:
@@ -68,21 +126,21 @@ def _merge(results: list[Result]) -> Result:
     return first
 
 
-def _run(exp, name: str, out: Path, quick: bool, seed: int, seeds: int) -> Result:
+def _run(exp, name: str, out: Path, quick: bool, seed: int, seeds: int, device: str) -> Result:
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     _console.print(f"[bold]{name}[/bold]: {exp.TITLE} ({'quick' if quick else 'full'}, "
-                   f"{seeds} seed{'s' if seeds > 1 else ''})")
+                   f"{seeds} seed{'s' if seeds > 1 else ''}, {device})")
     t0 = time.perf_counter()
     results = []
     for k in range(seeds):
         if k == 0:
-            result = _one_seed(exp, out, quick, seed)
+            result = _one_seed(exp, out, quick, seed, device)
         else:
             scratch = Path(tempfile.mkdtemp(prefix=f"rnnkit-{name}-seed{seed + k}-"))
             try:
                 with _console.capture():
-                    result = _one_seed(exp, scratch, quick, seed + k)
+                    result = _one_seed(exp, scratch, quick, seed + k, device)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         result.seeds = [seed + k]
@@ -107,13 +165,16 @@ def summary_rows(results: list[Result], link: bool = False) -> list[list]:
             for r in results]
 
 
-def demo(out: str | Path = "runs/demo", seed: int = 0) -> int:
-    """Every experiment in quick mode (one seed), then an index report.md linking each."""
+def demo(out: str | Path = "runs/demo", seed: int = 0, device: str | None = None) -> int:
+    """Every experiment in quick mode (one seed), then an index report.md linking each. They run on
+    `device` (default: "cuda" when PyTorch sees a GPU, else "cpu"), which the first line announces."""
     out = Path(out)
+    device = check_device(device)
+    _console.print(f"rnnkit demo on {escape(describe_device(device))}")
     results = []
     t0 = time.perf_counter()
     for name in REGISTRY:
-        results.append(run(name, out / name, quick=True, seed=seed))
+        results.append(run(name, out / name, quick=True, seed=seed, device=device))
     total = time.perf_counter() - t0
     table = Table(title=f"rnnkit demo ({total:.0f} s)")
     for col in SUMMARY_HEADER:

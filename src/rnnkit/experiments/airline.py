@@ -16,7 +16,8 @@ TITLE = "Airline passengers: the seeds' LSTM(4) with look_back 3 vs a practition
 SEASON = 12  # months
 
 
-def practitioner_forecast(series: np.ndarray, n_train: int, targets: np.ndarray, quick: bool) -> np.ndarray:
+def practitioner_forecast(series: np.ndarray, n_train: int, targets: np.ndarray, quick: bool,
+                          device: str = "cpu") -> np.ndarray:
     """One-step forecasts for the months `targets` from a model that sees a whole season of changes.
 
     log, then month-to-month differences: the trend and the growing seasonal swing become a stationary
@@ -30,7 +31,7 @@ def practitioner_forecast(series: np.ndarray, n_train: int, targets: np.ndarray,
     train_months = np.arange(SEASON + 1, n_train)
     x = np.stack([window(t) for t in train_months])[..., None]  # -> (B, 12, 1)
     y = z[train_months - 1][:, None]
-    model = Sequential([Input((SEASON, 1)), LSTM(16), Dense(1)])
+    model = Sequential([Input((SEASON, 1)), LSTM(16), Dense(1)]).to(device)
     model.compile(optimizers.Adam(learning_rate=0.003), "mean_squared_error")
     model.fit(x, y, epochs=150 if quick else 300, batch_size=8, verbose=0)
     x_test = np.stack([window(t) for t in targets])[..., None]  # windows may reach back into training months
@@ -38,7 +39,7 @@ def practitioner_forecast(series: np.ndarray, n_train: int, targets: np.ndarray,
     return series[targets - 1] * np.exp(predicted)
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     epochs = 100  # the seeds' 100 epochs; it takes ~10 s even in quick mode
     series = airline_passengers()
     train, test = split(series, 0.33)  # 96 / 48 months, in time order
@@ -49,14 +50,14 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     x_te, y_te = windows(te, look_back)
     preds = {}
     # stateful, as the seeds write it: batch 1, shuffle=False, reset at every epoch
-    stateful = Sequential([Input((look_back, 1), batch_size=1), LSTM(4, stateful=True), Dense(1)])
+    stateful = Sequential([Input((look_back, 1), batch_size=1), LSTM(4, stateful=True), Dense(1)]).to(device)
     stateful.compile("adam", "mean_squared_error")
     stateful.fit(x_tr, y_tr, epochs=epochs, batch_size=1, shuffle=False, verbose=2 if not quick else 0,
                  callbacks=[ResetStates()])
     stateful.reset_states()
     fit_tr = stateful.predict(x_tr, batch_size=1)  # warms the state up to the end of training
     preds["stateful"] = (fit_tr, stateful.predict(x_te, batch_size=1))  # the test continues the train
-    stateless = Sequential([Input((look_back, 1)), LSTM(4), Dense(1)])
+    stateless = Sequential([Input((look_back, 1)), LSTM(4), Dense(1)]).to(device)
     stateless.compile("adam", "mean_squared_error")
     stateless.fit(x_tr, y_tr, epochs=epochs, batch_size=1, verbose=2 if not quick else 0)
     preds["stateless"] = (stateless.predict(x_tr), stateless.predict(x_te))
@@ -65,7 +66,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     targets = np.arange(len(train) + look_back, len(series))
     truth = series[targets].astype(np.float64)
     forecasts = {k: to_units(p[1]) for k, p in preds.items()}
-    forecasts["practitioner"] = practitioner_forecast(series, len(train), targets, quick)
+    forecasts["practitioner"] = practitioner_forecast(series, len(train), targets, quick, device)
     baselines = {"persistence (next month = this month)": series[targets - 1],
                  "seasonal naive (next month = the same month last year)": series[targets - SEASON],
                  "training mean": np.full(len(targets), float(np.mean(train)))}

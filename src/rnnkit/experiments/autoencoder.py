@@ -14,18 +14,18 @@ NAME = "autoencoder"
 TITLE = "LSTM autoencoder: reconstruct sine windows through an 8-number latent vector"
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     steps, n, epochs = (32, 1024, 30) if quick else (64, 4096, 80)
     train = sine_waves(n, steps, 1, "train", seed)
     test = sine_waves(256, steps, 1, "test", seed)
-    ae = Autoencoder(features=1, time_steps=steps, latent=8, units=[32])
+    ae = Autoencoder(features=1, time_steps=steps, latent=8, units=[32]).to(device)
     ae.compile(optimizers.Adam(learning_rate=0.005), "mse")
     ae.fit(train, train, batch_size=64, epochs=epochs, validation_data=(test, test), verbose=1)
     recon = ae.predict(test)
     mse = float(np.mean((recon - test) ** 2))
     # the practitioner's run: the same model and epochs, the learning rate decayed 20x over training (at a
     # constant 0.005 the last epochs jump between 1e-4 and 1e-3), and no look at the test windows while training
-    decayed = Autoencoder(features=1, time_steps=steps, latent=8, units=[32])
+    decayed = Autoencoder(features=1, time_steps=steps, latent=8, units=[32]).to(device)
     decayed.compile(optimizers.Adam(learning_rate=0.005), "mse")
     decay = LearningRateScheduler(lambda epoch: float(0.005 * 0.05 ** (epoch / max(1, epochs - 1))))
     decayed.fit(train, train, batch_size=64, epochs=epochs, callbacks=[decay], verbose=1)

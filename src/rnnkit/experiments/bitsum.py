@@ -15,16 +15,16 @@ NAME = "bitsum"
 TITLE = "Bit sums: many-to-one vs many-to-many, trained on length 20, tested on lengths 1..40"
 
 
-def _model(many_to_many: bool) -> Sequential:
+def _model(many_to_many: bool, device: str) -> Sequential:
     # seed 004's models, layer for layer
     layers = [Input((None, 1)), TimeDistributed(Dense(32)), LSTM(32, return_sequences=many_to_many)]
     layers.append(TimeDistributed(Dense(1)) if many_to_many else Dense(1))
-    model = Sequential(layers)
+    model = Sequential(layers).to(device)
     model.compile(optimizers.Adam(learning_rate=0.003), "mse")
     return model
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     n, epochs = (1000, 40) if quick else (1000, 100)
     lengths = list(range(1, 41))
     tests = {L: bit_sums(100, L, cumulative=True, seed=seed + 100 + L) for L in lengths}
@@ -32,7 +32,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     for kind, cumulative in (("many-to-one", False), ("many-to-many", True)):
         x, y = bit_sums(n, 20, cumulative=cumulative, seed=seed)
         xv, yv = bit_sums(100, 20, cumulative=cumulative, seed=seed + 1)
-        model = _model(cumulative)
+        model = _model(cumulative, device)
         model.fit(x, y, batch_size=32, epochs=epochs, validation_data=(xv, yv), verbose=1)
         # both models answer the same question, the sum of the whole sequence: many-to-many's last step
         curves[kind] = [float(np.mean((model.predict(xt).reshape(len(xt), -1)[:, -1] - yt[:, -1, 0]) ** 2))

@@ -20,21 +20,22 @@ def sample(model: Sequential, vocab: list[str], prime: str, n: int, temperature:
     """Feed the prime, then draw one character at a time from the softmax at `temperature`."""
     emb, gru, dense, _ = model.layers
     index = {c: i for i, c in enumerate(vocab)}
-    ids = torch.tensor([[index.get(c, 0) for c in prime]])
+    device = model.data_device()
+    ids = torch.tensor([[index.get(c, 0) for c in prime]], device=device)
     with torch.no_grad():
         _, state = gru.sequence(emb(ids))
         logits = dense.layer(state[0])
         out = []
         for _ in range(n):
-            p = torch.softmax(logits[0] / temperature, -1).numpy().astype(np.float64)
+            p = torch.softmax(logits[0] / temperature, -1).cpu().numpy().astype(np.float64)
             c = int(rng.choice(len(vocab), p=p / p.sum()))
             out.append(vocab[c])
-            state = gru.step(emb(torch.tensor([c])), state)
+            state = gru.step(emb(torch.tensor([c], device=device)), state)
             logits = dense.layer(state[0])
     return prime + "".join(out)
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     chars, seq_len, epochs, units = (40_000, 64, 12, 128) if quick else (400_000, 100, 20, 256)
     text = char_corpus(chars)
     vocab = sorted(set(text))
@@ -45,7 +46,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     xv, yv = windows(ids[cut:], seq_len, stride=seq_len, target="sequence")
     x, y, xv, yv = x[..., 0], y[..., 0], xv[..., 0], yv[..., 0]
     model = Sequential([Input((None,)), Embedding(len(vocab), 32), GRU(units, return_sequences=True),
-                        TimeDistributed(Dense(len(vocab))), TimeDistributed(Activation("softmax"))])
+                        TimeDistributed(Dense(len(vocab))), TimeDistributed(Activation("softmax"))]).to(device)
     model.compile(optimizers.Adam(learning_rate=0.005), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, batch_size=32, epochs=epochs, validation_data=(xv, yv), verbose=1)
     val_loss = history.history["val_loss"][-1]

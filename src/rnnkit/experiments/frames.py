@@ -29,7 +29,7 @@ def moving_squares(n: int, size: int = 14, frames: int = 5, seed: int = 0):
     return x, labels.astype(np.int64)
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     n, epochs = (1200, 8) if quick else (6000, 20)
     x, y = moving_squares(n, seed=seed)
     xt, yt = moving_squares(400, seed=seed + 1)
@@ -41,6 +41,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     acc = {}
     for name, model, data, test in (("TimeDistributed(Conv2D) + LSTM, 5 frames", sequence_model, x, xt),
                                     ("Conv2D on one frame", frame_model, x[:, 0], xt[:, 0])):
+        model.to(device)
         model.compile(optimizers.Adam(learning_rate=0.005), "sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         model.fit(data, y, batch_size=32, epochs=epochs, verbose=1)

@@ -28,13 +28,13 @@ def last_period_forecast(history: np.ndarray, horizon: int) -> np.ndarray:
     return out
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     F = 5
     n, hist, horizon, units, epochs = (768, 100, 50, [32, 32], 20) if quick else (3000, 200, 150, [40] * 4, 60)
     train = sine_waves(n, hist + horizon, F, "train", seed)
     val = sine_waves(128, hist + horizon, F, "val", seed)
     test = sine_waves(256, hist + horizon, F, "test", seed)
-    model = Seq2Seq(features=F, horizon=horizon, units=units)
+    model = Seq2Seq(features=F, horizon=horizon, units=units).to(device)
     model.compile(optimizers.Adam(learning_rate=0.005), "mse")
     model.fit(train[:, :hist], train[:, hist:], batch_size=64, epochs=epochs,
               validation_data=(val[:, :hist], val[:, hist:]), verbose=1)

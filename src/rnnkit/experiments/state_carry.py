@@ -16,23 +16,23 @@ NAME = "state-carry"
 TITLE = "Carrying the hidden state: a running-sum LSTM continues its count across calls"
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     epochs = 40 if quick else 100
     x, y = bit_sums(1000, 20, cumulative=True, seed=seed)
     model = Sequential([Input((None, 1)), TimeDistributed(Dense(32)), LSTM(32, return_sequences=True),
-                        TimeDistributed(Dense(1))])
+                        TimeDistributed(Dense(1))]).to(device)
     model.compile(optimizers.Adam(learning_rate=0.003), "mse")
     model.fit(x, y, batch_size=32, epochs=epochs, verbose=1)
     dense_in, lstm, dense_out = model.layers
 
     def step(bits, state):
         """Seed 004's MyModel.predict(x, hidden_state): outputs and the new [h, c]."""
-        xb = torch.tensor(bits, dtype=torch.float32).reshape(1, -1, 1)
+        xb = torch.tensor(bits, dtype=torch.float32, device=device).reshape(1, -1, 1)
         with torch.no_grad():
             seq, new_state = lstm.sequence(dense_in(xb), initial_state=state)
-            return dense_out(seq).numpy().ravel(), new_state
+            return dense_out(seq).cpu().numpy().ravel(), new_state
 
-    h0 = lstm.get_initial_state(1)
+    h0 = lstm.get_initial_state(1, device=device)
     y1, h3 = step([1, 1, 1], h0)
     y2, _ = step([1, 0, 1], h3)
     y3, _ = step([1, 0, 1], h0)
@@ -40,7 +40,7 @@ def run(out, quick: bool = False, seed: int = 0) -> Result:
     y5, _ = step([0, 1, 1, 1], h6)
     # the same with a stateful model: row 0 of each call continues row 0 of the previous one
     stateful = Sequential([Input((None, 1), batch_size=1), TimeDistributed(Dense(32)),
-                           LSTM(32, return_sequences=True, stateful=True), TimeDistributed(Dense(1))])
+                           LSTM(32, return_sequences=True, stateful=True), TimeDistributed(Dense(1))]).to(device)
     stateful.load_state_dict(model.state_dict())
     s1 = stateful.predict(np.array([1, 1, 1], "float32").reshape(1, -1, 1)).ravel()
     s2 = stateful.predict(np.array([1, 0, 1], "float32").reshape(1, -1, 1)).ravel()

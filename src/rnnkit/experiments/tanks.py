@@ -17,11 +17,12 @@ TITLE = "Tanks: stateful many-to-many over pressure and temperature, prime then 
 DAY = 24  # hours
 
 
-def train_stateful(sequences: np.ndarray, epochs: int, learning_rate: float, log: str) -> ManyToMany:
+def train_stateful(sequences: np.ndarray, epochs: int, learning_rate: float, log: str,
+                   device: str = "cpu") -> ManyToMany:
     """Seed 000's loop: rows = tanks, consecutive 24-step chunks, states reset when a new wave starts."""
     # B: tanks, T: hours, F: 2 readings
     n_tanks = sequences.shape[0]
-    model = ManyToMany(features=2, units=[32], outputs=2, stateful=True, batch_size=n_tanks)
+    model = ManyToMany(features=2, units=[32], outputs=2, stateful=True, batch_size=n_tanks).to(device)
     model.compile(optimizers.Adam(learning_rate=learning_rate), "mse")
     for epoch in range(epochs):
         total = 0.0
@@ -35,11 +36,11 @@ def train_stateful(sequences: np.ndarray, epochs: int, learning_rate: float, log
     return model
 
 
-def seed_forecast(known: np.ndarray, future: int, epochs: int) -> np.ndarray:
+def seed_forecast(known: np.ndarray, future: int, epochs: int, device: str = "cpu") -> np.ndarray:
     """As the seed writes it: one standard scaler over all tanks, the readings themselves modelled."""
     scaler = Scaler("standard").fit(known.reshape(-1, 2))
     scaled = scaler.transform(known)
-    model = train_stateful(scaled, epochs, 0.01, "seed setup")
+    model = train_stateful(scaled, epochs, 0.01, "seed setup", device)
     return scaler.inverse_transform(generate(model, scaled, horizon=future))
 
 
@@ -49,7 +50,7 @@ def daily_profile(known: np.ndarray) -> np.ndarray:
     return known[:, -days * DAY:].reshape(known.shape[0], days, DAY, 2).mean(axis=1)
 
 
-def practitioner_forecast(known: np.ndarray, future: int, epochs: int) -> np.ndarray:
+def practitioner_forecast(known: np.ndarray, future: int, epochs: int, device: str = "cpu") -> np.ndarray:
     """Take out each tank's daily cycle, model the hour-to-hour changes of what is left, add both back.
 
     The residual of a tank (weather plus sensor noise) wanders like a random walk; its changes are
@@ -60,16 +61,17 @@ def practitioner_forecast(known: np.ndarray, future: int, epochs: int) -> np.nda
     residual = known - cycle(0, known.shape[1])
     change = np.diff(residual, axis=1)                      # -> (B, T - 1, 2)
     spread = change.std(axis=1, keepdims=True)              # per tank and reading
-    model = train_stateful((change / spread).astype(np.float32), epochs, 0.003, "practitioner")
+    model = train_stateful((change / spread).astype(np.float32), epochs, 0.003, "practitioner", device)
     generated = generate(model, (change / spread).astype(np.float32), horizon=future) * spread
     return residual[:, -1:] + np.cumsum(generated, axis=1) + cycle(known.shape[1], future)
 
 
-def run(out, quick: bool = False, seed: int = 0) -> Result:
+def run(out, quick: bool = False, seed: int = 0, device: str = "cpu") -> Result:
     n_tanks, days_known, future, epochs = (8, 8, 24, 40) if quick else (32, 20, 48, 120)
     readings = tank_readings(n_tanks, DAY * days_known + future, seed=seed)
     known, truth = readings[:, :DAY * days_known], readings[:, DAY * days_known:]
-    forecasts = {"seed": seed_forecast(known, future, epochs), "practitioner": practitioner_forecast(known, future, 40)}
+    forecasts = {"seed": seed_forecast(known, future, epochs, device),
+                 "practitioner": practitioner_forecast(known, future, 40, device)}
     repeat_last_day = np.concatenate([known[:, -DAY:]] * (future // DAY + 1), axis=1)[:, :future]
     baselines = {"persistence (the last reading)": np.repeat(known[:, -1:], future, axis=1),
                  "yesterday again (the reading 24 h earlier)": repeat_last_day,
