@@ -2,9 +2,9 @@
 
 The package is layered; each part imports only the parts listed before it:
 checks, convert, state, registry, symbolic, mixed_precision, config, activations, initializers, losses,
-optimizers, callbacks, data -> cells -> layers -> training (steps, Trainer, fit loop, compiled step) -> io (checkpoints, Keras files)
--> models (Sequential, Model, topologies) -> inference (generate, Stream) -> explanation
--> experiments, cli. tests/test_architecture.py checks it.
+optimizers, callbacks, data -> cells -> layers -> training (steps, Trainer, fit loop, compiled step)
+-> io (checkpoints, Keras files) -> models (Sequential, Model, topologies) -> inference (generate, Stream)
+-> explanation -> experiments, cli. tests/test_architecture.py checks it.
 """
 
 from . import (backend, callbacks, config, layers, losses, metrics, mixed_precision, optimizers, preprocessing,

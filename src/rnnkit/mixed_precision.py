@@ -17,7 +17,13 @@ How it runs: every forward pass of a model with a mixed policy (fit, evaluate, p
 *_on_batch calls, `model(x)`, the compiled step) runs under `torch.autocast` for the weights' device,
 so matrix products and the fused recurrent kernels run in the compute dtype. Weights, optimizer state,
 kept states, the model's outputs (so predict's NumPy arrays), the loss and metrics stay float32.
-`generate`, `Stream` and ONNX export step the layers themselves and compute in float32.
+`generate`, `Stream` and ONNX export step the layers themselves and compute in float32. A float32
+model called inside the user's own `torch.autocast` is left to it.
+
+Files: a Sequential or functional model's config holds its policy, so `rnnkit.load` gives it back; a
+topology (ManyToOne, Seq2Seq, ...) saves its constructor's arguments, which do not, so it takes the
+global policy when loaded (set `model.dtype_policy` again). The loss scale is not saved: after loading
+it starts again at 2**15 and finds its level within a few steps.
 
 On a CPU whose oneDNN has no bfloat16 (float16) kernels (`torch.ops.mkldnn._is_mkldnn_bf16_supported()`
 is False: CPUs without AVX-512), oneDNN's fused LSTM refuses low precision, so the forward runs with
