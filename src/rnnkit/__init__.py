@@ -1,14 +1,15 @@
 """rnnkit: Keras-exact recurrent sequence models (LSTM, GRU, SimpleRNN) on PyTorch, with state done right.
 
 The package is layered; each part imports only the parts listed before it:
-checks, convert, state, registry, symbolic, mixed_precision, config, activations, initializers, losses,
+checks, convert, state, registry, symbolic, mixed_precision, config, activations, initializers, regularizers,
+constraints, losses,
 optimizers, callbacks, data -> cells -> layers -> training (steps, Trainer, fit loop, compiled step)
 -> io (checkpoints, Keras files) -> models (Sequential, Model, topologies) -> inference (generate, Stream)
 -> explanation -> experiments, cli. tests/test_architecture.py checks it.
 """
 
-from . import (backend, callbacks, config, layers, losses, metrics, mixed_precision, optimizers, preprocessing,
-               schedules, utils)
+from . import (backend, callbacks, config, constraints, layers, losses, metrics, mixed_precision, optimizers,
+               preprocessing, regularizers, schedules, utils)
 from .callbacks import (CSVLogger, EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
                         ReduceLROnPlateau, ResetStates, TerminateOnNaN)
 from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
@@ -33,7 +34,7 @@ __all__ = [
     "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",
     "BatchNormalization", "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
     "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "schedules", "metrics",
-    "preprocessing", "utils", "config", "mixed_precision",
+    "preprocessing", "utils", "config", "mixed_precision", "regularizers", "constraints",
     "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
     "LSTM", "LSTMCell", "OnnxStream",

@@ -18,9 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import activations, checks, initializers
+from .. import activations, checks, constraints, initializers, regularizers
 from .base import Cell
 from .dropout import DropoutRNNCell
+from .penalties import KerasWeight, WeightPenalties, get_constraint, get_regularizer
 
 Tensor = torch.Tensor
 
@@ -48,6 +49,25 @@ def initializer_value(init):
     return None
 
 
+PENALTY_KEYS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                "recurrent_constraint", "bias_constraint")
+
+
+def penalty_config(owner, keys=PENALTY_KEYS) -> dict:
+    """The regularizers and constraints of `owner` that are set, as a config holds them (a plain
+    function, which a config cannot hold, is left out: copies take it from the owner itself)."""
+    config = {}
+    for key in keys:
+        value = getattr(owner, key, None)
+        if value is None:
+            continue
+        module = regularizers if key.endswith("regularizer") else constraints
+        saved = module.config_value(value)
+        if saved is not None:
+            config[key] = saved
+    return config
+
+
 def initializer_config(cell) -> dict:
     """{kernel_initializer, recurrent_initializer, bias_initializer} of a built-in cell, as
     `initializer_value` writes them (custom callables left out)."""
@@ -59,7 +79,7 @@ def initializer_config(cell) -> dict:
     return config
 
 
-class GatedCell(Cell, DropoutRNNCell):
+class GatedCell(Cell, DropoutRNNCell, WeightPenalties):
     """A cell computing `gates` blocks of (x W + h U + b); subclasses implement `step`/`_vf_call`."""
 
     gates: int = 1
@@ -70,7 +90,9 @@ class GatedCell(Cell, DropoutRNNCell):
                  dropout: float = 0.0, recurrent_dropout: float = 0.0, input_size: int | None = None,
                  kernel_initializer: initializers.Initializer = "glorot_uniform",
                  recurrent_initializer: initializers.Initializer = "orthogonal",
-                 bias_initializer: initializers.Initializer = "zeros"):
+                 bias_initializer: initializers.Initializer = "zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None):
         super().__init__()
         where = type(self).__name__
         self.units = checks.positive_int("units", units, where, "the size of the state",
@@ -94,6 +116,12 @@ class GatedCell(Cell, DropoutRNNCell):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, where, "kernel_regularizer")
+        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, where, "recurrent_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, where, "bias_regularizer")
+        self.kernel_constraint = get_constraint(kernel_constraint, where, "kernel_constraint")
+        self.recurrent_constraint = get_constraint(recurrent_constraint, where, "recurrent_constraint")
+        self.bias_constraint = get_constraint(bias_constraint, where, "bias_constraint")
         if input_size is not None:
             self.build(input_size)
 
@@ -132,7 +160,43 @@ class GatedCell(Cell, DropoutRNNCell):
         if self.built:
             config["input_size"] = self.input_size
         config.update(initializer_config(self))
+        config.update(penalty_config(self))
         return config
+
+    def keras_weight_rules(self) -> list[KerasWeight]:
+        """kernel (F, G*H), recurrent_kernel (H, G*H) and bias as Keras holds them (Keras's gate order;
+        a GRU with reset_after has one (2, 3H) bias made of bias_ih and bias_hh)."""
+        if not self.built:
+            return []
+        H = self.units
+        order = self.keras_gate_order
+        if order is None:
+            def rows(w):
+                return w
+
+            unrows = rows
+        else:  # keras column block j is torch row block inverse[j]; torch block k is keras block order[k]
+            inverse = np.argsort(order)
+            keras_rows = torch.cat([torch.arange(H) + int(inverse[j]) * H for j in range(len(order))])
+            torch_rows = torch.cat([torch.arange(H) + int(order[k]) * H for k in range(len(order))])
+
+            def rows(w):
+                return w[keras_rows.to(w.device)]
+
+            def unrows(w):
+                return w[torch_rows.to(w.device)]
+        rules = [KerasWeight((self.weight_ih,), lambda w: rows(w).t(), lambda k: (unrows(k.t()),),
+                             self.kernel_regularizer, self.kernel_constraint),
+                 KerasWeight((self.weight_hh,), lambda w: rows(w).t(), lambda k: (unrows(k.t()),),
+                             self.recurrent_regularizer, self.recurrent_constraint)]
+        if self.bias_hh is not None:
+            rules.append(KerasWeight((self.bias_ih, self.bias_hh), lambda a, b: torch.stack([rows(a), rows(b)]),
+                                     lambda k: (unrows(k[0]), unrows(k[1])), self.bias_regularizer,
+                                     self.bias_constraint))
+        elif self.bias_ih is not None:
+            rules.append(KerasWeight((self.bias_ih,), rows, lambda k: (unrows(k),), self.bias_regularizer,
+                                     self.bias_constraint))
+        return rules
 
     def keras_weights(self) -> list[np.ndarray]:
         """The weights as Keras lists them: [kernel, recurrent_kernel, bias]."""

@@ -26,11 +26,13 @@ class LSTMCell(GatedCell):
                  use_bias: bool = True, unit_forget_bias: bool = True, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, input_size: int | None = None,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros"):
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None):
         self.unit_forget_bias = checks.boolean("unit_forget_bias", unit_forget_bias, type(self).__name__)
         super().__init__(units, activation, recurrent_activation, use_bias, dropout,
                          recurrent_dropout, input_size, kernel_initializer, recurrent_initializer,
-                         bias_initializer)
+                         bias_initializer, kernel_regularizer, recurrent_regularizer,
+                         bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint)
         self.state_size = [self.units, self.units]
 
     def reset_parameters(self) -> None:

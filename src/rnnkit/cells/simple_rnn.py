@@ -23,9 +23,12 @@ class SimpleRNNCell(GatedCell):
     def __init__(self, units: int, activation="tanh", use_bias: bool = True, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, input_size: int | None = None,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros"):
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None):
         super().__init__(units, activation, None, use_bias, dropout, recurrent_dropout, input_size,
-                         kernel_initializer, recurrent_initializer, bias_initializer)
+                         kernel_initializer, recurrent_initializer, bias_initializer, kernel_regularizer,
+                         recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
+                         bias_constraint)
         self.state_size = self.units
 
     def step(self, xp_t, states, rec_mask):

@@ -10,8 +10,10 @@ import torch
 from torch import nn
 
 from .. import checks
+from ..cells.penalties import get_regularizer
 from ..convert import device_of, is_converted, is_tensors, to_mask, to_tensor, to_tensors
 from ..symbolic import is_symbolic, record
+from .regularization import collect_losses, track_activity
 
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
 
@@ -130,6 +132,25 @@ class Layer(nn.Module):
     def awaiting_build(self) -> bool:
         """Whether this layer's own weights wait for the input shape (made on the first call)."""
         return False
+
+    @property
+    def activity_regularizer(self):
+        """A regularizer of the layer's outputs (Keras's: settable on every layer); its penalty, divided
+        by the batch size, joins `losses` after each call."""
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value) -> None:
+        regularizer = get_regularizer(value, f"{type(self).__name__} {self.name!r}", "activity_regularizer")
+        self.__dict__["_activity_regularizer"] = regularizer
+        if regularizer is not None:
+            track_activity(self)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Keras's `layer.losses`: the activity penalties of the last call (this layer's, then those of the
+        layers inside it), then one penalty per regularized trainable weight, from the weights now."""
+        return collect_losses(self)
 
     def named_parameters(self, *args, **kwargs):
         refuse_unbuilt(self, f"{type(self).__name__} {self.name!r}")

@@ -11,8 +11,10 @@ from torch import nn
 
 from .. import activations, checks, initializers
 from ..registry import BUILTIN, register_serializable
+from ..cells.penalties import KerasWeight, WeightPenalties, get_constraint, get_regularizer, same_layout
 from .base import Layer
 from .conv import _same_padding
+from .core import _DENSE_PENALTIES, penalties_config
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -50,7 +52,7 @@ def padding_of(value: str, allow_causal: bool) -> str:
 
 
 @register_serializable(package=BUILTIN)
-class Conv1D(Layer):
+class Conv1D(Layer, WeightPenalties):
     """1-D convolution along time (Keras's `Conv1D`), weights made on the first call.
 
     Args:
@@ -60,6 +62,8 @@ class Conv1D(Layer):
         data_format: "channels_last" (batch, steps, channels), the default, or "channels_first".
         groups: split the channels into this many independent convolutions.
         activation, use_bias, kernel_initializer, bias_initializer: as in Keras.
+        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as in
+            Keras, on the kernel in Keras's layout.
 
     The kernel is kept in PyTorch's layout (filters, channels // groups, kernel_size);
     `keras_weights`/`set_keras_weights` speak Keras's (kernel_size, channels // groups, filters).
@@ -71,8 +75,14 @@ class Conv1D(Layer):
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", data_format: str | None = None,
                  dilation_rate=1, groups: int = 1, activation: str | Callable | None = None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", in_channels: int | None = None,
-                 input_shape=None, batch_input_shape=None, name: str | None = None):
+                 input_shape=None, batch_input_shape=None, name: str | None = None, kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None):
         super().__init__(name, input_shape, batch_input_shape)
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, "Conv1D", "kernel_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, "Conv1D", "bias_regularizer")
+        self.kernel_constraint = get_constraint(kernel_constraint, "Conv1D", "kernel_constraint")
+        self.bias_constraint = get_constraint(bias_constraint, "Conv1D", "bias_constraint")
+        self.activity_regularizer = activity_regularizer
         if not checks.is_int(filters) or filters <= 0:
             raise ValueError("Invalid value for argument `filters`. Expected a strictly positive value. "
                              f"Received filters={filters}.")
@@ -169,11 +179,22 @@ class Conv1D(Layer):
             if self.use_bias:
                 self.bias.copy_(torch.from_numpy(np.asarray(weights[1], dtype=np.float32)))
 
+    def keras_weight_rules(self) -> list[KerasWeight]:
+        if self.in_channels is None:
+            return []
+        # Keras's kernel is (kernel_size, channels // groups, filters); PyTorch's the axes reversed
+        rules = [KerasWeight((self.weight,), lambda w: w.permute(2, 1, 0), lambda k: (k.permute(2, 1, 0),),
+                             self.kernel_regularizer, self.kernel_constraint)]
+        if self.bias is not None:
+            rules.append(same_layout(self.bias, self.bias_regularizer, self.bias_constraint))
+        return rules
+
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups, "activation": self.activation_name,
-                "use_bias": self.use_bias, "in_channels": self.in_channels}
+                "use_bias": self.use_bias, "in_channels": self.in_channels,
+                **penalties_config(self, _DENSE_PENALTIES)}
 
 
 Convolution1D = Conv1D

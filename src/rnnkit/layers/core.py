@@ -11,11 +11,27 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import BUILTIN, register_serializable
-from .. import activations, checks, initializers
+from .. import activations, checks, initializers, regularizers
+from ..cells.gated import penalty_config
+from ..cells.penalties import KerasWeight, WeightPenalties, get_constraint, get_regularizer, same_layout, transposed
 from .base import Layer, normalize_shape, unique_name
 from ..symbolic import Symbol, example_for, example_shape
 
 Tensor = torch.Tensor
+
+
+_DENSE_PENALTIES = ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint")
+_EMBEDDING_PENALTIES = ("embeddings_regularizer", "embeddings_constraint")
+
+
+def penalties_config(layer: Layer, keys: tuple[str, ...]) -> dict:
+    """The layer's regularizers and constraints that are set, and its activity regularizer, as its
+    config holds them (plain functions, which a config cannot hold, left out)."""
+    config = penalty_config(layer, keys)
+    saved = regularizers.config_value(layer.activity_regularizer)
+    if saved is not None:
+        config["activity_regularizer"] = saved
+    return config
 
 
 class Input(Symbol):
@@ -64,7 +80,7 @@ InputLayer = Input
 
 
 @register_serializable(package=BUILTIN)
-class Dense(Layer):
+class Dense(Layer, WeightPenalties):
     """A fully connected layer on the last axis of any input rank, like Keras.
 
     On (batch, time_steps, features) it acts on every step with the same weights, exactly as
@@ -81,10 +97,16 @@ class Dense(Layer):
     def __init__(self, units: int, activation: str | Callable | None = None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  input_size: int | None = None, input_shape=None, input_dim: int | None = None,
-                 batch_input_shape=None, name: str | None = None):
+                 batch_input_shape=None, name: str | None = None, kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None):
         if input_dim is not None and input_shape is None:
             input_shape = (checks.positive_int("input_dim", input_dim, "Dense", "features per step"),)
         super().__init__(name, input_shape, batch_input_shape)
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, "Dense", "kernel_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, "Dense", "bias_regularizer")
+        self.kernel_constraint = get_constraint(kernel_constraint, "Dense", "kernel_constraint")
+        self.bias_constraint = get_constraint(bias_constraint, "Dense", "bias_constraint")
+        self.activity_regularizer = activity_regularizer
         self.units = checks.positive_int("units", units, "Dense", "the size of the output", "E.g. Dense(1).")
         self.activation_name = activations.name_of(activation)
         self.activation = activations.get(activation)
@@ -147,13 +169,21 @@ class Dense(Layer):
             if self.use_bias:
                 self.bias.copy_(torch.from_numpy(np.asarray(weights[1], dtype=np.float32)))
 
+    def keras_weight_rules(self) -> list[KerasWeight]:
+        if self.input_size is None:
+            return []
+        rules = [transposed(self.weight, self.kernel_regularizer, self.kernel_constraint)]
+        if self.bias is not None:
+            rules.append(same_layout(self.bias, self.bias_regularizer, self.bias_constraint))
+        return rules
+
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation_name,
-                "use_bias": self.use_bias, "input_size": self.input_size}
+                "use_bias": self.use_bias, "input_size": self.input_size, **penalties_config(self, _DENSE_PENALTIES)}
 
 
 @register_serializable(package=BUILTIN)
-class Embedding(Layer):
+class Embedding(Layer, WeightPenalties):
     """Integer ids (batch, time_steps) -> vectors (batch, time_steps, output_dim).
 
     With `mask_zero=True`, id 0 is padding: its mask reaches the next recurrent layer, which then
@@ -168,10 +198,14 @@ class Embedding(Layer):
 
     def __init__(self, input_dim: int, output_dim: int, mask_zero: bool = False,
                  embeddings_initializer="random_uniform", input_length: int | None = None,
-                 input_shape=None, batch_input_shape=None, name: str | None = None, weights=None):
+                 input_shape=None, batch_input_shape=None, name: str | None = None, weights=None,
+                 embeddings_regularizer=None, activity_regularizer=None, embeddings_constraint=None):
         if input_length is not None and input_shape is None:
             input_shape = (checks.positive_int("input_length", input_length, "Embedding", "time steps"),)
         super().__init__(name, input_shape, batch_input_shape)
+        self.embeddings_regularizer = get_regularizer(embeddings_regularizer, "Embedding", "embeddings_regularizer")
+        self.embeddings_constraint = get_constraint(embeddings_constraint, "Embedding", "embeddings_constraint")
+        self.activity_regularizer = activity_regularizer
         self.input_dim = checks.positive_int("input_dim", input_dim, "Embedding", "the number of distinct ids",
                                              "E.g. Embedding(10000, 64) for ids 0..9999.")
         self.output_dim = checks.positive_int("output_dim", output_dim, "Embedding", "the size of each vector",
@@ -222,9 +256,12 @@ class Embedding(Layer):
         with torch.no_grad():
             self.weight.copy_(torch.as_tensor(table))
 
+    def keras_weight_rules(self) -> list[KerasWeight]:
+        return [same_layout(self.weight, self.embeddings_regularizer, self.embeddings_constraint)]
+
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "mask_zero": self.mask_zero}
+                "mask_zero": self.mask_zero, **penalties_config(self, _EMBEDDING_PENALTIES)}
 
 
 @register_serializable(package=BUILTIN)

@@ -7,10 +7,20 @@ from typing import Callable
 import torch
 
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
-from ..cells.gated import initializer_config
+from ..cells.gated import initializer_config, penalty_config
+from .. import checks
 from ..registry import BUILTIN, register_serializable
 from .base import Layer
 from .rnn import RNN
+
+def _implementation(value, where: str) -> int:
+    """Keras's `implementation` (1: gate by gate, 2: one matrix product; 0: Keras 2's legacy value). It
+    chooses how Keras batches the arithmetic, never the result; rnnkit picks its kernel itself (`use_fused`)."""
+    if not checks.is_int(value) or int(value) not in (0, 1, 2):
+        raise ValueError(f"{where}: implementation must be 1 or 2 (0 is accepted from old configs), received "
+                         f"{value!r}. It only chooses how Keras batches the gate arithmetic; leave it out.")
+    return int(value)
+
 
 class _BuiltinRNN(RNN):
     """A layer that builds its built-in cell from its own arguments; its config is those arguments,
@@ -23,7 +33,7 @@ class _BuiltinRNN(RNN):
                   "go_backwards": self.go_backwards, "stateful": self.stateful,
                   "dropout": c.dropout, "recurrent_dropout": c.recurrent_dropout,
                   "zero_output_for_mask": self.zero_output_for_mask, "use_fused": self.use_fused,
-                  **initializer_config(c)}
+                  **initializer_config(c), **penalty_config(c), **self._keras_extras_config()}
         if c.built:
             config["input_size"] = c.input_size
         return {**Layer.get_config(self), **config}
@@ -57,12 +67,18 @@ class LSTM(_BuiltinRNN):
                  stateful: bool = False, zero_output_for_mask: bool = False, use_fused="auto",
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", input_size: int | None = None, input_shape=None,
-                 batch_input_shape=None, batch_size: int | None = None, name: str | None = None):
+                 batch_input_shape=None, batch_size: int | None = None, name: str | None = None,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, unroll: bool = False, implementation: int = 2):
         cell = LSTMCell(units, activation, recurrent_activation, use_bias, unit_forget_bias, dropout,
                         recurrent_dropout, input_size, kernel_initializer, recurrent_initializer,
-                        bias_initializer)
+                        bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                        kernel_constraint, recurrent_constraint, bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         zero_output_for_mask, use_fused, input_shape, batch_input_shape, batch_size, name)
+                         zero_output_for_mask, use_fused, input_shape, batch_input_shape, batch_size, name,
+                         unroll, activity_regularizer=activity_regularizer)
+        self.implementation = _implementation(implementation, type(self).__name__)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": self.cell.recurrent_activation_name,
@@ -85,12 +101,18 @@ class GRU(_BuiltinRNN):
                  stateful: bool = False, zero_output_for_mask: bool = False, use_fused="auto",
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", input_size: int | None = None, input_shape=None,
-                 batch_input_shape=None, batch_size: int | None = None, name: str | None = None):
+                 batch_input_shape=None, batch_size: int | None = None, name: str | None = None,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, unroll: bool = False, implementation: int = 2):
         cell = GRUCell(units, activation, recurrent_activation, use_bias, reset_after, dropout,
                        recurrent_dropout, input_size, kernel_initializer, recurrent_initializer,
-                       bias_initializer)
+                       bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                       kernel_constraint, recurrent_constraint, bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         zero_output_for_mask, use_fused, input_shape, batch_input_shape, batch_size, name)
+                         zero_output_for_mask, use_fused, input_shape, batch_input_shape, batch_size, name,
+                         unroll, activity_regularizer=activity_regularizer)
+        self.implementation = _implementation(implementation, type(self).__name__)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": self.cell.recurrent_activation_name,
@@ -111,8 +133,15 @@ class SimpleRNN(_BuiltinRNN):
                  zero_output_for_mask: bool = False, use_fused="auto",
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", input_size: int | None = None, input_shape=None,
-                 batch_input_shape=None, batch_size: int | None = None, name: str | None = None):
+                 batch_input_shape=None, batch_size: int | None = None, name: str | None = None,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, unroll: bool = False, implementation: int = 2):
         cell = SimpleRNNCell(units, activation, use_bias, dropout, recurrent_dropout, input_size,
-                             kernel_initializer, recurrent_initializer, bias_initializer)
+                             kernel_initializer, recurrent_initializer, bias_initializer, kernel_regularizer,
+                             recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
+                             bias_constraint)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful,
-                         zero_output_for_mask, use_fused, input_shape, batch_input_shape, batch_size, name)
+                         zero_output_for_mask, use_fused, input_shape, batch_input_shape, batch_size, name,
+                         unroll, activity_regularizer=activity_regularizer)
+        self.implementation = _implementation(implementation, type(self).__name__)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .. import checks
+from .. import checks, regularizers
 from ..registry import BUILTIN, register_serializable
 from ..cells.base import (as_states, build_cell, check_cell, declares_fused_kernel, has_split_step,
                           initial_states, nest_states, output_size, state_sizes)
@@ -45,6 +45,7 @@ class RNN(Layer):
             Keras's build config does, so a layer rebuilt from it takes the saved weights).
         unroll: Keras's argument, kept in the config. It changes how Keras builds its graph, never the
             result; rnnkit's step loop is a Python loop, which is unrolled already.
+        activity_regularizer: a penalty on the outputs (`rnnkit.regularizers`), listed in `losses`.
 
     >>> from rnnkit.cells import Cell
     >>> class Sum(Cell):  # h' = h + x
@@ -62,8 +63,9 @@ class RNN(Layer):
                  go_backwards: bool = False, stateful: bool = False, zero_output_for_mask: bool = False,
                  use_fused: bool | str = "auto", input_shape=None, batch_input_shape=None,
                  batch_size: int | None = None, name: str | None = None, unroll: bool = False,
-                 input_size: int | None = None):
+                 input_size: int | None = None, activity_regularizer=None):
         super().__init__(name, input_shape, batch_input_shape, batch_size)
+        self.activity_regularizer = activity_regularizer
         if use_fused not in ("auto", True, False):
             raise ValueError(f"use_fused must be 'auto', True or False, received {use_fused!r}.")
         if isinstance(cell, dict):  # a saved config: how Bidirectional copies a layer
@@ -417,8 +419,14 @@ class RNN(Layer):
             config["zero_output_for_mask"] = True
         if self.use_fused != "auto":
             config["use_fused"] = self.use_fused
-        if self.unroll:
-            config["unroll"] = True
+        return {**config, **self._keras_extras_config()}
+
+    def _keras_extras_config(self) -> dict:
+        """unroll and activity_regularizer, when set (a regularizer a config cannot hold is left out)."""
+        config = {"unroll": True} if self.unroll else {}
+        saved = regularizers.config_value(self.activity_regularizer)
+        if saved is not None:
+            config["activity_regularizer"] = saved
         return config
 
     def get_config(self) -> dict:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .. import checks
+from ..cells.gated import PENALTY_KEYS
 from ..convert import to_mask
 from ..registry import BUILTIN, register_serializable, registered_name
 from .base import Layer
@@ -281,13 +282,15 @@ class Bidirectional(Layer):
 def _backward_copy(layer: RNN) -> RNN:
     """A fresh layer with `layer`'s arguments, reading the other way (Keras rebuilds it from the config).
 
-    Initializers are taken from the forward cell itself, so a custom callable (which a config leaves
-    out) is kept too."""
+    Initializers, regularizers and constraints are taken from the forward layer itself, so a custom
+    callable (which a config leaves out) is kept too."""
     config = layer.get_config()
     config.update(go_backwards=not layer.go_backwards, name=f"backward_{layer.name}")
     config.pop("batch_input_shape", None)
     params = inspect.signature(type(layer).__init__).parameters
-    for key in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
-        if key in params and hasattr(layer.cell, key):
+    for key in ("kernel_initializer", "recurrent_initializer", "bias_initializer", *PENALTY_KEYS):
+        if key in params and getattr(layer.cell, key, None) is not None:
             config[key] = getattr(layer.cell, key)
+    if "activity_regularizer" in params and layer.activity_regularizer is not None:
+        config["activity_regularizer"] = layer.activity_regularizer
     return type(layer)(**config)

@@ -37,6 +37,7 @@ from torch.func import functional_call, grad_and_value
 
 from .. import mixed_precision, optimizers
 from ..layers.base import waiting_for_shape
+from ..layers.regularization import has_penalties
 from ..state import StateStore
 
 # Time steps. The unrolled graph, and its compile, grow with T; measured for LSTM(16) at batch 32 on 2
@@ -197,4 +198,6 @@ def _unsupported(model) -> str | None:
         return "torch.compile needs a C++ compiler on CPU and none was found (install gcc)"
     if not model.threads_state_store():
         return "its stateful layers are not top-level layers of a Sequential model"
+    if has_penalties(model):
+        return "its layers have regularizers or constraints, which only the eager step applies"
     return None

@@ -23,6 +23,7 @@ import torch
 
 from .. import convert, losses, mixed_precision, optimizers
 from .. import metrics as metrics_module
+from ..layers.regularization import apply_constraints, collect_losses
 from . import compiled
 
 Tensor = torch.Tensor
@@ -219,13 +220,23 @@ class Steps:
             losses.check_targets(self.loss_name, tuple(y.shape), tuple(y_pred.shape), None)
         return y
 
+    @property
+    def losses(self) -> list[Tensor]:
+        """Keras's `model.losses`: activity penalties of the last forward pass and weight penalties
+        (regularizers), which `compute_loss` adds to the compiled loss (rnnkit.layers.regularization)."""
+        return collect_losses(self)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None) -> Tensor:
         """The compiled loss of y_pred against y (Keras's signature), weighted as Keras weighs it:
-        sum(loss * sample_weight) / number of loss values (see `losses.reduce_weighted`)."""
+        sum(loss * sample_weight) / number of loss values (see `losses.reduce_weighted`), plus the sum
+        of `self.losses` (regularization), as Keras's compute_loss."""
         y = self._targets(y, y_pred)
         if self.loss_fn in _BUILT_IN_LOSSES:  # these reduce per sample and take the weights themselves
-            return self.loss_fn(y, y_pred, sample_weight)
-        return losses.reduce_weighted(self.loss_fn(y, y_pred), sample_weight)
+            loss = self.loss_fn(y, y_pred, sample_weight)
+        else:
+            loss = losses.reduce_weighted(self.loss_fn(y, y_pred), sample_weight)
+        penalties = self.losses
+        return loss + sum(penalties) if penalties else loss
 
     def compute_metrics(self, x, y, y_pred) -> dict[str, float]:
         """The compiled metrics' values on one batch, in the form the epoch averages: fit and evaluate
@@ -262,6 +273,7 @@ class Steps:
         else:  # skipped when a gradient is inf/NaN, and the scale halves (Keras's LossScaleOptimizer)
             scaler.step(optimizer)
             scaler.update()
+        apply_constraints(self)  # kernel_constraint=... projects the updated weights, as Keras's optimizer
 
     def train_step(self, data) -> dict[str, float]:
         """One optimisation step on one batch: forward, loss, backward, clip, update. Returns the
