@@ -18,8 +18,10 @@ from . import checks, optimizers
 
 
 class Callback:
-    """Hooks called by `fit`; `self.model` is set before training starts, `self.params` holds epochs,
-    steps and batch_size. `on_train_batch_begin/end` default to Keras 2's `on_batch_begin/end`."""
+    """Hooks called by `fit` (and by `evaluate` and `predict`, and by fit's validation: the test hooks);
+    `self.model` is set before they run, `self.params` holds epochs, steps and batch_size.
+    `on_train_batch_begin/end` default to Keras 2's `on_batch_begin/end`; every hook gets a logs dict
+    (on_test_batch_end the running loss and metrics, on_predict_batch_end {"outputs": ...})."""
 
     model = None
     params: dict = {}
@@ -42,6 +44,15 @@ class Callback:
 
     def on_train_batch_end(self, batch: int, logs=None):
         self.on_batch_end(batch, logs=logs)
+
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch: int, logs=None): ...
+    def on_test_batch_end(self, batch: int, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_predict_batch_begin(self, batch: int, logs=None): ...
+    def on_predict_batch_end(self, batch: int, logs=None): ...
 
 
 def _less(a, b) -> bool:

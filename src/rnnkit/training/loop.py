@@ -14,6 +14,7 @@ from ..layers.base import waiting_for_shape
 from ..state import preserved
 from ..callbacks import Callback, History
 from . import distributed
+from .batches import BatchSource, is_batch_source, is_iterator, pair, source_name
 from .progress import EpochProgress
 
 Tensor = torch.Tensor
@@ -22,19 +23,6 @@ Tensor = torch.Tensor
 def batch_indices(n: int, batch_size: int, shuffle: bool, generator: np.random.Generator | None) -> list[np.ndarray]:
     order = generator.permutation(n) if shuffle else np.arange(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
-
-
-def is_iterator(x) -> bool:
-    return hasattr(x, "__next__")
-
-
-def batches_per_pass(x) -> int | None:
-    """len(x) for a generator that knows it (a dataset such as timeseries_dataset_from_array's): the
-    batches of one epoch when steps_per_epoch (validation_steps, steps) is not given, as in Keras."""
-    try:
-        return len(x) or None
-    except TypeError:
-        return None
 
 
 def split_validation(x, y, validation_split: float, sample_weight=None):
@@ -80,29 +68,30 @@ def class_weights_to_sample_weights(y: Tensor, class_weight: dict) -> Tensor:
     return torch.as_tensor(weights, device=y.device)
 
 
-def no_batch_message(where: str, steps: str) -> str:
-    return (f"{where}: x (a generator) yielded no batch: it is exhausted or empty, and {steps} asks for batches. "
+def no_batch_message(where: str, steps: str, source=None) -> str:
+    what = "a generator" if source is None else source_name(source)
+    return (f"{where}: x ({what}) yielded no batch: it is exhausted or empty, and {steps} asks for batches. "
             "Pass a fresh generator (one made for this call), and loop inside it with `while True:` so that "
             "it yields as many batches as asked for.")
 
 
-def ran_out_message(where: str, batches: int, needed: str, what: str) -> str:
-    return (f"{where}: x (a generator) ran out of data after {batches} batches; {what} stopped there (as Keras "
+def ran_out_message(where: str, batches: int, needed: str | None, what: str, source=None) -> str:
+    kind = "a generator" if source is None else source_name(source)
+    if needed is None:  # no steps given: the generator's one pass was the first epoch
+        return (f"{where}: x ({kind}) ran out of data after {batches} batches; {what} stopped there (as Keras "
+                "does): a generator is read once, so only the first epoch had batches. Pass a re-iterable "
+                "source (a torch DataLoader starts a new pass each epoch), or a generator that loops with "
+                "`while True:` and steps_per_epoch.")
+    return (f"{where}: x ({kind}) ran out of data after {batches} batches; {what} stopped there (as Keras "
             f"does). It must yield at least {needed} batches: loop inside it with `while True:`, or ask for "
             "fewer batches.")
 
 
-def next_batch(batches, where: str) -> tuple | None:
-    """The next (x, y) or (x, y, sample_weight) of a generator, or None once it is exhausted."""
-    try:
-        item = next(batches)
-    except StopIteration:
-        return None
-    if not (isinstance(item, (tuple, list)) and len(item) in (2, 3)):
-        raise ValueError(f"{where}: x is a generator, so each batch must be a pair (x, y), received "
-                         f"{checks.kind(item)}{f' of length {len(item)}' if isinstance(item, (tuple, list)) else ''}. "
-                         "Yield (x_batch, y_batch) tuples (or (x_batch, y_batch, sample_weight)).")
-    return tuple(item) if len(item) == 3 and item[2] is not None else (item[0], item[1])
+def cut_short_message(where: str, source: BatchSource) -> str:
+    return (f"{where}: x ({source_name(source.source)}) ran out of data inside this epoch: its pass has "
+            f"{source.per_pass or 'fewer'} batches and steps_per_epoch asks for {source.steps}, so the epoch "
+            "ended there and the next one starts a new pass, as Keras does. Pass steps_per_epoch that divides "
+            "the batches of a pass, or leave it out for one pass per epoch.")
 
 
 def convert_batch(model, batch: tuple, where: str, finite: bool = True) -> tuple:
@@ -127,19 +116,15 @@ def sample_weights(sample_weight, n: int, device, where: str) -> Tensor:
     return w
 
 
-def _epoch_batches(model, x, y, batch_size, shuffle, rng, steps, shard=None, sample_weight=None,
+def _epoch_batches(model, x, y, batch_size, shuffle, rng, source=None, shard=None, sample_weight=None,
                    class_weight=None) -> Iterator[tuple | None]:
     """(x, y) or (x, y, sample_weight) batches as tensors on the model's device: rows of the converted
-    arrays (this rank's share of each in a distributed fit), or a generator's batches converted one at a
-    time (then None if the generator runs out before `steps`; each rank reads its own generator). A
-    generator's batches get their class weights here; arrays got theirs in `Trainer.fit`."""
-    if is_iterator(x):
-        for _ in range(steps):  # never read the generator past what the epoch needs
-            batch = next_batch(x, "fit")
-            if batch is None:
-                yield None
-                return
-            batch = convert_batch(model, batch, "fit")
+    arrays (this rank's share of each in a distributed fit), or the batches of `source` (a BatchSource)
+    converted one at a time (then None at the end if it ran out; each rank reads its own source). A
+    source's batches get their class weights here; arrays got theirs in `Trainer.fit`."""
+    if source is not None:
+        for item in source.epoch():  # never reads the source past what the epoch needs
+            batch = convert_batch(model, pair(item, "fit", source.source), "fit")
             if class_weight is not None:
                 if len(batch) == 3:
                     raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
@@ -147,6 +132,10 @@ def _epoch_batches(model, x, y, batch_size, shuffle, rng, steps, shard=None, sam
             if shard is not None:
                 shard.local_batch(convert.num_samples(batch[0]))
             yield batch
+        if source.ran_out:
+            yield None
+        elif source.cut_short:
+            warnings.warn(cut_short_message("fit", source), UserWarning, stacklevel=3)
         return
     for index in batch_indices(convert.num_samples(x), batch_size, shuffle, rng):
         if shard is not None:
@@ -154,7 +143,25 @@ def _epoch_batches(model, x, y, batch_size, shuffle, rng, steps, shard=None, sam
         if sample_weight is None:
             yield convert.take(x, index), convert.take(y, index)
         else:
-            yield convert.take(x, index), convert.take(y, index), sample_weight[index]
+            yield convert.take(x, index), convert.take(y, index), take_weights(sample_weight, index)
+
+
+def take_weights(sample_weight, index):
+    """Rows `index` of a sample_weight tensor, or of each output's (a list or dict of them)."""
+    if isinstance(sample_weight, dict):
+        return {k: w[index] for k, w in sample_weight.items()}
+    if isinstance(sample_weight, (list, tuple)):
+        return [None if w is None else w[index] for w in sample_weight]
+    return sample_weight[index]
+
+
+def _hooks(callbacks: list, name: str, *args) -> None:
+    """Call hook `name` of every callback that has it (evaluate's and predict's hooks are Keras 3's
+    additions, so a duck-typed callback of fit's may lack them)."""
+    for cb in callbacks:
+        hook = getattr(cb, name, None)
+        if hook is not None:
+            hook(*args)
 
 
 def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list[Callback],
@@ -162,10 +169,14 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
         validation_steps: int | None, seed: int | None = None, distribute=None, sample_weight=None,
         class_weight=None, validation_freq: int = 1) -> History:
     """Train `model` (compiled, its data converted and checked by `Trainer.fit`); returns its History.
-    Callbacks run in the order given, then History (so it records what they log), as in Keras."""
+    Callbacks run in the order given, then History (so it records what they log), as in Keras; they see
+    validation through their test hooks, as Keras's fit runs evaluate with them."""
     history = History()
     callbacks = [*callbacks, history]
-    steps = steps_per_epoch if is_iterator(x) else -(-convert.num_samples(x) // batch_size)
+    source = BatchSource(x, steps_per_epoch) if is_batch_source(x) else None
+    steps = source.steps_per_epoch if source is not None else -(-convert.num_samples(x) // batch_size)
+    if is_batch_source(validation_data):
+        validation_data = BatchSource(validation_data, validation_steps)
     for cb in callbacks:
         cb.set_model(model)
         cb.set_params({"epochs": epochs, "steps": steps, "batch_size": batch_size, "verbose": verbose})
@@ -189,7 +200,8 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
             totals: dict[str, float] = {}
             seen = 0
             ran_out = False
-            batches = _epoch_batches(model, x, y, batch_size, shuffle, rng, steps, shard, sample_weight, class_weight)
+            batches = _epoch_batches(model, x, y, batch_size, shuffle, rng, source, shard, sample_weight,
+                                     class_weight)
             for b, batch in enumerate(batches):
                 if batch is None:
                     ran_out = True
@@ -216,10 +228,10 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
                     break  # (distributed: at the epoch's end, when the ranks agree, so no rank waits alone)
             if ran_out:
                 if not trained:
-                    raise ValueError(no_batch_message("fit", f"steps_per_epoch={steps_per_epoch}"))
-                warnings.warn(ran_out_message("fit", trained, f"steps_per_epoch * epochs = "
-                                              f"{steps_per_epoch * (epochs - initial_epoch)}", "training"),
-                              UserWarning, stacklevel=3)
+                    raise ValueError(no_batch_message("fit", f"steps_per_epoch={steps_per_epoch}", x))
+                needed = None if steps_per_epoch is None else \
+                    f"steps_per_epoch * epochs = {steps_per_epoch * (epochs - initial_epoch)}"
+                warnings.warn(ran_out_message("fit", trained, needed, "training", x), UserWarning, stacklevel=3)
                 model.stop_training = True
                 if not seen:  # nothing trained in this epoch: no epoch to report
                     break
@@ -227,7 +239,7 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
             model.eval()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 with distributed.whole_states(shard):  # every rank validates the whole stateful batch
-                    logs.update(_validate(model, validation_data, batch_size, validation_steps))
+                    logs.update(_validate(model, validation_data, batch_size, callbacks))
             for cb in callbacks:
                 cb.on_epoch_end(epoch, logs)
             progress.end_epoch(epoch, logs)  # after the callbacks, so it shows what they log (learning_rate)
@@ -248,7 +260,7 @@ def _distributed(model, shard, x, batch_size: int):
         yield
         return
     if waiting_for_shape(model):  # every rank's weights must exist before rank 0's are sent
-        if is_iterator(x):
+        if is_batch_source(x):
             raise ValueError("fit: distributed training from a generator needs the model's weights made "
                              "first: declare the input shape (Input((time_steps, features))) or call "
                              "model.build((batch, time_steps, features)).")
@@ -261,50 +273,79 @@ def _distributed(model, shard, x, batch_size: int):
         shard.end()
 
 
-def _validate(model, validation_data, batch_size: int, validation_steps: int | None) -> dict[str, float]:
+def _validate(model, validation_data, batch_size: int, callbacks: list) -> dict[str, float]:
     # Validation continues from the training states but must not disturb them: snapshot and restore.
     with preserved(model):
-        if is_iterator(validation_data):
-            validation_steps = validation_steps or batches_per_pass(validation_data)
-            if not validation_steps:
+        if isinstance(validation_data, BatchSource):
+            if validation_data.steps_per_epoch is None and is_iterator(validation_data.source):
                 raise ValueError("validation_data is a generator: pass validation_steps (batches per epoch).")
-            values = evaluate_batches(model, validation_data, validation_steps, "fit (validation_data)")
+            batches = source_batches(model, validation_data, "fit (validation_data)")
         else:
-            values = evaluate_arrays(model, *validation_data[:3], batch_size=batch_size)
+            batches = array_batches(*validation_data[:3], batch_size=batch_size)
+        values = evaluate(model, batches, callbacks)
     return {f"val_{k}": v for k, v in values.items()}
 
 
-def evaluate_batches(model, batches, steps: int | None, where: str = "evaluate") -> dict[str, float]:
-    """Row-weighted mean of test_step over `steps` batches of a generator (fewer, with Keras's warning,
-    if it runs out)."""
-    if not steps:
-        raise ValueError("x is a generator: pass steps (batches to evaluate).")
+def source_batches(model, source: BatchSource, where: str = "evaluate") -> Iterator[tuple]:
+    """The converted (x, y[, sample_weight]) batches of one pass of `source` (or its `steps`); Keras's
+    warning if it runs out early, an error if it yields nothing."""
+    done = 0
+    for item in source.epoch():
+        yield convert_batch(model, pair(item, where, source.source), where, finite=False)
+        done += 1
+    if source.ran_out:
+        steps = f"steps={source.steps}" if source.steps else "one pass"
+        if not done:
+            raise ValueError(no_batch_message(where, steps, source.source))
+        warnings.warn(ran_out_message(where, done, None if source.steps is None else f"steps = {source.steps}",
+                                      "evaluation", source.source), UserWarning, stacklevel=4)
+
+
+def array_batches(x, y, sample_weight=None, batch_size: int = 32) -> Iterator[tuple]:
+    """Converted (x, y[, sample_weight]) in order, `batch_size` rows at a time."""
+    for index in batch_indices(convert.num_samples(x), batch_size, False, None):
+        batch = (convert.take(x, index), convert.take(y, index))
+        yield batch if sample_weight is None else (*batch, take_weights(sample_weight, index))
+
+
+def evaluate(model, batches, callbacks: list | None = None) -> dict[str, float]:
+    """Keras's test loop: test_step on each batch, the logs the row-weighted mean of its values so far
+    (what on_test_batch_end sees), with the test hooks; `model.stop_evaluating = True` in a callback
+    ends it after that batch."""
+    callbacks = callbacks or []
     model.eval()
-    totals, seen = {}, 0
-    for done in range(steps):
-        batch = next_batch(batches, where)
-        if batch is None:
-            if not done:
-                raise ValueError(no_batch_message(where, f"steps={steps}"))
-            warnings.warn(ran_out_message(where, done, f"steps = {steps}", "evaluation"), UserWarning,
-                          stacklevel=3)
-            break
-        batch = convert_batch(model, batch, where, finite=False)
+    model.stop_evaluating = False
+    _hooks(callbacks, "on_test_begin", {})
+    totals, seen, logs = {}, 0, {}
+    for step, batch in enumerate(batches):
+        _hooks(callbacks, "on_test_batch_begin", step, {})
         values = model.test_step(batch)
         n = convert.num_samples(batch[0])
         seen += n
         for k, v in values.items():
             totals[k] = totals.get(k, 0.0) + v * n
-    return model.metrics_result({k: v / seen for k, v in totals.items()})
+        logs = model.metrics_result({k: v / seen for k, v in totals.items()})
+        _hooks(callbacks, "on_test_batch_end", step, dict(logs))
+        if model.stop_evaluating:
+            break
+    _hooks(callbacks, "on_test_end", dict(logs))
+    return logs
 
 
-def evaluate_arrays(model, x, y, sample_weight=None, batch_size: int = 32) -> dict[str, float]:
-    """Mean of test_step over converted (x, y[, sample_weight]), in order, each batch weighted by its rows."""
+def predict(model, batches, callbacks: list | None = None) -> list:
+    """Keras's predict loop: predict_step on each converted x, as NumPy, with the predict hooks
+    (on_predict_batch_end gets {"outputs": ...}); `model.stop_predicting = True` ends it."""
+    callbacks = callbacks or []
     model.eval()
-    totals, n = {}, convert.num_samples(x)
-    for index in batch_indices(n, batch_size, False, None):
-        batch = (convert.take(x, index), convert.take(y, index))
-        values = model.test_step(batch if sample_weight is None else (*batch, sample_weight[index]))
-        for k, v in values.items():
-            totals[k] = totals.get(k, 0.0) + v * len(index)
-    return model.metrics_result({k: v / n for k, v in totals.items()})
+    model.stop_predicting = False
+    _hooks(callbacks, "on_predict_begin", {})
+    chunks = []
+    for step, xb in enumerate(batches):
+        _hooks(callbacks, "on_predict_batch_begin", step, {})
+        out = convert.to_numpy(model.predict_step((xb, None)))
+        chunks.append(out)
+        _hooks(callbacks, "on_predict_batch_end", step, {"outputs": out})
+        if model.stop_predicting:
+            break
+    _hooks(callbacks, "on_predict_end", {})
+    return chunks

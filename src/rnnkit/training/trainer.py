@@ -13,6 +13,7 @@ import numpy as np
 from .. import checks, convert
 from ..callbacks import Callback, History
 from . import loop
+from .batches import BatchSource, is_batch_source, predict_input
 from .steps import Steps
 
 
@@ -103,10 +104,10 @@ class Trainer(Steps):
                                        "the fraction of samples held out for validation")
         validation_freq = checks.positive_int("validation_freq", validation_freq, "fit")
         callbacks = list(callbacks or [])
-        if loop.is_iterator(x):
-            steps_per_epoch = steps_per_epoch or loop.batches_per_pass(x)
-            if not steps_per_epoch:
-                raise ValueError("x is a generator: pass steps_per_epoch (batches per epoch).")
+        if is_batch_source(x):  # a generator, a DataLoader, any iterable of batches: one pass per epoch
+            if y is not None:
+                raise ValueError(f"fit: x is {type(x).__name__}, a source of (x, y) batches, so y must not be "
+                                 "given separately (received y too). Yield (x_batch, y_batch) pairs and drop y.")
             if batch_size is not None:
                 checks.positive_int("batch_size", batch_size, "fit")
             if sample_weight is not None:
@@ -138,7 +139,7 @@ class Trainer(Steps):
 
     def _validation_data(self, validation_data):
         """fit's validation_data converted and checked: (x, y) or (x, y, sample_weight), or a generator."""
-        if validation_data is None or loop.is_iterator(validation_data):
+        if validation_data is None or is_batch_source(validation_data):
             return validation_data
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
@@ -157,15 +158,26 @@ class Trainer(Steps):
             return dict(values)
         return values["loss"] if len(values) == 1 else list(values.values())
 
+    def _callbacks(self, callbacks, verbose: int, steps: int | None) -> list:
+        """evaluate's and predict's callbacks, given the model and params as Keras's CallbackList does."""
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            cb.set_model(self)
+            cb.set_params({"verbose": verbose, "epochs": 1, "steps": steps})
+        return callbacks
+
     def evaluate(self, x, y=None, batch_size: int | None = None, verbose: int = 0, sample_weight=None,
-                 steps: int | None = None, return_dict: bool = False):
+                 steps: int | None = None, callbacks: list | None = None, return_dict: bool = False):
         """The loss (and metrics, as a list [loss, *metrics]) on (x, y), the loss weighted by `sample_weight`
-        as in fit."""
+        as in fit. x may be a generator or any iterable of (x, y) batches (a DataLoader): one pass, or
+        `steps` batches. `callbacks` get Keras's test hooks (on_test_begin, on_test_batch_end, ...)."""
         self._require_compiled()
-        checks.verbosity(verbose, "evaluate")
-        if loop.is_iterator(x):
+        verbose = checks.verbosity(verbose, "evaluate")
+        if is_batch_source(x):
             steps = checks.optional_positive_int("steps", steps, "evaluate", "batches to evaluate")
-            values = loop.evaluate_batches(self, x, steps or loop.batches_per_pass(x))
+            source = BatchSource(x, steps)
+            callbacks = self._callbacks(callbacks, verbose, source.steps_per_epoch)
+            values = loop.evaluate(self, loop.source_batches(self, source), callbacks)
         else:
             if y is None:
                 raise ValueError("evaluate needs y, the targets for x (or a generator of (x, y) batches as x).")
@@ -173,39 +185,45 @@ class Trainer(Steps):
             convert.check_finite(x, "x")
             n = convert.num_samples(x)
             sample_weight = self._sample_weight(sample_weight, None, y, n, "evaluate")
-            values = loop.evaluate_arrays(self, x, y, sample_weight, self._batch_size(batch_size, n, "evaluate"))
+            batch_size = self._batch_size(batch_size, n, "evaluate")
+            callbacks = self._callbacks(callbacks, verbose, -(-n // batch_size))
+            values = loop.evaluate(self, loop.array_batches(x, y, sample_weight, batch_size), callbacks)
         return self._result(values, return_dict)
 
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0, steps: int | None = None):
-        """Outputs for `x` as NumPy, batch by batch in order (a stateful model carries its states)."""
+    def predict(self, x, batch_size: int | None = None, verbose: int = 0, steps: int | None = None,
+                callbacks: list | None = None):
+        """Outputs for `x` as NumPy, batch by batch in order (a stateful model carries its states).
+
+        x may be a generator or any iterable of batches (a DataLoader): one pass, or `steps` batches; a
+        batch that is (x, y) or (x, y, sample_weight) is predicted on its x, as Keras does. `callbacks` get
+        Keras's predict hooks (on_predict_batch_end receives {"outputs": ...})."""
         self.eval()
-        checks.verbosity(verbose, "predict")
-        if loop.is_iterator(x):
-            if not steps:
-                raise ValueError("x is a generator: pass steps (batches to predict).")
-            steps = checks.positive_int("steps", steps, "predict", "batches to predict")
-            return _concat(self._predict_batches(x, steps))
+        verbose = checks.verbosity(verbose, "predict")
+        if is_batch_source(x):
+            steps = checks.optional_positive_int("steps", steps, "predict", "batches to predict")
+            source = BatchSource(x, steps)
+            callbacks = self._callbacks(callbacks, verbose, source.steps_per_epoch)
+            return _concat(self._predict_source(source, callbacks))
         x, _ = self._data(x, None, "predict", finite=False)
         n = convert.num_samples(x)
         batch_size = self._batch_size(batch_size, n, "predict")
-        chunks = [convert.to_numpy(self.predict_step((convert.take(x, idx), None)))
-                  for idx in loop.batch_indices(n, batch_size, False, None)]
-        return _concat(chunks)
+        callbacks = self._callbacks(callbacks, verbose, -(-n // batch_size))
+        batches = (convert.take(x, idx) for idx in loop.batch_indices(n, batch_size, False, None))
+        return _concat(loop.predict(self, batches, callbacks))
 
-    def _predict_batches(self, batches, steps: int) -> list:
-        """predict_on_batch on up to `steps` items of a generator; Keras's warning if it runs out early."""
-        chunks = []
-        for _ in range(steps):
-            try:
-                xb = next(batches)
-            except StopIteration:
-                break
-            chunks.append(self.predict_on_batch(xb))
+    def _predict_source(self, source: BatchSource, callbacks: list) -> list:
+        """loop.predict on the x of each item of `source`; Keras's warning if it runs out early."""
+        def inputs():
+            for item in source.epoch():
+                yield self._data(predict_input(item, self.input_count()), None, "predict", finite=False)[0]
+
+        chunks = loop.predict(self, inputs(), callbacks)
         if not chunks:
-            raise ValueError(loop.no_batch_message("predict", f"steps={steps}"))
-        if len(chunks) < steps:
-            warnings.warn(loop.ran_out_message("predict", len(chunks), f"steps = {steps}", "predicting"),
-                          UserWarning, stacklevel=3)
+            steps = f"steps={source.steps}" if source.steps else "one pass"
+            raise ValueError(loop.no_batch_message("predict", steps, source.source))
+        if source.ran_out:
+            warnings.warn(loop.ran_out_message("predict", len(chunks), f"steps = {source.steps}", "predicting",
+                                               source.source), UserWarning, stacklevel=3)
         return chunks
 
     def predict_on_batch(self, x):
