@@ -234,7 +234,7 @@ class ModelCheckpoint(MonitorCallback):
                              f"({err}); logged: epoch, {', '.join(sorted(logs))}.") from None
         if self.save_best_only:
             current = logs.get(self.monitor)
-            if current is None:
+            if current is None:  # Keras saves anyway (model_checkpoint.py, _should_save_model)
                 warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
             elif self._is_improvement(current, self.best):
                 if self.verbose > 0:

@@ -180,5 +180,25 @@ class BaseModel(Trainer, nn.Module):
                 return layer
         raise ValueError(f"No layer named {name!r}; layers: {[getattr(l, 'name', '?') for l in self.layers]}.")
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Every weight as a NumPy array, layer by layer (Keras's `get_weights`): the parameters and the
+        non-trainable weights (BatchNormalization's moving statistics); kept states are not weights."""
+        return [t.detach().cpu().numpy().copy() for t in self.state_dict().values()]
+
+    def set_weights(self, weights) -> None:
+        """Set every weight from a list in `get_weights()`'s order; a wrong count or shape changes nothing."""
+        own = self.state_dict()
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights: {self.name!r} has {len(own)} weights, received a list of {len(weights)}. "
+                             "Pass the list get_weights() returns (of a model of the same architecture).")
+        for (name, current), value in zip(own.items(), weights):
+            if tuple(np.shape(value)) != tuple(current.shape):
+                raise ValueError(f"set_weights: weight {name!r} has shape {tuple(current.shape)}, received an array "
+                                 f"of shape {tuple(np.shape(value))}. Pass the weights in get_weights()'s order.")
+        with torch.no_grad():
+            for current, value in zip(own.values(), weights):
+                current.copy_(torch.as_tensor(np.asarray(value), dtype=current.dtype))
+
     def count_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
