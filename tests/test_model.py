@@ -219,12 +219,16 @@ def test_fit_is_reproducible_under_global_seeds():
     assert train() == train()
 
 
-def test_training_a_model_with_several_outputs_says_it_is_not_supported():
+def test_training_a_model_with_several_outputs():
+    # Keras's multi-output training (once refused here): one loss broadcast to both outputs, the total
+    # their sum, each output's loss logged under its layer's name (tests/keras_suite/test_compile_utils.py)
     from rnnkit import Model
     inputs = Input((4, 2))
     h = LSTM(3)(inputs)
-    model = Model(inputs, [Dense(1)(h), Dense(2)(h)])
+    model = Model(inputs, [Dense(1, name="one")(h), Dense(2, name="two")(h)])
     model.compile("adam", "mse")
     x = np.zeros((4, 4, 2), np.float32)
-    with pytest.raises(ValueError, match="has 2 outputs, and training a model with several outputs is not supported"):
-        model.fit(x, [np.zeros((4, 1)), np.zeros((4, 2))], verbose=0)
+    history = model.fit(x, [np.zeros((4, 1)), np.zeros((4, 2))], verbose=0)
+    assert sorted(history.history) == ["loss", "one_loss", "two_loss"]
+    np.testing.assert_allclose(history.history["loss"][0],
+                               history.history["one_loss"][0] + history.history["two_loss"][0], rtol=1e-6)

@@ -26,7 +26,7 @@ from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Sp
 from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence,
                                     SparseCategoricalCrossentropy, binary_crossentropy, categorical_crossentropy,
                                     kl_divergence, sparse_categorical_crossentropy)
-from .reduction import Mean, MeanMetricWrapper, Metric, _snake_case
+from .reduction import Mean, MeanMetricWrapper, Metric, _snake_case, weighted_batch_value
 from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
                                  MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
                                  cosine_similarity, log_cosh, mean_absolute_error, mean_absolute_percentage_error,

@@ -205,6 +205,23 @@ class MeanMetricWrapper(Mean):
         return {**super().get_config(), **self._fn_kwargs}
 
 
+def weighted_batch_value(metric: Metric, y_true, y_pred, sample_weight) -> tuple[Tensor, Tensor]:
+    """A weighted metric's batch in the form fit averages over rows: (sum(value * weight) / rows,
+    sum(weight) / rows), so that the epoch's ratio of the two is Keras's weighted running mean. Metrics
+    that are not means of per-sample values give (result * mean weight, mean weight)."""
+    if isinstance(metric, MeanMetricWrapper):
+        values, weights = reduce_to_samplewise_values(metric.values(y_true, y_pred), sample_weight, torch.mean,
+                                                      float_dtype(metric.dtype))
+        rows = max(values.shape[0] if values.dim() else 1, 1)
+        return values.sum() / rows, weights.sum() / rows
+    metric.reset_state()
+    metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+    value = metric.result()
+    metric.reset_state()
+    weight = as_tensor(sample_weight, torch.float32).mean()
+    return value * weight, weight
+
+
 def _snake_case(name: str) -> str:
     """Keras's `to_snake_case`: RootMeanSquaredError -> root_mean_squared_error, KLDivergence -> kl_divergence."""
     name = re.sub(r"\W+", "", name)

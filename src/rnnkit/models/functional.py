@@ -127,6 +127,14 @@ class Model(BaseModel):
         """Keras's `model.output`: the output symbol, or the list of them."""
         return list(self.outputs) if self._multi_output else self.outputs[0]
 
+    @property
+    def output_names(self) -> list[str]:
+        """Keras's `model.output_names`: the name of the layer that makes each output."""
+        return [s.name for s in self.outputs]
+
+    def output_names_for_compile(self) -> list[str] | None:
+        return self.output_names if self._multi_output else None
+
     def _fixed_batch_size(self) -> int | None:
         return self.inputs[0].shape[0]
 

@@ -93,7 +93,7 @@ class CompiledStep:
         if result is None:
             return self.model.train_step(data)
         loss, out = result
-        return {"loss": float(loss), **self.model.compute_metrics(xb, yb, out)}
+        return {"loss": float(loss), **self.model.compute_metrics(xb, yb, out, sample_weight)}
 
     def _compiled(self, xb, yb, sample_weight):
         if self.fallback is not None:
@@ -198,6 +198,8 @@ def _unsupported(model) -> str | None:
         return "torch.compile needs a C++ compiler on CPU and none was found (install gcc)"
     if not model.threads_state_store():
         return "its stateful layers are not top-level layers of a Sequential model"
+    if model.output_names_for_compile() is not None:
+        return "it has several outputs, whose losses and logs only the eager step computes"
     if has_penalties(model):
         return "its layers have regularizers or constraints, which only the eager step applies"
     return None

@@ -35,12 +35,12 @@ def split_validation(x, y, validation_split: float, sample_weight=None):
     if cut in (0, n):
         raise ValueError(f"validation_split={validation_split} leaves {cut} training samples of {n}; pass a "
                          "validation_split that keeps at least one sample on each side (e.g. 0.2), or more data.")
-    first = lambda a, s: [v[s] for v in a] if isinstance(a, (list, tuple)) else a[s]
+    first = lambda a, s: [None if v is None else v[s] for v in a] if isinstance(a, (list, tuple)) else a[s]
     train, held = slice(0, cut), slice(cut, n)
     if sample_weight is None:
         return first(x, train), first(y, train), None, (first(x, held), first(y, held))
-    return (first(x, train), first(y, train), sample_weight[train],
-            (first(x, held), first(y, held), sample_weight[held]))
+    return (first(x, train), first(y, train), take_weights(sample_weight, train),
+            (first(x, held), first(y, held), take_weights(sample_weight, held)))
 
 
 def class_weights_to_sample_weights(y: Tensor, class_weight: dict) -> Tensor:
@@ -141,9 +141,16 @@ def _epoch_batches(model, x, y, batch_size, shuffle, rng, source=None, shard=Non
         if shard is not None:
             index = shard.rows(index)
         if sample_weight is None:
-            yield convert.take(x, index), convert.take(y, index)
+            yield convert.take(x, index), take_targets(y, index)
         else:
-            yield convert.take(x, index), convert.take(y, index), take_weights(sample_weight, index)
+            yield convert.take(x, index), take_targets(y, index), take_weights(sample_weight, index)
+
+
+def take_targets(y, index):
+    """Rows `index` of y: a tensor, or one per output (None for an output without targets)."""
+    if isinstance(y, (list, tuple)):
+        return [None if t is None else convert.take(t, index) for t in y]
+    return convert.take(y, index)
 
 
 def take_weights(sample_weight, index):
@@ -304,7 +311,7 @@ def source_batches(model, source: BatchSource, where: str = "evaluate") -> Itera
 def array_batches(x, y, sample_weight=None, batch_size: int = 32) -> Iterator[tuple]:
     """Converted (x, y[, sample_weight]) in order, `batch_size` rows at a time."""
     for index in batch_indices(convert.num_samples(x), batch_size, False, None):
-        batch = (convert.take(x, index), convert.take(y, index))
+        batch = (convert.take(x, index), take_targets(y, index))
         yield batch if sample_weight is None else (*batch, take_weights(sample_weight, index))
 
 

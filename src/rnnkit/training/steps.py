@@ -25,9 +25,11 @@ from .. import convert, losses, mixed_precision, optimizers
 from .. import metrics as metrics_module
 from ..layers.regularization import apply_constraints, collect_losses
 from . import compiled
+from .compile_utils import compiled_metrics, output_losses
 
 Tensor = torch.Tensor
 _BUILT_IN_LOSSES = set(losses.LOSSES.values())
+_WEIGHT = "/weight"  # a weighted metric's companion value (its batch's weight per row), never logged
 
 
 def _unpack(data) -> tuple:
@@ -67,7 +69,10 @@ class Steps:
     def _init_trainer(self) -> None:
         self.loss_fn = None
         self.loss_name: str | None = None
-        self.metric_fns: list = []
+        self.loss_weight: float | None = None  # compile's loss_weights for a model with one output
+        self._output_losses: list | None = None  # OutputLoss per output with a loss (a list of outputs)
+        self._compiled_metrics: list = []  # CompiledMetric: metric, log name, output read, weighted
+        self.metric_fns: list = []  # (metric, log name) of each compiled metric
         self.optimizer_config = None  # an OptimizerSpec, or a torch optimizer given to compile
         self._optimizer: torch.optim.Optimizer | None = None
         self.stop_training = False
@@ -77,8 +82,9 @@ class Steps:
         self._loss_scaler: tuple[str, torch.amp.GradScaler] | None = None  # made on first use, per device type
 
     # -- compile ------------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics: list | tuple | None = None,
-                jit_compile: bool | str = False, auto_scale_loss: bool = True) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, metrics: list | tuple | dict | None = None,
+                jit_compile: bool | str = False, auto_scale_loss: bool = True, loss_weights=None,
+                weighted_metrics: list | tuple | dict | None = None) -> None:
         """Choose the optimizer (Keras name, rnnkit.optimizers spec or torch optimizer), loss and metrics.
 
         `metrics` is a list of Keras metric names ("mse", "root_mean_squared_error", "accuracy", ...),
@@ -92,7 +98,11 @@ class Steps:
         here, because the cold start only pays back over long fits.
 
         `auto_scale_loss=True` (Keras's default) scales the loss while the model's dtype policy is
-        "mixed_float16", as Keras's LossScaleOptimizer does (`rnnkit.mixed_precision`)."""
+        "mixed_float16", as Keras's LossScaleOptimizer does (`rnnkit.mixed_precision`).
+
+        `loss_weights` scales the loss (a number), or each output's loss for a model with several outputs
+        (a list or a dict by output name), whose `loss` and `metrics` may be lists or dicts too;
+        `weighted_metrics` are metrics weighted by fit's sample_weight (`training.compile_utils`)."""
         if loss is None:
             raise ValueError(f"compile needs a loss, e.g. loss='mse'. Known names: {sorted(losses.LOSSES)}.")
         if jit_compile not in (True, False, "auto"):
@@ -105,11 +115,25 @@ class Steps:
         self._loss_scaler = None
         self.optimizer_config = optimizers.get(optimizer)
         self._optimizer = self.optimizer_config if isinstance(self.optimizer_config, torch.optim.Optimizer) else None
-        self.loss_fn, self.loss_name = losses.get(loss)
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise ValueError("Expected `metrics` argument to be a list or tuple. Received instead: "
-                             f"metrics={metrics!r} of type {type(metrics)}. Write metrics=[{metrics!r}].")
-        self.metric_fns = [metrics_module.compile_metric(m) for m in (metrics or [])]  # (Metric, name in logs)
+        names = self.output_names_for_compile()
+        if names is not None:  # a list of outputs: a loss, weight and metrics per output (Keras's CompileLoss)
+            self._output_losses = output_losses(loss, loss_weights, names)
+            self.loss_fn, self.loss_name, self.loss_weight = self._output_losses, None, None
+        else:
+            self._output_losses = None
+            if isinstance(loss, (list, tuple)) and len(loss) == 1:
+                loss = loss[0]  # Keras accepts [loss] for one output
+            self.loss_fn, self.loss_name = losses.get(loss)
+            if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
+                loss_weights = loss_weights[0]
+            if loss_weights is not None and (isinstance(loss_weights, bool)
+                                             or not isinstance(loss_weights, (int, float))):
+                raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a list, "
+                                 f"tuple, or dict (multiple output case). Received instead: loss_weights="
+                                 f"{loss_weights!r} of type {type(loss_weights)}.")
+            self.loss_weight = None if loss_weights is None else float(loss_weights)
+        self._compiled_metrics = compiled_metrics(metrics, weighted_metrics, names)
+        self.metric_fns = [(c.metric, c.log_name) for c in self._compiled_metrics]
 
     @property
     def compiled(self) -> bool:
@@ -168,6 +192,10 @@ class Steps:
     def input_names(self) -> list[str] | None:
         return None
 
+    def output_names_for_compile(self) -> list[str] | None:
+        """The names of the model's outputs when it returns a list of them (a loss per output), else None."""
+        return None
+
     def inputs_are_ids(self) -> list[bool]:
         """Per input: whether integer data stays integer (ids for an Embedding) rather than float32."""
         return [False] * self.input_count()
@@ -186,13 +214,61 @@ class Steps:
         return super()._apply(fn, *args, **kwargs)
 
     def convert_x(self, x):
-        """x as the model takes it: tensor(s) on the model's device."""
+        """x as the model takes it: tensor(s) on the model's device; a dict by input name as a list."""
+        names = self.input_names()
+        if isinstance(x, dict) and names is not None:
+            missing = [name for name in names if name not in x]
+            if missing:
+                raise ValueError(f"x is a dict, so it must name every input of the model {names}; missing "
+                                 f"{missing} (received keys {list(x)}).")
+            x = [x[name] for name in names]
         return convert.model_inputs(x, self.input_count(), self.data_device(),
-                                    [not ids for ids in self.inputs_are_ids()], self.input_names())
+                                    [not ids for ids in self.inputs_are_ids()], names)
 
     def convert_y(self, y):
-        integer_targets = self.loss_name == "sparse_categorical_crossentropy"
-        return convert.to_tensors(y, self.data_device(), integers_as_float=not integer_targets)
+        if self._output_losses is None:
+            integer_targets = self.loss_name == "sparse_categorical_crossentropy"
+            return convert.to_tensors(y, self.data_device(), integers_as_float=not integer_targets)
+        return [None if t is None else convert.to_tensor(t, self.data_device(), integers_as_float=not sparse)
+                for t, sparse in zip(self._per_output(y, "y"), self._sparse_outputs())]
+
+    def _sparse_outputs(self) -> list[bool]:
+        sparse = [False] * len(self.output_names_for_compile())
+        for entry in self._output_losses:
+            sparse[entry.index] = entry.name == "sparse_categorical_crossentropy"
+        return sparse
+
+    def _per_output(self, value, what: str) -> list:
+        """y (or sample_weight) of a model with a list of outputs as one entry per output: a list with one
+        per output, or one per output with a loss, or a dict by output name; a lone array serves the only
+        output with a loss (a lone sample_weight: every output)."""
+        names = self.output_names_for_compile()
+        with_loss = [entry.index for entry in self._output_losses]
+        if isinstance(value, dict):
+            unknown = set(value) - set(names)
+            if unknown:
+                raise ValueError(f"{what} is a dict, so its keys must be output names {names}; received unknown "
+                                 f"keys {sorted(unknown)}.")
+            return [value.get(name) for name in names]
+        if isinstance(value, (list, tuple)) and len(value) and (value[0] is None or hasattr(value[0], "shape")):
+            if len(value) == len(names):
+                return list(value)
+            if len(value) == len(with_loss):
+                out = [None] * len(names)
+                for i, v in zip(with_loss, value):
+                    out[i] = v
+                return out
+            raise ValueError(f"{what} must have one entry per output: the model has {len(names)} outputs {names} "
+                             f"({len(with_loss)} with a loss), received a list of {len(value)}. Pass a list in the "
+                             "outputs' order or a dict {output name: array}.")
+        if what == "sample_weight":
+            return [value] * len(names)
+        if len(with_loss) == 1:
+            out = [None] * len(names)
+            out[with_loss[0]] = value
+            return out
+        raise ValueError(f"The model has {len(names)} outputs {names}, so {what} must be a list with one array per "
+                         "output or a dict {output name: array}; received one array.")
 
     # -- the steps (Keras's override points) --------------------------------------------------------
     def _training_forward(self, x, y, state_store=None):
@@ -201,23 +277,25 @@ class Steps:
             return self(x, training=True)
         return self(x, training=True, state_store=state_store)
 
-    def _targets(self, y: Tensor, y_pred) -> Tensor:
-        """y shaped and typed for the loss against y_pred, or a clear error."""
+    def _targets(self, y: Tensor, y_pred, loss_name: str | None = "compiled") -> Tensor:
+        """y shaped and typed for the loss (`loss_name`, by default the compiled one) against y_pred, or a
+        clear error."""
         self._require_compiled()
+        loss_name = self.loss_name if loss_name == "compiled" else loss_name
         if isinstance(y_pred, (list, tuple)):
             raise ValueError(f"{self.name} has {len(y_pred)} outputs, and training a model with several outputs "
                              "is not supported yet. Train a model with one output (e.g. concatenate the "
                              "outputs into one), or train each output's model separately.")
-        y = convert.to_tensor(y, y_pred.device, integers_as_float=self.loss_name != "sparse_categorical_crossentropy")
-        if self.loss_name == "sparse_categorical_crossentropy":
+        y = convert.to_tensor(y, y_pred.device, integers_as_float=loss_name != "sparse_categorical_crossentropy")
+        if loss_name == "sparse_categorical_crossentropy":
             if not torch.compiler.is_compiling():  # the compiled step's first batch runs eagerly and checks
                 _check_class_ids(y, y_pred.shape[-1])
             if y.is_floating_point():
                 y = y.long()
         if y.dim() == 1 and y_pred.dim() == 2 and y_pred.shape[1] == 1:
             y = y[:, None]  # Keras accepts (N,) targets for (N, 1) outputs, for any loss (no broadcasting)
-        if self.loss_name in losses.LOSSES:  # built-in losses: refuse shapes that would broadcast
-            losses.check_targets(self.loss_name, tuple(y.shape), tuple(y_pred.shape), None)
+        if loss_name in losses.LOSSES:  # built-in losses: refuse shapes that would broadcast
+            losses.check_targets(loss_name, tuple(y.shape), tuple(y_pred.shape), None)
         return y
 
     @property
@@ -230,29 +308,81 @@ class Steps:
         """The compiled loss of y_pred against y (Keras's signature), weighted as Keras weighs it:
         sum(loss * sample_weight) / number of loss values (see `losses.reduce_weighted`), plus the sum
         of `self.losses` (regularization), as Keras's compute_loss."""
-        y = self._targets(y, y_pred)
-        if self.loss_fn in _BUILT_IN_LOSSES:  # these reduce per sample and take the weights themselves
-            loss = self.loss_fn(y, y_pred, sample_weight)
+        if self._output_losses is not None:  # Keras's CompileLoss: sum of weight * loss over the outputs
+            loss = None
+            for entry, value in self._output_loss_values(y, y_pred, sample_weight):
+                value = value if entry.weight is None else value * entry.weight
+                loss = value if loss is None else loss + value
         else:
-            loss = losses.reduce_weighted(self.loss_fn(y, y_pred), sample_weight)
+            loss = self._loss_value(self.loss_fn, self._targets(y, y_pred), y_pred, sample_weight)
+            loss = loss if self.loss_weight is None else loss * self.loss_weight
         penalties = self.losses
         return loss + sum(penalties) if penalties else loss
 
-    def compute_metrics(self, x, y, y_pred) -> dict[str, float]:
+    @staticmethod
+    def _loss_value(fn, y: Tensor, y_pred: Tensor, sample_weight) -> Tensor:
+        if fn in _BUILT_IN_LOSSES:  # these reduce per sample and take the weights themselves
+            return fn(y, y_pred, sample_weight)
+        return losses.reduce_weighted(fn(y, y_pred), sample_weight)
+
+    def _output_loss_values(self, y, y_pred, sample_weight):
+        """(OutputLoss, its unweighted loss) for each output with a loss."""
+        if not isinstance(y_pred, (list, tuple)):
+            y_pred = [y_pred]
+        targets = self._per_output(y, "y")
+        weights = [None] * len(y_pred) if sample_weight is None else self._per_output(sample_weight, "sample_weight")
+        for entry in self._output_losses:
+            i = entry.index
+            if targets[i] is None:
+                raise ValueError(f"Output {self.output_names_for_compile()[i]!r} has loss {entry.name!r} but y gives "
+                                 "it no targets. Pass a target array for every output with a loss.")
+            y_i = self._targets(targets[i], y_pred[i], entry.name if entry.name in losses.LOSSES else None)
+            yield entry, self._loss_value(entry.fn, y_i, y_pred[i], weights[i])
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict[str, float]:
         """The compiled metrics' values on one batch, in the form the epoch averages: fit and evaluate
         average them over the batches weighted by rows, then `metrics_result` gives the logs (Keras's
-        running metrics, e.g. for RMSE the root of the epoch's mean squared error)."""
-        if not self.metric_fns:
-            return {}
-        y = self._targets(y, y_pred)
+        running metrics, e.g. for RMSE the root of the epoch's mean squared error). A model with several
+        outputs logs each output's unweighted loss too ("<output>_loss"). A weighted metric under sample
+        weights gives sum(value * weight) / rows and sum(weight) / rows, whose ratio is Keras's."""
+        values: dict[str, float] = {}
         with torch.no_grad():
-            return {name: float(metric.batch_value(y, y_pred)) for metric, name in self.metric_fns}
+            if self._output_losses is not None:
+                if len(self._output_losses) > 1:  # Keras tracks them when there are several
+                    for entry, value in self._output_loss_values(y, y_pred, sample_weight):
+                        values[entry.log_name] = float(value)
+                targets = self._per_output(y, "y")
+                weights = (self._per_output(sample_weight, "sample_weight") if sample_weight is not None
+                           else [None] * len(targets))
+            for c in self._compiled_metrics:
+                if c.output is None:
+                    y_t, y_p, w = self._targets(y, y_pred), y_pred, sample_weight
+                else:
+                    if targets[c.output] is None:
+                        continue
+                    y_p, w = y_pred[c.output], weights[c.output]
+                    loss_name = next((e.name for e in self._output_losses if e.index == c.output), None)
+                    y_t = self._targets(targets[c.output], y_p, loss_name if loss_name in losses.LOSSES else None)
+                if c.weighted and w is not None:
+                    value, weight = metrics_module.weighted_batch_value(c.metric, y_t, y_p, w)
+                    values[c.log_name], values[c.log_name + _WEIGHT] = float(value), float(weight)
+                else:
+                    values[c.log_name] = float(c.metric.batch_value(y_t, y_p))
+        return values
 
     def metrics_result(self, means: dict[str, float]) -> dict[str, float]:
         """The logs from the row-weighted means of the step values over the batches seen (`compute_metrics`):
         each compiled metric's result from its mean; the loss and other values as they are."""
         finish = {name: metric.result_of_mean for metric, name in self.metric_fns}
-        return {k: finish[k](v) if k in finish else v for k, v in means.items()}
+        logs = {}
+        for k, v in means.items():
+            if k.endswith(_WEIGHT):
+                continue
+            if k + _WEIGHT in means:  # a weighted metric: sum(value * weight) over sum(weight)
+                weight = means[k + _WEIGHT]
+                v = v / weight if weight else 0.0
+            logs[k] = finish[k](v) if k in finish else v
+        return logs
 
     def apply_gradients(self) -> None:
         """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step. In a
@@ -285,14 +415,16 @@ class Steps:
         optimizer.zero_grad(set_to_none=True)
         self.scale_loss(loss).backward()
         self.apply_gradients()
-        return {"loss": float(loss.detach()), **self.compute_metrics(x, y, y_pred.detach())}
+        y_pred = [p.detach() for p in y_pred] if isinstance(y_pred, (list, tuple)) else y_pred.detach()
+        return {"loss": float(loss.detach()), **self.compute_metrics(x, y, y_pred, sample_weight)}
 
     def test_step(self, data) -> dict[str, float]:
         """Loss and metrics of one batch, in inference mode."""
         x, y, sample_weight = _unpack(data)
         with torch.no_grad():
             y_pred = self(x, training=False)
-            return {"loss": float(self.compute_loss(x, y, y_pred, sample_weight)), **self.compute_metrics(x, y, y_pred)}
+            return {"loss": float(self.compute_loss(x, y, y_pred, sample_weight)),
+                    **self.compute_metrics(x, y, y_pred, sample_weight)}
 
     def predict_step(self, data):
         """The outputs of one batch (tensors; predict turns them into NumPy)."""

@@ -50,13 +50,17 @@ class Trainer(Steps):
         if y is None:
             return x, None
         y = self.convert_y(y)
-        convert.check_not_empty(y, "y", where)
         n = convert.num_samples(x)
-        if n != convert.num_samples(y):
-            raise ValueError(f"{where}: x has {n} samples but y has {convert.num_samples(y)}; they must match "
-                             "(one target per sample).")
-        if finite:
-            convert.check_finite(y, "y")
+        for k, target in enumerate(y if self._output_losses is not None else [y]):  # one per output
+            if target is None:
+                continue
+            what = "y" if self._output_losses is None else f"y[{k}]"
+            convert.check_not_empty(target, what, where)
+            if n != convert.num_samples(target):
+                raise ValueError(f"{where}: x has {n} samples but {what} has {convert.num_samples(target)}; they must "
+                                 "match (one target per sample).")
+            if finite:
+                convert.check_finite(target, what)
         return x, y
 
     def _fixed_batch_size(self) -> int | None:
@@ -67,9 +71,15 @@ class Trainer(Steps):
         if sample_weight is not None and class_weight is not None:
             raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
         if class_weight is not None:
+            if self._output_losses is not None:
+                raise ValueError(f"{where}: `class_weight` is only supported for models with a single output "
+                                 "(Keras's rule); this one has several. Pass sample_weight, one per output.")
             return loop.class_weights_to_sample_weights(y, class_weight)
         if sample_weight is None:
             return None
+        if self._output_losses is not None and isinstance(sample_weight, (list, tuple, dict)):
+            per_output = self._per_output(sample_weight, "sample_weight")  # one per output, or None
+            return [None if w is None else loop.sample_weights(w, n, self.data_device(), where) for w in per_output]
         return loop.sample_weights(sample_weight, n, self.data_device(), where)
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose: int = 1,
@@ -147,16 +157,23 @@ class Trainer(Steps):
         val_x, val_y = self._data(validation_data[0], validation_data[1], "fit (validation_data)", finite=False)
         convert.check_finite(val_x, "validation x")
         if len(validation_data) == 3 and validation_data[2] is not None:
-            return val_x, val_y, loop.sample_weights(validation_data[2], convert.num_samples(val_x),
-                                                     self.data_device(), "fit (validation_data)")
+            return val_x, val_y, self._sample_weight(validation_data[2], None, val_y, convert.num_samples(val_x),
+                                                     "fit (validation_data)")
         return val_x, val_y
 
-    @staticmethod
-    def _result(values: dict, return_dict: bool):
-        """Keras's return value: the logs as a dict, else the loss alone or [loss, *metrics]."""
+    def _result(self, values: dict, return_dict: bool):
+        """Keras's return value: the logs as a dict, else the loss alone or a list in Keras's order
+        (`_flatten_metrics_in_order`): the loss, each output's loss, the metrics whose log name is their
+        own name, then the other logs sorted by name (an output's "dense_mse")."""
         if return_dict:
             return dict(values)
-        return values["loss"] if len(values) == 1 else list(values.values())
+        if len(values) == 1:
+            return values["loss"]
+        known = ["loss", *[e.log_name for e in (self._output_losses or [])], *[m.name for m, _ in self.metric_fns]]
+        known = [k for k in dict.fromkeys(known) if k in values]
+        if self._output_losses is None:
+            known += [k for k in values if k not in known]  # one output: the logs' own order
+        return [values[k] for k in known] + [values[k] for k in sorted(values) if k not in known]
 
     def _callbacks(self, callbacks, verbose: int, steps: int | None) -> list:
         """evaluate's and predict's callbacks, given the model and params as Keras's CallbackList does."""
