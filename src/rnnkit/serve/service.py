@@ -68,8 +68,8 @@ class _Job:
 
 
 class Service:
-    def __init__(self, engine: Engine, store, metrics=None):
-        self.engine, self.store, self.metrics = engine, store, metrics
+    def __init__(self, engine: Engine, store, metrics=None, batch_rows: int = 4096):
+        self.engine, self.store, self.metrics, self.batch_rows = engine, store, metrics, batch_rows
         store.check(engine.signature(), engine.width, engine.outputs)
         self._pending: list[_Job] = []
         self._wake: asyncio.Event | None = None
@@ -133,7 +133,9 @@ class Service:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            jobs, self._pending = self._pending, []
+            jobs, self._pending = self._take(self._pending)
+            if self._pending:
+                self._wake.set()  # more waiting: the next batch starts as soon as this one is answered
             if not jobs:
                 continue
             started = time.perf_counter()
@@ -150,6 +152,17 @@ class Service:
                     job.future.set_result(result)
             if self.metrics is not None:
                 self.metrics.batch(sum(len(job.ids) for job in jobs), time.perf_counter() - started)
+
+    def _take(self, pending: list[_Job]) -> tuple[list[_Job], list[_Job]]:
+        """The next batch: jobs in arrival order up to `batch_rows` series (at least one job). A cap keeps
+        the worker's batch from swallowing every request, so requests arriving meanwhile are read (JSON,
+        checks) while the worker computes and commits, instead of strictly after it."""
+        rows = 0
+        for n, job in enumerate(pending):
+            rows += len(job.ids)
+            if rows > self.batch_rows and n:
+                return pending[:n], pending[n:]
+        return pending, []
 
     # -- the worker thread ------------------------------------------------------------------
     def _apply(self, jobs: list[_Job]) -> list[Answers]:

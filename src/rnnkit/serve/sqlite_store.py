@@ -1,14 +1,19 @@
-"""The embedded state store: one SQLite file in WAL mode, no set-up, written as a log of batches.
+"""The embedded state store: SQLite in WAL mode, no set-up, written as a log of batches.
 
-Each committed batch is one row of the `log` table: the series ids and their new records as one blob, so
+Each committed batch is one row of a `log` table: the series ids and their new records as one blob, so
 a batch of thousands of series costs one insert and one fsync, not one row per series. The live records
-are held in memory (one NumPy array, an index by id) and rebuilt at start by replaying the log. When the
-log has grown past twice the live records (and 64 MiB), it is compacted: the live records are written as
-a snapshot (rows of the same kind) and everything older is deleted, in one transaction.
+are held in memory (one NumPy array, an index by id) and rebuilt at start by replaying the log.
 
-Several processes may share one file: before a conditional commit each one applies, under SQLite's write
-lock, the rows others appended since it last looked (and reloads everything when a compaction removed
-rows it had not seen), so the step numbers it compares against are the committed ones.
+The log lives in a generation file beside the main one (`states.sqlite.g7`); the main file holds the
+layout and which generation is current. When the log has grown past four times the live records (and
+256 MiB), it is compacted: the live records are written as the first rows of a new generation file, the
+main file is switched to it in one commit, and the old file is deleted (deleting rows inside SQLite
+would cost as much as writing them). A crash before the switch leaves the old generation current and a
+stray file, removed at the next start; a crash after it, an old file removed likewise.
+
+Several processes may share one store: every write takes the main file's write lock first (BEGIN
+IMMEDIATE locks every attached file), applies the rows others appended since it last looked (or reloads
+from a new generation), and only then compares step numbers, so conditional commits see committed state.
 
 A step is acknowledged after its transaction commits. With `synchronous=FULL` (the default here) a
 commit survives a power cut as well as a killed process; `durable=False` uses NORMAL, which in WAL mode
@@ -17,6 +22,7 @@ survives a killed server process but may lose the last commits if the machine it
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -25,61 +31,71 @@ import numpy as np
 
 from .records import StateStoreError, check_ids, meta_mismatch, record_dtype
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, snapshot INTEGER NOT NULL, ids BLOB NOT NULL,
-                                records BLOB NOT NULL);
-"""
+_LOG = """CREATE TABLE IF NOT EXISTS {schema}.log (seq INTEGER PRIMARY KEY, ids BLOB NOT NULL,
+                                                     records BLOB NOT NULL)"""
 _SNAPSHOT_ROWS = 65536  # records per snapshot row
-_COMPACT_MIN_BYTES = 64 << 20
+_COMPACT_MIN_BYTES = 256 << 20
 
 
 class SQLiteStore:
     def __init__(self, path, durable: bool = True):
         self.path = Path(path)
         self.description = f"sqlite:{self.path}"
+        self._sync = "FULL" if durable else "NORMAL"
         if self.path.is_dir():
             raise StateStoreError(f"state store {str(self.path)!r} is a folder; give a file path (sqlite:PATH).")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._db.executescript(_SCHEMA)
-            old = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'series'").fetchone()
+            self._db.execute(f"PRAGMA synchronous={self._sync}")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            old = self._db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('series', 'log')").fetchone()
         except sqlite3.DatabaseError as e:
             raise StateStoreError(f"cannot open the state store {str(self.path)!r} as SQLite: {e}. Give another "
                                   "path with --state sqlite:PATH.") from None
         if old:
-            raise StateStoreError(f"state store {str(self.path)!r} was written by an older rnnkit serve (one row "
-                                  "per series); start a new one with --state sqlite:NEW_PATH.")
+            raise StateStoreError(f"state store {str(self.path)!r} was written by an older rnnkit serve; start a "
+                                  "new one with --state sqlite:NEW_PATH.")
         self._lock = threading.Lock()
         self._dtype: np.dtype | None = None
+        self._gen: int | None = None  # the generation attached as schema `gen`
+        self._reset_image()
+
+    def _reset_image(self) -> None:
         self._index: dict[str, int] = {}
         self._ids: list[str] = []
-        self._image = None
+        self._image = None if self._dtype is None else np.zeros(1024, self._dtype)
         self._seen = 0  # the last log row applied to the image
-        self._log_bytes = 0  # bytes in the log since its last snapshot
+        self._log_bytes = 0  # bytes in the current generation's log
+
+    def _generation_file(self, gen: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.g{gen}")
 
     # -- set-up ---------------------------------------------------------------------------------
     def check(self, signature: str, width: int, outputs: int) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                                 [("signature", signature), ("width", str(width)), ("outputs", str(outputs))])
-            self._db.execute("COMMIT")
-            rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-            if (rows.get("signature"), rows.get("width"), rows.get("outputs")) != (signature, str(width), str(outputs)):
-                raise meta_mismatch(f"state store {str(self.path)!r}", rows.get("signature"), signature,
-                                    rows.get("width"), width)
-            self._dtype = record_dtype(width, outputs)
-            self._index, self._ids, self._image = {}, [], np.zeros(1024, self._dtype)
-            self._seen = self._log_bytes = 0
-            self._db.execute("BEGIN")
             try:
+                self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                                     [("signature", signature), ("width", str(width)), ("outputs", str(outputs)),
+                                      ("generation", "0")])
+                rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+                if (rows["signature"], rows["width"], rows["outputs"]) != (signature, str(width), str(outputs)):
+                    raise meta_mismatch(f"state store {str(self.path)!r}", rows["signature"], signature,
+                                        rows["width"], width)
+                current = self._generation_file(int(rows["generation"]))
+                for stray in self.path.parent.glob(f"{self.path.name}.g*"):  # left by a crash mid-compaction
+                    if stray.name.removesuffix("-wal").removesuffix("-shm") != current.name:
+                        stray.unlink(missing_ok=True)
+                self._dtype = record_dtype(width, outputs)
+                self._reset_image()  # replayed whole by the catch-up
                 self._catch_up()
-            finally:
                 self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     # -- the image: live records in memory --------------------------------------------------------
     def _slots(self, ids: list[str]) -> np.ndarray:
@@ -101,38 +117,36 @@ class SQLiteStore:
         slots = self._slots(ids)  # first: it may grow (replace) the image
         self._image[slots] = records
 
-    def _apply_row(self, ids: bytes, blob: bytes) -> None:
-        if not blob:
-            return  # the snapshot of a store with no live series
-        self._apply(ids.decode().split("\n"), np.frombuffer(blob, self._dtype))
-        self._log_bytes += len(blob)
+    def _attach(self, gen: int) -> None:
+        if self._gen is not None:
+            self._db.execute("DETACH DATABASE gen")
+        self._db.execute("ATTACH DATABASE ? AS gen", (str(self._generation_file(gen)),))
+        self._db.execute("PRAGMA gen.page_size=65536")  # batches are blobs of megabytes: fewer, larger pages
+        self._db.execute("PRAGMA gen.journal_mode=WAL")
+        self._db.execute(f"PRAGMA gen.synchronous={self._sync}")
+        self._gen = gen
+        self._reset_image()
 
     def _catch_up(self) -> None:
-        """Apply the log rows other processes appended (inside a transaction, so the view is one moment)."""
-        base, last = self._db.execute("SELECT (SELECT value FROM meta WHERE key = 'base'), "
-                                      "(SELECT max(seq) FROM log)").fetchone()
-        base, last = int(base or 0), last or 0
-        if last <= self._seen:
-            return
-        if self._seen < base - 1:  # rows this process had not applied were compacted away: start over
-            self._index, self._ids, self._image[:] = {}, [], 0
-            self._log_bytes = 0
-            query = self._db.execute("SELECT ids, records FROM log ORDER BY seq")
-        else:
-            query = self._db.execute("SELECT ids, records FROM log WHERE seq > ? AND snapshot = 0 ORDER BY seq",
-                                     (self._seen,))
-        for ids, blob in query:
-            self._apply_row(ids, blob)
-        self._seen = last
+        """Apply what other processes committed since this one last looked (inside a transaction)."""
+        gen = int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        if gen != self._gen:  # first look, or another process compacted: read the new generation whole
+            self._db.execute("COMMIT")  # ATTACH and DETACH are refused inside a transaction
+            self._attach(gen)
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(_LOG.format(schema="gen"))
+            if int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]) != gen:
+                return self._catch_up()  # compacted again in between
+        for seq, ids, blob in self._db.execute("SELECT seq, ids, records FROM gen.log WHERE seq > ? ORDER BY seq",
+                                               (self._seen,)):
+            if blob:
+                self._apply(ids.decode().split("\n"), np.frombuffer(blob, self._dtype))
+            self._seen, self._log_bytes = seq, self._log_bytes + len(blob)
 
     # -- the store contract -----------------------------------------------------------------------
     def rows(self, ids: list[str]) -> np.ndarray:
         with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._catch_up()
-            finally:
-                self._db.execute("COMMIT")
+            self._transaction(lambda: None)
             index = self._index
             slots = np.fromiter((index.get(sid, -1) for sid in ids), np.int64, len(ids))
             out = self._image[np.maximum(slots, 0)]
@@ -141,70 +155,107 @@ class SQLiteStore:
 
     def commit(self, ids: list[str], expected: np.ndarray, records: np.ndarray) -> np.ndarray:
         check_ids(ids)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._catch_up()
-                slots = np.fromiter((self._index.get(sid, -1) for sid in ids), np.int64, len(ids))
-                current = np.where(slots >= 0, self._image["step"][np.maximum(slots, 0)], 0)
-                lost = current != np.asarray(expected)
-                keep = np.flatnonzero(~lost)
-                if keep.size:
-                    kept_ids = [ids[r] for r in keep] if lost.any() else ids
-                    blob = np.ascontiguousarray(records[keep]).tobytes()
-                    cur = self._db.execute("INSERT INTO log (snapshot, ids, records) VALUES (0, ?, ?)",
-                                           ("\n".join(kept_ids).encode(), blob))
-                    seq = cur.lastrowid
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+
+        def write():
+            slots = self._slots(ids)  # a new series gets a zero row: step 0, as when absent
+            lost = self._image["step"][slots] != np.asarray(expected)
+            keep = np.flatnonzero(~lost)
             if keep.size:
-                self._apply(kept_ids, records[keep])
-                self._seen, self._log_bytes = seq, self._log_bytes + len(blob)
-                if self._log_bytes > max(_COMPACT_MIN_BYTES, 2 * len(self._ids) * self._dtype.itemsize):
+                self._append(ids if keep.size == len(ids) else [ids[r] for r in keep],
+                             np.ascontiguousarray(records[keep]))
+            return lost, keep, slots
+
+        with self._lock:
+            lost, keep, slots = self._transaction(write)
+            if keep.size:
+                self._image[slots[keep]] = records[keep]  # after the commit: the image holds committed records
+                if self._log_bytes > max(_COMPACT_MIN_BYTES, 4 * len(self._ids) * self._dtype.itemsize):
                     self._compact()
             return lost
 
     def delete(self, series_id: str) -> None:
         """Forget a series (its step returns to 0): logged as a zero record."""
+        zero = np.zeros(1, self._dtype)
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._catch_up()
-                cur = self._db.execute("INSERT INTO log (snapshot, ids, records) VALUES (0, ?, ?)",
-                                       (series_id.encode(), np.zeros(1, self._dtype).tobytes()))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._apply([series_id], np.zeros(1, self._dtype))
-            self._seen = cur.lastrowid
+            self._transaction(lambda: self._append([series_id], zero))
+            self._apply([series_id], zero)
 
-    def _compact(self) -> None:
-        """Write the live records as a snapshot and delete the log rows before it (one transaction)."""
+    def _transaction(self, work):
+        """BEGIN IMMEDIATE (the write lock), catch up with others, `work()`, COMMIT."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._catch_up()
+            out = work()
+            self._db.execute("COMMIT")
+            return out
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _append(self, ids: list[str], records: np.ndarray) -> None:
+        blob = records.tobytes()
+        cur = self._db.execute("INSERT INTO gen.log (ids, records) VALUES (?, ?)", ("\n".join(ids).encode(), blob))
+        self._seen, self._log_bytes = cur.lastrowid, self._log_bytes + len(blob)
+
+    def _compact(self) -> None:
+        """Write the live records into a new generation file, switch to it, delete the old one."""
+        old, new = self._gen, self._gen + 1
+        target = self._generation_file(new)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._catch_up()
+            if self._gen != old:  # another process compacted first
+                self._db.execute("COMMIT")
+                return
+            for leftover in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+                leftover.unlink(missing_ok=True)  # a crashed compaction's; nobody else writes it: we hold the lock
             live = np.flatnonzero(self._image["step"][:len(self._ids)] > 0)
-            first = None
-            for start in range(0, max(len(live), 1), _SNAPSHOT_ROWS):
-                part = live[start:start + _SNAPSHOT_ROWS]
-                cur = self._db.execute("INSERT INTO log (snapshot, ids, records) VALUES (1, ?, ?)",
-                                       ("\n".join(self._ids[r] for r in part).encode(), self._image[part].tobytes()))
-                first = first or cur.lastrowid
-                self._seen = cur.lastrowid
-            self._db.execute("DELETE FROM log WHERE seq < ?", (first,))
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('base', ?)", (str(first),))
+            fresh, chunks = sqlite3.connect(target, isolation_level=None), 0
+            try:
+                # Written once, without a journal: the file counts only after the switch below, and a crash
+                # before it leaves a stray file. fsynced before the switch; WAL mode is set when attached.
+                fresh.execute("PRAGMA page_size=65536")  # batches are blobs of megabytes: fewer, larger pages
+                fresh.execute("PRAGMA journal_mode=OFF")
+                fresh.execute("PRAGMA synchronous=OFF")
+                fresh.execute(_LOG.format(schema="main"))
+                fresh.execute("BEGIN")
+                for start in range(0, len(live), _SNAPSHOT_ROWS):
+                    part = live[start:start + _SNAPSHOT_ROWS]
+                    fresh.execute("INSERT INTO log (ids, records) VALUES (?, ?)",
+                                  ("\n".join(self._ids[r] for r in part).encode(), self._image[part].tobytes()))
+                    chunks += 1
+                fresh.execute("COMMIT")
+            finally:
+                fresh.close()
+            _fsync(target)
+            _fsync(target.parent)
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(new),))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._index = {self._ids[r]: k for k, r in enumerate(live)}
-        self._ids = [self._ids[r] for r in live]
-        self._image = np.concatenate([self._image[live], np.zeros(max(1024, len(live)), self._dtype)])
-        self._log_bytes = len(live) * self._dtype.itemsize
+        ids, image = [self._ids[r] for r in live], self._image[live]
+        self._attach(new)  # the image restarts from the snapshot just written: live series only
+        self._apply(ids, image)
+        self._seen, self._log_bytes = chunks, image.nbytes
+        stale = [self.path.with_name(self.path.name + name.format(old)) for name in (".g{}", ".g{}-wal", ".g{}-shm")]
+        threading.Thread(target=_remove, args=(stale,), daemon=True).start()  # freeing a large file takes a while
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
