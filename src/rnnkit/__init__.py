@@ -18,6 +18,7 @@ from .inference import OnnxStream, Stream, generate
 from .io.checkpoint import CheckpointError, load
 from .io.keras_safety import KerasFileError
 from .io.onnx_export import export_onnx
+from .layers import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401  (ConvLSTM, Keras's frame layers)
 from .layers import (GRU, LSTM, RNN, Activation, Add, AveragePooling1D, BatchNormalization, Bidirectional,
                      Concatenate, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D,
                      GlobalMaxPooling1D, Input, Lambda, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D,

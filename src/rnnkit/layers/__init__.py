@@ -1,10 +1,11 @@
 """rnnkit layers: Keras's recurrent and helper layers as `torch.nn.Module`s."""
 
-from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from ..cells import Cell, ConvLSTMCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ..initializers import Constant
 from .base import Layer
 from .conv import Conv2D, Convolution2D, MaxPooling2D
 from .conv1d import Conv1D, Convolution1D
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape
 from .masking import Masking
 from .merge import Add, Concatenate, Lambda, Multiply, add, concatenate, multiply
@@ -19,6 +20,7 @@ from .spatial_dropout import SpatialDropout1D
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 __all__ = [
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
     "AveragePooling1D", "AvgPool1D", "Conv1D", "Convolution1D", "GlobalAveragePooling1D", "GlobalAvgPool1D",
     "GlobalMaxPool1D", "GlobalMaxPooling1D", "Masking", "MaxPool1D", "MaxPooling1D", "BatchNormalization",
     "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
