@@ -9,16 +9,21 @@ stops.
 
 Each item is `(x, y)` or `(x, y, sample_weight)` for fit and evaluate; predict takes `x`, `(x,)`,
 `(x, y)` or `(x, y, sample_weight)` and drops y, as Keras's `unpack_x_y_sample_weight` does.
+
+Each batch read is converted for the model (`convert_batch`); a source that runs out early gets Keras's
+warning, one that yields nothing an error (the messages below say what to pass instead).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterator
 
 import numpy as np
 import torch
 
-from .. import checks
+from .. import checks, convert
+from .weighting import sample_weights
 
 
 def is_iterator(x) -> bool:
@@ -133,3 +138,55 @@ def pair(item, where: str, source) -> tuple:
                          f"{checks.kind(item)}{length}. Yield (x_batch, y_batch) tuples (or "
                          "(x_batch, y_batch, sample_weight)).")
     return tuple(item) if len(item) == 3 and item[2] is not None else (item[0], item[1])
+
+
+def no_batch_message(where: str, steps: str, source=None) -> str:
+    what = "a generator" if source is None else source_name(source)
+    return (f"{where}: x ({what}) yielded no batch: it is exhausted or empty, and {steps} asks for batches. "
+            "Pass a fresh generator (one made for this call), and loop inside it with `while True:` so that "
+            "it yields as many batches as asked for.")
+
+
+def ran_out_message(where: str, batches: int, needed: str | None, what: str, source=None) -> str:
+    kind = "a generator" if source is None else source_name(source)
+    if needed is None:  # no steps given: the generator's one pass was the first epoch
+        return (f"{where}: x ({kind}) ran out of data after {batches} batches; {what} stopped there (as Keras "
+                "does): a generator is read once, so only the first epoch had batches. Pass a re-iterable "
+                "source (a torch DataLoader starts a new pass each epoch), or a generator that loops with "
+                "`while True:` and steps_per_epoch.")
+    return (f"{where}: x ({kind}) ran out of data after {batches} batches; {what} stopped there (as Keras "
+            f"does). It must yield at least {needed} batches: loop inside it with `while True:`, or ask for "
+            "fewer batches.")
+
+
+def cut_short_message(where: str, source: BatchSource) -> str:
+    return (f"{where}: x ({source_name(source.source)}) ran out of data inside this epoch: its pass has "
+            f"{source.per_pass or 'fewer'} batches and steps_per_epoch asks for {source.steps}, so the epoch "
+            "ended there and the next one starts a new pass, as Keras does. Pass steps_per_epoch that divides "
+            "the batches of a pass, or leave it out for one pass per epoch.")
+
+
+def convert_batch(model, batch: tuple, where: str, finite: bool = True) -> tuple:
+    """A generator's (x, y[, sample_weight]) as tensors on the model's device, checked."""
+    xb, yb = model.convert_x(batch[0]), model.convert_y(batch[1])
+    for data, name in ((xb, "x"), (yb, "y")) if finite else ((xb, "x"),):
+        convert.check_not_empty(data, name, f"{where} (a batch of the generator)")
+        convert.check_finite(data, name)
+    if len(batch) == 3:
+        return xb, yb, sample_weights(batch[2], convert.num_samples(xb), model.data_device(), where)
+    return xb, yb
+
+
+def source_batches(model, source: BatchSource, where: str = "evaluate") -> Iterator[tuple]:
+    """The converted (x, y[, sample_weight]) batches of one pass of `source` (or its `steps`); Keras's
+    warning if it runs out early, an error if it yields nothing."""
+    done = 0
+    for item in source.epoch():
+        yield convert_batch(model, pair(item, where, source.source), where, finite=False)
+        done += 1
+    if source.ran_out:
+        steps = f"steps={source.steps}" if source.steps else "one pass"
+        if not done:
+            raise ValueError(no_batch_message(where, steps, source.source))
+        warnings.warn(ran_out_message(where, done, None if source.steps is None else f"steps = {source.steps}",
+                                      "evaluation", source.source), UserWarning, stacklevel=4)

@@ -49,6 +49,21 @@ def _by_output(value, output_names: list[str], argument: str, allow_partial_dict
                      f"received {value!r} of type {type(value).__name__}.")
 
 
+def single_loss(loss, loss_weights) -> tuple[Callable, str, float | None]:
+    """(function, name, weight) of compile's loss for a model with one output; Keras accepts [loss] and
+    [weight] for it too."""
+    if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        loss = loss[0]
+    fn, name = losses_module.get(loss)
+    if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
+        loss_weights = loss_weights[0]
+    if loss_weights is not None and (isinstance(loss_weights, bool) or not isinstance(loss_weights, (int, float))):
+        raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a list, "
+                         f"tuple, or dict (multiple output case). Received instead: loss_weights="
+                         f"{loss_weights!r} of type {type(loss_weights)}.")
+    return fn, name, None if loss_weights is None else float(loss_weights)
+
+
 def output_losses(loss, loss_weights, output_names: list[str]) -> list[OutputLoss]:
     """Keras's CompileLoss for a model with a list of outputs: one OutputLoss per output that has a loss."""
     if isinstance(loss, (list, tuple, dict)):

@@ -1,7 +1,8 @@
 """Keras's training API on top of the steps: fit, evaluate, predict and the *_on_batch calls.
 
 Each converts its data once at the boundary (`rnnkit.convert`), checks it, and runs the model's
-`train_step` / `test_step` / `predict_step` (`training/steps.py`) batch by batch (`training/loop.py`).
+`train_step` / `test_step` / `predict_step` (`training/steps.py`) batch by batch (`training/loop.py` for fit,
+`training/evaluate_predict.py` for evaluate and predict).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import numpy as np
 
 from .. import checks, convert
 from ..callbacks import Callback, History
-from . import loop
-from .batches import BatchSource, is_batch_source, predict_input
+from . import evaluate_predict, loop
+from .arrays import array_batches, batch_indices, split_validation
+from .batches import BatchSource, is_batch_source, no_batch_message, predict_input, ran_out_message, source_batches
 from .steps import Steps
+from .weighting import class_weights_to_sample_weights, sample_weights
 
 
 def _concat(chunks: list):
@@ -74,13 +77,13 @@ class Trainer(Steps):
             if self._output_losses is not None:
                 raise ValueError(f"{where}: `class_weight` is only supported for models with a single output "
                                  "(Keras's rule); this one has several. Pass sample_weight, one per output.")
-            return loop.class_weights_to_sample_weights(y, class_weight)
+            return class_weights_to_sample_weights(y, class_weight)
         if sample_weight is None:
             return None
         if self._output_losses is not None and isinstance(sample_weight, (list, tuple, dict)):
             per_output = self._per_output(sample_weight, "sample_weight")  # one per output, or None
-            return [None if w is None else loop.sample_weights(w, n, self.data_device(), where) for w in per_output]
-        return loop.sample_weights(sample_weight, n, self.data_device(), where)
+            return [None if w is None else sample_weights(w, n, self.data_device(), where) for w in per_output]
+        return sample_weights(sample_weight, n, self.data_device(), where)
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose: int = 1,
             callbacks: list[Callback] | None = None, validation_split: float = 0.0, validation_data=None,
@@ -133,7 +136,7 @@ class Trainer(Steps):
         n = convert.num_samples(x)
         sample_weight = self._sample_weight(sample_weight, class_weight, y, n, "fit")
         if validation_split and validation_data is None:
-            x, y, sample_weight, validation_data = loop.split_validation(x, y, validation_split, sample_weight)
+            x, y, sample_weight, validation_data = split_validation(x, y, validation_split, sample_weight)
             n = convert.num_samples(x)
         if self.stateful and shuffle:
             raise ValueError(
@@ -194,7 +197,7 @@ class Trainer(Steps):
             steps = checks.optional_positive_int("steps", steps, "evaluate", "batches to evaluate")
             source = BatchSource(x, steps)
             callbacks = self._callbacks(callbacks, verbose, source.steps_per_epoch)
-            values = loop.evaluate(self, loop.source_batches(self, source), callbacks)
+            values = evaluate_predict.evaluate(self, source_batches(self, source), callbacks)
         else:
             if y is None:
                 raise ValueError("evaluate needs y, the targets for x (or a generator of (x, y) batches as x).")
@@ -204,7 +207,7 @@ class Trainer(Steps):
             sample_weight = self._sample_weight(sample_weight, None, y, n, "evaluate")
             batch_size = self._batch_size(batch_size, n, "evaluate")
             callbacks = self._callbacks(callbacks, verbose, -(-n // batch_size))
-            values = loop.evaluate(self, loop.array_batches(x, y, sample_weight, batch_size), callbacks)
+            values = evaluate_predict.evaluate(self, array_batches(x, y, sample_weight, batch_size), callbacks)
         return self._result(values, return_dict)
 
     def predict(self, x, batch_size: int | None = None, verbose: int = 0, steps: int | None = None,
@@ -225,21 +228,21 @@ class Trainer(Steps):
         n = convert.num_samples(x)
         batch_size = self._batch_size(batch_size, n, "predict")
         callbacks = self._callbacks(callbacks, verbose, -(-n // batch_size))
-        batches = (convert.take(x, idx) for idx in loop.batch_indices(n, batch_size, False, None))
-        return _concat(loop.predict(self, batches, callbacks))
+        batches = (convert.take(x, idx) for idx in batch_indices(n, batch_size, False, None))
+        return _concat(evaluate_predict.predict(self, batches, callbacks))
 
     def _predict_source(self, source: BatchSource, callbacks: list) -> list:
-        """loop.predict on the x of each item of `source`; Keras's warning if it runs out early."""
+        """evaluate_predict.predict on the x of each item of `source`; Keras's warning if it runs out early."""
         def inputs():
             for item in source.epoch():
                 yield self._data(predict_input(item, self.input_count()), None, "predict", finite=False)[0]
 
-        chunks = loop.predict(self, inputs(), callbacks)
+        chunks = evaluate_predict.predict(self, inputs(), callbacks)
         if not chunks:
             steps = f"steps={source.steps}" if source.steps else "one pass"
-            raise ValueError(loop.no_batch_message("predict", steps, source.source))
+            raise ValueError(no_batch_message("predict", steps, source.source))
         if source.ran_out:
-            warnings.warn(loop.ran_out_message("predict", len(chunks), f"steps = {source.steps}", "predicting",
+            warnings.warn(ran_out_message("predict", len(chunks), f"steps = {source.steps}", "predicting",
                                                source.source), UserWarning, stacklevel=3)
         return chunks
 

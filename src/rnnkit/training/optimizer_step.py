@@ -1,0 +1,82 @@
+"""The update half of a train step: the optimizer over the trainable weights, the loss scale of
+"mixed_float16" (Keras's LossScaleOptimizer, `rnnkit.mixed_precision`) and `apply_gradients`, which
+clips, steps and applies the weights' constraints.
+
+A custom train_step calls `self.scale_loss(loss).backward()` and then `self.apply_gradients()`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .. import mixed_precision, optimizers
+from ..layers.regularization import apply_constraints
+
+Tensor = torch.Tensor
+
+
+class OptimizerStep:
+    """The optimizer, the loss scale and apply_gradients; Steps inherits it."""
+
+    @property
+    def trainable_weights(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        """The torch optimizer over the trainable weights, made on first use (after the weights exist)."""
+        if self._optimizer is None and self.optimizer_config is not None:
+            if any(getattr(m, "built", True) is False for m in self.modules()):
+                raise RuntimeError("The optimizer is made over the model's weights, and some are not created yet. "
+                                   "Call the model on a batch first (train_step does: forward, then optimizer), "
+                                   "or give Input a shape.")
+            weights = self.trainable_weights
+            if not weights:
+                raise ValueError(f"{self.name} has no trainable weights, so there is nothing to fit.")
+            self._optimizer = optimizers.build(self.optimizer_config, weights)
+        return self._optimizer
+
+    @property
+    def optimizer_built(self) -> bool:
+        return self._optimizer is not None
+
+    @property
+    def loss_scaler(self) -> torch.amp.GradScaler | None:
+        """The dynamic loss scale (a torch.amp.GradScaler) while the policy is "mixed_float16" and compile's
+        auto_scale_loss is True; None otherwise."""
+        if not (self.auto_scale_loss and mixed_precision.needs_loss_scaling(self.dtype_policy)):
+            return None
+        kind = self.data_device().type
+        made = self._loss_scaler  # (device type, scaler)
+        if made is None or made[0] != kind:  # new, or the model moved to another kind of device: same scale
+            scale = mixed_precision.INITIAL_LOSS_SCALE if made is None else made[1].get_scale()
+            made = self._loss_scaler = (kind, mixed_precision.loss_scaler(kind, scale))
+        return made[1]
+
+    def scale_loss(self, loss: Tensor) -> Tensor:
+        """The loss to call backward() on: multiplied by the loss scale under "mixed_float16", else as it is
+        (Keras's `optimizer.scale_loss`). A custom train_step calls `self.scale_loss(loss).backward()` and
+        then `self.apply_gradients()`, which divides the gradients again."""
+        scaler = self.loss_scaler
+        return loss if scaler is None else scaler.scale(loss)
+
+    def apply_gradients(self) -> None:
+        """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step. In a
+        distributed fit the gradients are first averaged across ranks (training.distributed); under a
+        loss scale they are divided by it first, and the step is skipped if one is not finite."""
+        spec, optimizer, scaler = self.optimizer_config, self.optimizer, self.loss_scaler
+        shard = self.__dict__.get("_shard")
+        if shard is not None:  # scaled gradients: a rank's inf reaches every rank, so all skip together
+            shard.average_gradients(self.trainable_weights)
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # clipping sees the true gradients
+        if getattr(spec, "clipnorm", None):
+            torch.nn.utils.clip_grad_norm_(self.trainable_weights, spec.clipnorm)
+        if getattr(spec, "clipvalue", None):
+            torch.nn.utils.clip_grad_value_(self.trainable_weights, spec.clipvalue)
+        if scaler is None:
+            optimizer.step()
+        else:  # skipped when a gradient is inf/NaN, and the scale halves (Keras's LossScaleOptimizer)
+            scaler.step(optimizer)
+            scaler.update()
+        apply_constraints(self)  # kernel_constraint=... projects the updated weights, as Keras's optimizer
