@@ -281,6 +281,12 @@ def test_public_entry_points_are_functions(namespace, name):
     assert inspect.isfunction(obj), f"{namespace}.{name} is {obj!r}; the README promises a function"
 
 
+def test_stacked_rnn_cells_is_exported_at_the_top_level():
+    import rnnkit
+    assert rnnkit.StackedRNNCells is rnnkit.cells.StackedRNNCells is rnnkit.layers.StackedRNNCells
+    assert "StackedRNNCells" in rnnkit.__all__
+
+
 def _bound_names(tree: ast.Module) -> dict[str, tuple[int, str]]:
     """Names a package's __init__ binds at module level -> (line, what binds them)."""
     bound = {}

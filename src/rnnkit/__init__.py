@@ -12,7 +12,7 @@ from . import (backend, callbacks, config, constraints, layers, losses, metrics,
                preprocessing, regularizers, schedules, utils)
 from .callbacks import (CSVLogger, EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
                         ReduceLROnPlateau, ResetStates, TerminateOnNaN)
-from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
+from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .explanation import explain
 from .inference import OnnxStream, Stream, generate
 from .io.checkpoint import CheckpointError, load
@@ -40,7 +40,7 @@ __all__ = [
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
     "LSTM", "LSTMCell", "OnnxStream",
     "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint", "RNN", "RepeatVector", "ResetStates",
-    "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StateStore", "Stream", "TimeDistributed",
+    "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells", "StateStore", "Stream", "TimeDistributed",
     "__version__", "add", "backend", "callbacks", "concatenate", "distribute", "explain", "export_onnx", "generate", "layers", "load",
     "load_keras", "load_model", "losses", "optimizers", "register_serializable",
 ]
