@@ -118,18 +118,25 @@ async def closed_loop(url: str, seconds: float) -> dict:
             "p99_ms": round(float(np.percentile(lat, 99)), 2), "requests": int(len(lat)), "errors": errors}
 
 
-async def many_series(url: str, seconds: float, per_request: int = 2000, clients: int = 4) -> dict:
+async def many_series(url: str, seconds: float, per_request: int = 2000, clients: int = 4,
+                      layout: str = "ids") -> dict:
+    """`clients` clients, each stepping its own `per_request` series per request, closed loop. layout "ids":
+    {id: features} in, results by id out; "columns": {ids, x} in, rows out."""
     stop, steps, latencies = time.perf_counter() + seconds, 0, []
     rng = np.random.default_rng(0)
 
     async def client(i: int, http: aiohttp.ClientSession) -> None:
         nonlocal steps
-        body = json.dumps({f"m{i}-{j}": rng.normal(size=FEATURES).round(4).tolist() for j in range(per_request)})
+        ids = [f"m{i}-{j}" for j in range(per_request)]
+        x = rng.normal(size=(per_request, FEATURES)).round(4).tolist()
+        body = orjson.dumps(dict(zip(ids, x)) if layout == "ids" else {"ids": ids, "x": x})
         while time.perf_counter() < stop:
             t = time.perf_counter()
-            async with http.post(f"{url}/v1/step", data=body, headers={"content-type": "application/json"}) as r:
+            async with http.post(f"{url}/v1/step?layout={layout}", data=body, headers=_JSON) as r:
                 raw = await r.read()
-            assert r.status == 200 and not orjson.loads(raw)["errors"], raw[:300]
+            answer = orjson.loads(raw)
+            assert r.status == 200 and not answer["errors"], raw[:300]
+            assert len(answer["results"] if layout == "ids" else answer["status"]) == per_request
             steps += per_request
             latencies.append(time.perf_counter() - t)
 
@@ -138,8 +145,9 @@ async def many_series(url: str, seconds: float, per_request: int = 2000, clients
         await asyncio.gather(*(client(i, http) for i in range(clients)))
         took = time.perf_counter() - began
     lat = np.array(latencies) * 1000
-    return {"series_per_request": per_request, "clients": clients, "series_steps_per_s": round(steps / took),
-            "request_p50_ms": round(float(np.percentile(lat, 50)), 1), "requests": int(len(lat))}
+    return {"layout": layout, "series_per_request": per_request, "clients": clients,
+            "series_steps_per_s": round(steps / took), "request_p50_ms": round(float(np.percentile(lat, 50)), 1),
+            "requests": int(len(lat))}
 
 
 _JSON = {"content-type": "application/json"}
@@ -171,7 +179,8 @@ def run_store(model: Path, state: str, folder: Path) -> dict:
             out["one_series_open_loop"].append(row)
         out["one_series_closed_loop"] = asyncio.run(closed_loop(server.url, SECONDS))
         print(state.split(":")[0], "closed loop", out["one_series_closed_loop"], flush=True)
-        out["many_series"] = asyncio.run(many_series(server.url, SECONDS))
+        out["many_series"] = [asyncio.run(many_series(server.url, SECONDS, layout=layout))
+                              for layout in ("ids", "columns")]
         print(state.split(":")[0], "many series", out["many_series"], flush=True)
     finally:
         server.stop()
@@ -202,9 +211,12 @@ def write_report(r: dict) -> None:
         rows = "\n".join(f"| {x['target_rps']} | {x['achieved_rps']} | {x['p50_ms']} | {x['p99_ms']} | {x['max_ms']} | "
                          f"{x['errors']} |" for x in s["one_series_open_loop"])
         at_1000 = next(x for x in s["one_series_open_loop"] if x["target_rps"] == 1000)
-        c, m = s["one_series_closed_loop"], s["many_series"]
+        c, many = s["one_series_closed_loop"], s["many_series"]
+        best = max(many, key=lambda m: m["series_steps_per_s"])
         one_ok = at_1000["p99_ms"] <= 20 and at_1000["achieved_rps"] >= 950
-        many_ok = m["series_steps_per_s"] >= 100_000
+        many_ok = best["series_steps_per_s"] >= 100_000
+        many_rows = "\n".join(f"| {m['layout']} | {m['clients']} x {m['series_per_request']} | {m['series_steps_per_s']:,} | "
+                              f"{m['request_p50_ms']} |" for m in many)
         sections.append(f"""## State store: {store}
 
 One series per request (`POST /v1/series/{{id}}/step`), 50 clients, 400 series. Open loop (requests sent
@@ -216,13 +228,17 @@ at their scheduled moments; latency from the scheduled moment):
 
 Closed loop (as fast as answers come): {c['achieved_rps']} requests/s, p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms.
 
-Many series per request (`POST /v1/step`), {m['clients']} clients, {m['series_per_request']} series per request:
-**{m['series_steps_per_s']:,} series-steps/s** (request p50 {m['request_p50_ms']} ms).
+Many series per request (`POST /v1/step`), closed loop, each client stepping its own series; layout `ids`
+is `{{id: features}}` in and results by id out, `columns` (`?layout=columns`) is `{{ids, x}}` in and rows out:
+
+| layout | clients x series per request | series-steps/s | request p50 ms |
+|---|---|---|---|
+{many_rows}
 
 | target | measured | verdict |
 |---|---|---|
 | one-series p99 <= 20 ms at 1,000 requests/s | p99 {at_1000['p99_ms']} ms at {at_1000['achieved_rps']} requests/s | {'met' if one_ok else 'NOT met'} |
-| many-series >= 100,000 series-steps/s | {m['series_steps_per_s']:,} | {'met' if many_ok else 'NOT met'} |
+| many-series >= 100,000 series-steps/s | {best['series_steps_per_s']:,} (layout {best['layout']}) | {'met' if many_ok else 'NOT met'} |
 """)
     text = f"""# `rnnkit serve` under load
 

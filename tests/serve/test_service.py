@@ -141,6 +141,41 @@ def test_thousands_of_series_in_one_call_equal_stepping_them_one_by_one(model, c
                                    atol=1e-5)
 
 
+def test_columns_layout_equals_the_ids_layout_and_keeps_request_order(model, client):
+    """The bulk layout (rows in, rows out) against the by-id layout on twin series, with a series named
+    twice in one request (its two steps applied in order) and a stale step number (409, others applied)."""
+    ids = [f"col-{i}" for i in range(5)]
+    twins = [f"twin-{i}" for i in range(5)]
+    for k in range(2):
+        xs = [x_for(sid, k) for sid in ids]
+        by_id = client.post("/v1/step", json={t: x for t, x in zip(twins, xs)}).json()
+        cols = client.post("/v1/step?layout=columns", json={"ids": ids, "x": xs, "step": [k] * 5}).json()
+        assert cols["status"] == [200] * 5 and cols["step"] == [k + 1] * 5 and cols["errors"] == {}
+        np.testing.assert_allclose(cols["y"], [by_id["results"][t]["y"] for t in twins], atol=1e-6)
+    twice = client.post("/v1/step?layout=columns", json={"ids": ["col-0", "col-1", "col-0"],
+                                                          "x": [x_for("col-0", 2), x_for("col-1", 2), x_for("col-0", 3)],
+                                                          "step": [2, 0, 3]}).json()
+    assert twice["status"] == [200, 409, 200] and twice["step"] == [3, 2, 4] and set(twice["errors"]) == {"1"}
+    ys, _ = replay(model, np.array([x_for("col-0", k) for k in range(4)], np.float32))
+    np.testing.assert_allclose(twice["y"][0], ys[2], atol=1e-5)
+    np.testing.assert_allclose(twice["y"][2], ys[3], atol=1e-5)
+    retry = client.post("/v1/step?layout=columns", json={"ids": ["col-0"], "x": [x_for("col-0", 3)], "step": [3]})
+    assert retry.json()["status"] == [200] and retry.json()["replayed"] == [0] and retry.json()["step"] == [4]
+
+
+@pytest.mark.parametrize("body, query, words", [
+    ({"ids": ["a", "b"], "x": [[1.0, 2.0, 3.0]]}, "layout=columns", "one entry per id"),
+    ({"ids": ["a", "bad id"], "x": [[1.0, 2.0, 3.0]] * 2}, "layout=columns", "must match"),
+    ({"ids": ["a"], "x": [[1.0, 2.0]]}, "layout=columns", "3 features"),
+    ({"ids": ["a"], "x": [[1.0, 2.0, 3.0]], "step": [-2]}, "layout=columns", "whole number >= 0"),
+    ({"a": [1.0, 2.0, 3.0]}, "layout=rows", "layout=ids (the default) or layout=columns"),
+], ids=["lengths", "id", "features", "step", "layout"])
+def test_a_bad_columns_request_applies_nothing(client, body, query, words):
+    r = client.post(f"/v1/step?{query}", json=body)
+    assert r.status_code == 422 and words in r.json()["detail"], r.text
+    assert client.get("/v1/series/a").json()["step"] == 0
+
+
 @pytest.mark.parametrize("payload, status, words", [
     ({"x": [1.0, 2.0]}, 422, "3 features"),
     ({"x": [1.0, 2.0, 3.0, 4.0]}, 422, "3 features"),

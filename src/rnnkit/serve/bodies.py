@@ -14,6 +14,7 @@ import orjson
 
 SERIES_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 _SERIES_RE = re.compile(SERIES_ID)
+_SERIES_LINES = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\n)*")  # many ids in one pass
 
 
 class BadInput(ValueError):
@@ -69,6 +70,14 @@ def many_steps(obj, features: int, max_series: int) -> tuple[list[str], np.ndarr
                        f"\"step\": k}}}}, received {_show(obj)}.")
     if len(obj) > max_series:
         raise BadInput(f"at most {max_series} series per request, received {len(obj)}; split it.")
+    if _all_ids_valid(list(obj)):  # the usual body: every entry a plain row of numbers
+        try:
+            with np.errstate(over="ignore"):
+                x = np.array(list(obj.values()), np.float32)
+            if x.shape == (len(obj), features) and np.isfinite(x).all():
+                return list(obj), x, np.full(len(obj), -1, np.int64), {}
+        except (TypeError, ValueError):
+            pass  # entries with step numbers, or something wrong: read entry by entry below
     ids, rows, steps, errors = [], [], [], {}
     for sid, entry in obj.items():
         try:
@@ -98,6 +107,36 @@ def many_steps(obj, features: int, max_series: int) -> tuple[list[str], np.ndarr
         ids, rows, steps = [ids[r] for r in keep], [rows[r] for r in keep], [steps[r] for r in keep]
         x = _floats(rows, "x")
     return ids, x.reshape(len(ids), features), np.array(steps, np.int64), errors
+
+
+def columns(obj, features: int, max_series: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """{"ids": [n ids], "x": [n rows of F numbers], "step": [n whole numbers or null] (optional)} ->
+    (ids, x (n, F), expected (n,)). The bulk layout: read without a Python object per row; anything
+    wrong refuses the whole request (nothing is applied), naming the first row at fault."""
+    if type(obj) is not dict or type(obj.get("ids")) is not list or type(obj.get("x")) is not list:
+        raise BadInput(f"layout=columns: the body must be {{\"ids\": [...], \"x\": [[{features} numbers], ...], "
+                       f"\"step\": [...] (optional)}}, received {_show(obj)}.")
+    ids, rows, steps = obj["ids"], obj["x"], obj.get("step")
+    if len(ids) > max_series:
+        raise BadInput(f"at most {max_series} series per request, received {len(ids)}; split it.")
+    if len(rows) != len(ids) or (steps is not None and (type(steps) is not list or len(steps) != len(ids))):
+        raise BadInput(f"layout=columns: \"x\" and \"step\" must hold one entry per id ({len(ids)}), received "
+                       f"{len(rows)} and {_count(steps) if steps is not None else 'none'}.")
+    if not all(type(sid) is str for sid in ids) or not _all_ids_valid(ids):
+        for sid in ids:
+            if type(sid) is not str:
+                raise BadInput(f"layout=columns: ids must be strings, received {_show(sid)}.")
+            check_id(sid)
+    x = matrix(rows, features, "layout=columns, x") if rows else np.zeros((0, features), np.float32)
+    if steps is None:
+        return ids, x, np.full(len(ids), -1, np.int64)
+    expected = np.array([step_number(k, f"series {sid!r}") for sid, k in zip(ids, steps)], np.int64)
+    return ids, x, expected.reshape(len(ids))
+
+
+def _all_ids_valid(ids: list) -> bool:
+    lines = "\n".join(ids) + "\n" if ids else ""
+    return lines.count("\n") == len(ids) and _SERIES_LINES.fullmatch(lines) is not None
 
 
 def _floats(rows: list, where: str) -> np.ndarray:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 import time
 
+import numpy as np
 import orjson
 
-from .bodies import SERIES_ID, BadInput, check_id, many_steps, one_step, read_json
+from .bodies import SERIES_ID, BadInput, check_id, columns, many_steps, one_step, read_json
 from .service import CONFLICT, FAILED, REPLAYED, Conflict, Service
 
 ONE, MANY = "/v1/series/{series_id}/step", "/v1/step"
@@ -65,7 +66,13 @@ class HotRoutes:
             if route == ONE:
                 check_id(series_id)
                 return await self._one(series_id, raw)
-            return await self._many(raw)
+            layout = scope["query_string"]
+            if layout in (b"", b"layout=ids"):
+                return await self._many(raw)
+            if layout == b"layout=columns":
+                return await self._columns(raw)
+            raise BadInput(f"the query may only be layout=ids (the default) or layout=columns, received "
+                           f"{layout[:100].decode(errors='replace')!r}.")
         except BadInput as e:
             return 422, _detail(str(e)), []
 
@@ -102,6 +109,23 @@ class HotRoutes:
         return 200, orjson.dumps({"results": results, "errors": errors}), []
 
 
+    async def _columns(self, raw: bytes) -> tuple[int, bytes, list]:
+        """The bulk layout: rows in, rows out, in request order; "status" per row (200 applied or replayed,
+        409 step mismatch with the server's step in "step", 503 failed), details only for rows not 200."""
+        ids, x, expected = columns(read_json(raw), self.features, self.max_series)
+        answers = await self.service.step_many(ids, x, expected)
+        status = answers.status
+        codes = np.where(status == CONFLICT, 409, np.where(status == FAILED, 503, 200)).astype(np.int16)
+        errors = {}
+        for r in np.flatnonzero(codes != 200).tolist():
+            errors[str(r)] = (str(answers.conflict(r, ids[r], int(expected[r]))) if status[r] == CONFLICT
+                              else answers.failure)
+        self.metrics.series_steps.inc(int((codes == 200).sum()))
+        body = {"y": answers.y, "step": answers.step, "status": codes, "errors": errors,
+                "replayed": np.flatnonzero(status == REPLAYED)}
+        return 200, orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), []
+
+
 async def _read(scope, receive, limit: int) -> bytes | None:
     """The whole body, or None past `limit` bytes (declared or streamed)."""
     declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
@@ -136,5 +160,9 @@ def openapi_paths(step_schema: dict, many_schema: dict, features: int) -> dict:
 
     series = [{"name": "series_id", "in": "path", "required": True,
                "schema": {"type": "string", "pattern": SERIES_ID}}]
+    layout = [{"name": "layout", "in": "query", "required": False,
+               "schema": {"type": "string", "enum": ["ids", "columns"], "default": "ids"},
+               "description": "ids: {id: features or {x, step}} in, {results, errors} by id out. columns (bulk): "
+                              "{ids, x, step} in, {y, step, status, errors, replayed} by row out."}]
     return {ONE: post(f"Step one series by one time step ({features} features)", step_schema, series),
-            MANY: post("Step many series, one time step each", many_schema, [])}
+            MANY: post("Step many series, one time step each", many_schema, layout)}
