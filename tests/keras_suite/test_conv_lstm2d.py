@@ -1,0 +1,69 @@
+"""Keras 3's keras/src/layers/rnn/conv_lstm2d_test.py, ported to rnnkit with Keras's numbers and tolerances.
+
+Keras runs each case under its global `image_data_format`; here both data formats run, as `data_format=`
+arguments. `run_layer_test` is recurrent_checks' (the weights as Keras counts them, config round trip, a
+training step inside a model); Keras's symbolic-call and seed-generator checks do not apply. Keras's
+`tpu_atol`/`tpu_rtol` apply on TPUs only, so the tolerance is assertAllClose's default (1e-6).
+"""
+
+import numpy as np
+import pytest
+
+from rnnkit.initializers import Constant
+from rnnkit.layers import ConvLSTM2D
+
+from recurrent_checks import close, run_layer_test
+
+FORMATS = ["channels_last", "channels_first"]
+
+
+def _shape(channels_last: bool, last: tuple, first: tuple) -> tuple:
+    return last if channels_last else first
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_basics(data_format):
+    cl = data_format == "channels_last"
+    run_layer_test(ConvLSTM2D, init_kwargs={"filters": 5, "kernel_size": 3, "padding": "same",
+                                            "data_format": data_format},
+                   input_shape=_shape(cl, (3, 2, 4, 4, 3), (3, 2, 3, 4, 4)),
+                   expected_output_shape=_shape(cl, (3, 4, 4, 5), (3, 5, 4, 4)),
+                   expected_num_trainable_weights=3, expected_num_non_trainable_weights=0, supports_masking=True)
+    run_layer_test(ConvLSTM2D, init_kwargs={"filters": 5, "kernel_size": 3, "padding": "valid",
+                                            "recurrent_dropout": 0.5, "data_format": data_format},
+                   input_shape=_shape(cl, (3, 2, 8, 8, 3), (3, 2, 3, 8, 8)), call_kwargs={"training": True},
+                   expected_output_shape=_shape(cl, (3, 6, 6, 5), (3, 5, 6, 6)),
+                   expected_num_trainable_weights=3, expected_num_non_trainable_weights=0, supports_masking=True)
+    run_layer_test(ConvLSTM2D, init_kwargs={"filters": 5, "kernel_size": 3, "padding": "valid",
+                                            "return_sequences": True, "data_format": data_format},
+                   input_shape=_shape(cl, (3, 2, 8, 8, 3), (3, 2, 3, 8, 8)),
+                   expected_output_shape=_shape(cl, (3, 2, 6, 6, 5), (3, 2, 5, 6, 6)),
+                   expected_num_trainable_weights=3, expected_num_non_trainable_weights=0, supports_masking=True)
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_correctness(data_format):
+    sequence = np.arange(480).reshape((2, 3, 4, 4, 5)).astype("float32") / 100
+    expected_output = np.array(
+        [
+            [
+                [[0.48694518, 0.48694518], [0.50237733, 0.50237733]],
+                [[0.5461202, 0.5461202], [0.5598283, 0.5598283]],
+            ],
+            [
+                [[0.8661607, 0.8661607], [0.86909103, 0.86909103]],
+                [[0.8774414, 0.8774414], [0.8800861, 0.8800861]],
+            ],
+        ]
+    )
+    if data_format == "channels_first":
+        sequence = sequence.transpose((0, 1, 4, 2, 3))
+        expected_output = expected_output.transpose((0, 3, 1, 2))
+    layer = ConvLSTM2D(filters=2, kernel_size=3, data_format=data_format, kernel_initializer=Constant(0.01),
+                       recurrent_initializer=Constant(0.02), bias_initializer=Constant(0.03))
+    close(layer(sequence), expected_output)
+
+
+def test_symbolic_invalid_strides_dilation_rate():
+    with pytest.raises(ValueError, match=r"Specifying `strides > 1` is not compatible with `dilation_rate > 1`"):
+        ConvLSTM2D(filters=1, kernel_size=1, strides=2, padding="same", dilation_rate=3, return_sequences=True)
