@@ -245,6 +245,9 @@ is `{{id: features}}` in and results by id out, `columns` (`?layout=columns`) is
 Measured {r['when']} by `python -m benchmarks.serve` on {r['machine']} (Python {r['python']}), server and load
 generator (aiohttp, in one process) on the same cores, loopback only. Model: LSTM(64) x 2 + Dense(1), 8
 features; server with 1 PyTorch thread. A step is answered only after its state is committed to the store.
+Other jobs were held (SIGSTOP) during the run. One run: on this VM runs of the same build differ widely
+(one-series p99 at 1,000 req/s from 12 to 280 ms); the day's range, the profile and what is left are in
+[NOTES.md](NOTES.md#rnnkit-serve-where-the-load-targets-stand-issue-21).
 
 """ + "\n".join(sections)
     (HERE / "RESULTS-serve.md").write_text(text)

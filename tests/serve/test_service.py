@@ -308,7 +308,7 @@ def test_sqlite_store_rebuilds_from_its_log_and_compacts(tmp_path, monkeypatch):
     writer.check("layout", 3, 2)
     rng = np.random.default_rng(0)
     truth = {}
-    monkeypatch.setattr(sqlite_store, "_COMPACT_MIN_BYTES", 4 * dtype.itemsize)
+    monkeypatch.setattr(sqlite_store, "_COMPACT_MIN_BYTES", 0)  # compacted at 4x the live records' bytes
     for k in range(40):
         ids = [f"s{i}" for i in rng.choice(12, size=5, replace=False)]
         new = np.zeros(5, dtype)
@@ -319,9 +319,6 @@ def test_sqlite_store_rebuilds_from_its_log_and_compacts(tmp_path, monkeypatch):
         if k == 20:
             writer.delete("s3")
             truth.pop("s3", None)
-    generation = int(writer._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
-    files = {p.name for p in tmp_path.glob("s.sqlite.g*") if not p.name.endswith(("-wal", "-shm"))}
-    assert generation >= 2 and files == {f"s.sqlite.g{generation}"}  # compacted; older generations deleted
     names = [f"s{i}" for i in range(12)]
     for handle in (writer, stale, SQLiteStore(tmp_path / "s.sqlite")):
         handle.check("layout", 3, 2)
@@ -329,6 +326,11 @@ def test_sqlite_store_rebuilds_from_its_log_and_compacts(tmp_path, monkeypatch):
         for sid, row in zip(names, got):
             step, state = truth.get(sid, (0, np.zeros(3, np.float32)))
             assert row["step"] == step and np.array_equal(row["state"], state.astype(np.float32)), sid
+    generation = int(writer._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+    for handle in (writer, stale):
+        handle.close()
+    files = {p.name for p in tmp_path.glob("s.sqlite.g*") if not p.name.endswith(("-wal", "-shm"))}
+    assert generation >= 2 and files == {f"s.sqlite.g{generation}"}  # compacted; older generations deleted
 
 
 def test_a_body_sent_without_a_json_content_type_is_read_as_json(model, client):

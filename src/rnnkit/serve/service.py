@@ -68,7 +68,7 @@ class _Job:
 
 
 class Service:
-    def __init__(self, engine: Engine, store, metrics=None, batch_rows: int = 4096):
+    def __init__(self, engine: Engine, store, metrics=None, batch_rows: int = 8192):
         self.engine, self.store, self.metrics, self.batch_rows = engine, store, metrics, batch_rows
         store.check(engine.signature(), engine.width, engine.outputs)
         self._pending: list[_Job] = []

@@ -60,6 +60,7 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._dtype: np.dtype | None = None
         self._gen: int | None = None  # the generation attached as schema `gen`
+        self._cleanup: threading.Thread | None = None  # deleting the last generation's file
         self._reset_image()
 
     def _reset_image(self) -> None:
@@ -241,11 +242,14 @@ class SQLiteStore:
         self._apply(ids, image)
         self._seen, self._log_bytes = chunks, image.nbytes
         stale = [self.path.with_name(self.path.name + name.format(old)) for name in (".g{}", ".g{}-wal", ".g{}-shm")]
-        threading.Thread(target=_remove, args=(stale,), daemon=True).start()  # freeing a large file takes a while
+        self._cleanup = threading.Thread(target=_remove, args=(stale,), daemon=True)  # freeing a large file
+        self._cleanup.start()  # takes a while: not on the worker's time
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._cleanup is not None:
+            self._cleanup.join()
 
 
 def _fsync(path: Path) -> None:
