@@ -32,6 +32,7 @@ from .training import distributed as distribute  # rnnkit.distribute.DataParalle
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",
     "BatchNormalization", "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
     "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "schedules", "metrics",

@@ -114,3 +114,11 @@ def test_bad_inputs_are_value_errors():
         layer(np.zeros((1, 3, 8, 8, 1), "float32"), initial_state=[np.zeros((1, 8, 8, 2))] * 2)
     with pytest.raises(ValueError, match=r"expected input of 6 axes \(batch, time, channels, conv_dim1"):
         ConvLSTM3D(2, 3, data_format="channels_first")(np.zeros((1, 2, 3, 4, 4), "float32"))
+
+
+def test_explain_names_a_conv_lstm_output_axis_filters():
+    from rnnkit.models.shapes import axes_for, last_axis_name
+
+    layer = Sequential([Input((4, 8, 8, 1)), ConvLSTM2D(3, 3, padding="same", return_sequences=True)]).layers[-1]
+    assert last_axis_name(layer, "features") == "filters"  # not "units": its steps are feature maps
+    assert axes_for((None, 4, 8, 8, 3), "filters") == ("batch", "time_steps", "rows", "cols", "filters")

@@ -10,6 +10,7 @@ from ..layers.base import Layer
 from ..layers.core import Dense, Embedding, Flatten, Input
 from ..layers.conv import Conv2D
 from ..layers.conv1d import Conv1D
+from ..layers.conv_lstm import ConvLSTM
 from ..layers.pooling import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from ..layers.rnn import RNN
 from ..symbolic import EXAMPLE_LENGTH
@@ -38,6 +39,8 @@ class Row:
 
 def last_axis_name(layer, default: str) -> str:
     inner = layer.layer if isinstance(layer, TimeDistributed) else layer
+    if isinstance(inner, ConvLSTM):  # an RNN whose steps are feature maps
+        return "filters"
     if isinstance(inner, (RNN, Bidirectional, Dense)):
         return "units"
     if isinstance(inner, (Conv2D, Conv1D)):
