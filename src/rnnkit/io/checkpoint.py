@@ -21,7 +21,6 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -39,8 +38,8 @@ from .. import checks
 from ..data.scaling import Scaler
 from ..layers.rnn import RNN
 from ..registry import get_registered, registered_name
-from ..optimizers import OptimizerSpec
 from ..training import distributed
+from .compile_state import compile_config, optimizer_state, restore_compile
 
 FORMAT = "rnnkit"
 FORMAT_VERSION = 3  # 3: a digest of the whole file; 2: states keyed by layer name; 1: by module path
@@ -67,7 +66,7 @@ def save(model, path, scaler=None, include_optimizer: bool = True) -> None:
 
 def _save(model, path, scaler, include_optimizer: bool) -> None:
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model_config(model),
-              "compile": _compile_config(model), "scaler": None}
+              "compile": compile_config(model), "scaler": None}
     scaler = scaler if scaler is not None else getattr(model, "scaler", None)
     if scaler is not None:
         header["scaler"] = scaler.to_dict()
@@ -79,7 +78,7 @@ def _save(model, path, scaler, include_optimizer: bool) -> None:
         for i, s in enumerate(layer.states or []):
             tensors[f"states/{layer.state_key}/{i}"] = s
     if include_optimizer and model.optimizer_built:
-        header["optimizer"] = _optimizer_state(model.optimizer, tensors)
+        header["optimizer"] = optimizer_state(model.optimizer, tensors)
     # Clones: safetensors refuses tensors that share memory (a shared layer's weights appear twice).
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
     try:
@@ -219,27 +218,6 @@ def model_config(model) -> dict:
 def stateful_layers(model) -> list[RNN]:
     """Every stateful recurrent layer of `model`; its states are saved under its name (its state_key)."""
     return [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
-
-
-def _compile_config(model) -> dict | None:
-    if model.loss_fn is None:
-        return None
-    spec = model.optimizer_config
-    optimizer = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else None
-    return {"loss": model.loss_name, "metrics": [name for _, name in model.metric_fns], "optimizer": optimizer,
-            "jit_compile": model.jit_compile}
-
-
-def _optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict) -> dict:
-    state = optimizer.state_dict()
-    plain = {}
-    for pid, values in state["state"].items():
-        for key, value in values.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"optimizer/{pid}/{key}"] = value
-            else:
-                plain.setdefault(str(pid), {})[key] = value
-    return {"param_groups": state["param_groups"], "plain": plain}
 
 
 def _checksum(tensors: dict[str, torch.Tensor]) -> str:
@@ -398,7 +376,7 @@ def _rebuild(header: dict, tensors: dict, custom_objects, compile: bool, target)
     if target is not None:
         model.to(target)  # weights and kept states; the optimizer below is made on the weights' device
     if compile and header.get("compile"):
-        _restore_compile(model, header, tensors)
+        restore_compile(model, header, tensors)
     return model
 
 
@@ -430,23 +408,3 @@ def build_model(spec: dict, custom_objects: dict | None = None):
     if "arguments" in spec:
         return cls(**spec["arguments"])
     return cls.from_config(spec["config"], custom_objects)
-
-
-def _restore_compile(model, header: dict, tensors: dict) -> None:
-    compiled = header["compile"]
-    spec = compiled.get("optimizer")
-    if compiled.get("loss") is None or spec is None:
-        return  # custom loss or torch optimizer: the user compiles again
-    model.compile(optimizer=OptimizerSpec(**spec), loss=compiled["loss"], metrics=compiled["metrics"],
-                  jit_compile=compiled.get("jit_compile", False))
-    saved = header.get("optimizer")
-    if saved is None:
-        return
-    state: dict = {}
-    for name, value in tensors.items():
-        if name.startswith("optimizer/"):
-            _, pid, key = name.split("/", 2)
-            state.setdefault(int(pid), {})[key] = value
-    for pid, values in saved["plain"].items():
-        state.setdefault(int(pid), {}).update(values)
-    model.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
