@@ -27,7 +27,7 @@ SRC = ROOT / "src" / "rnnkit"
 PARTS: list[tuple[str, list[str]]] = [
     ("base", ["checks", "convert", "state", "registry", "symbolic", "activations", "initializers", "losses",
               "metrics", "optimizers", "keras_optimizers", "schedules", "callbacks", "backend", "data",
-              "preprocessing", "utils", "mixed_precision", "config", "regularizers", "constraints"]),
+              "preprocessing", "utils", "mixed_precision", "config", "catalog", "regularizers", "constraints"]),
     ("cells", ["cells"]),
     ("layers", ["layers"]),
     ("training", ["training"]),

@@ -13,12 +13,11 @@ incoming weights, whatever PyTorch's layout.
 
 from __future__ import annotations
 
-import inspect
 
 import numpy as np
 import torch
 
-from .registry import get_registered, registered_name
+from .catalog import Catalog
 
 Tensor = torch.Tensor
 EPSILON = 1e-7  # Keras's backend.epsilon()
@@ -116,54 +115,8 @@ _CLASSES = (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)
 NAMES: dict[str, type] = {**{c.__name__: c for c in _CLASSES}, "constraint": Constraint, "max_norm": MaxNorm,
                           "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}
 
-
-def serialize(constraint) -> dict | None:
-    """{"class_name", "config"} of a built-in or registered constraint; None for None."""
-    if constraint is None:
-        return None
-    cls = type(constraint)
-    name = cls.__name__ if cls in _CLASSES else registered_name(cls)
-    if name is None or not hasattr(constraint, "get_config"):
-        raise TypeError(f"Cannot serialize the constraint {constraint!r}: a config holds a built-in constraint "
-                        f"({', '.join(c.__name__ for c in _CLASSES[1:])}) or a Constraint subclass decorated "
-                        "with @rnnkit.register_serializable() that has get_config().")
-    return {"class_name": name, "config": constraint.get_config()}
-
-
-def deserialize(config: dict, custom_objects: dict | None = None):
-    """The constraint a `serialize` (or Keras `serialize`) dict describes."""
-    name = config.get("class_name") if isinstance(config, dict) else None
-    cls = NAMES.get(name) if isinstance(name, str) else None
-    if cls is None and isinstance(name, str):
-        cls = get_registered(name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Could not interpret constraint identifier: {config!r}. Expected a dict with "
-                         f"'class_name' one of {sorted(NAMES)} (or a registered Constraint) and 'config'.")
-    return cls.from_config(dict(config.get("config") or {}))
-
-
-def get(identifier):
-    """A constraint from None, a name ("max_norm", "non_neg", "unit_norm", "min_max_norm", class names), a
-    config dict, a Constraint class or instance, or any callable mapping a tensor to a tensor."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = NAMES.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}. Expected None, one of "
-                     f"{sorted(NAMES)}, a Constraint (e.g. MaxNorm(3)), a config dict, or a function mapping "
-                     "a weight tensor to its projection.")
-
-
-def config_value(constraint):
-    """What a layer's config holds for `constraint`: its serialized dict, or None when it cannot be
-    written (a plain function: the layer keeps it)."""
-    try:
-        return serialize(constraint)
-    except TypeError:
-        return None
+_CATALOG = Catalog("constraint", _CLASSES, NAMES,
+                   "a Constraint (e.g. MaxNorm(3)), a config dict, or a function mapping "
+                   "a weight tensor to its projection")
+serialize, deserialize, get, config_value = (_CATALOG.serialize, _CATALOG.deserialize, _CATALOG.get,
+                                             _CATALOG.config_value)

@@ -14,13 +14,12 @@ same rows as in Keras.
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
 import torch
 
-from .registry import get_registered, registered_name
+from .catalog import Catalog
 
 Tensor = torch.Tensor
 EPSILON = 1e-7  # Keras's backend.epsilon()
@@ -137,56 +136,8 @@ _CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
 NAMES: dict[str, type] = {**{c.__name__: c for c in _CLASSES}, "regularizer": Regularizer, "l1": L1, "l2": L2,
                           "l1l2": L1L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
-
-def serialize(regularizer) -> dict | None:
-    """{"class_name", "config"} of a built-in or registered regularizer; None for None."""
-    if regularizer is None:
-        return None
-    cls = type(regularizer)
-    name = cls.__name__ if cls in _CLASSES else registered_name(cls)
-    if name is None or not hasattr(regularizer, "get_config"):
-        raise TypeError(f"Cannot serialize the regularizer {regularizer!r}: a config holds a built-in regularizer "
-                        f"({', '.join(c.__name__ for c in _CLASSES[1:])}) or a Regularizer subclass decorated "
-                        "with @rnnkit.register_serializable() that has get_config().")
-    return {"class_name": name, "config": regularizer.get_config()}
-
-
-def deserialize(config: dict, custom_objects: dict | None = None):
-    """The regularizer a `serialize` (or Keras `serialize`) dict describes."""
-    name = config.get("class_name") if isinstance(config, dict) else None
-    cls = NAMES.get(name) if isinstance(name, str) else None
-    if cls is None and isinstance(name, str):
-        cls = get_registered(name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Could not interpret regularizer identifier: {config!r}. Expected a dict with "
-                         f"'class_name' one of {sorted(NAMES)} (or a registered Regularizer) and 'config'.")
-    return cls.from_config(dict(config.get("config") or {}))
-
-
-def get(identifier):
-    """A regularizer from None, a name ("l1", "l2", "l1l2", "orthogonal_regularizer", class names), a
-    config dict, a Regularizer class or instance, or any callable taking a tensor (Keras's `get`)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = NAMES.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}. Expected None, one of "
-                     f"{sorted(NAMES)}, a Regularizer (e.g. L2(0.01)), a config dict, or a function of a "
-                     "tensor returning a scalar.")
-
-
-def config_value(regularizer):
-    """What a layer's config holds for `regularizer`: its serialized dict, or None when it cannot be
-    written (a plain function: the layer keeps it, as initializers that are callables)."""
-    if regularizer is None:
-        return None
-    try:
-        return serialize(regularizer)
-    except (TypeError, NotImplementedError):
-        return None
+_CATALOG = Catalog("regularizer", _CLASSES, NAMES,
+                   "a Regularizer (e.g. L2(0.01)), a config dict, or a function of a "
+                   "tensor returning a scalar")
+serialize, deserialize, get, config_value = (_CATALOG.serialize, _CATALOG.deserialize, _CATALOG.get,
+                                             _CATALOG.config_value)
