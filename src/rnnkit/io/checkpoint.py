@@ -110,15 +110,16 @@ def _digest_matches(data: bytes, size: int) -> bool:
     return hashlib.sha256(data[:start] + _PLACEHOLDER.encode() + data[end:]).hexdigest().encode() == stored
 
 
-def atomic_write(path, data: bytes) -> None:
+def atomic_write(path, data: bytes, rnnkit_format: bool = True) -> None:
     """Write `data` to `path` so that a crash leaves either the old file or the new one, never a mix.
 
     The temporary file is created exclusively, with an unpredictable name, in the target's folder, and
     never through a symbolic link (a link planted at a guessed name cannot redirect the write). A file
     that is replaced keeps its permission bits. Temporary files of earlier saves to the same path whose
-    process has died (killed mid-save) are removed.
+    process has died (killed mid-save) are removed. `rnnkit_format=False` (a Keras file being written)
+    skips the warning about a Keras suffix on an rnnkit file.
     """
-    path = _target(path)
+    path = _target(path, rnnkit_format)
     _remove_stale_temporaries(path)
     mode = None
     if path.exists():
@@ -155,14 +156,15 @@ def atomic_write(path, data: bytes) -> None:
             os.close(fd)
 
 
-def _target(path) -> Path:
+def _target(path, rnnkit_format: bool = True) -> Path:
     """`path` as a Path a file can be saved at, or a clear error."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"Cannot save: the path must be a str or a pathlib.Path, received {type(path).__name__}.")
     if str(path) == "":
         raise ValueError("Cannot save: the path is empty. Pass a file name such as 'model.rnnkit'.")
     path = Path(path)
-    checks.rnnkit_file(path, "save")
+    if rnnkit_format:
+        checks.rnnkit_file(path, "save")
     if path.is_dir():
         raise IsADirectoryError(f"Cannot save to {str(path)!r}: it is a folder. Pass a file name inside it, "
                                 f"e.g. {str(path / 'model.rnnkit')!r}.")

@@ -50,6 +50,10 @@ _CLASSES = {name: builtin_layers()[name] for name in _KEYS}
 _ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
 SUPPORTED = sorted([*_CLASSES, "InputLayer"])
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+# Sub-groups that hold a layer's weights inside its group of model.weights.h5 (keras_export writes
+# them; the reader walks whatever sub-groups a file has, in _CHILD_ORDER).
+_WEIGHT_CHILDREN = {**{kind: ("cell",) for kind in _GATES}, "TimeDistributed": ("layer",),
+                    "Bidirectional": ("forward_layer", "backward_layer")}
 
 # What a file may declare, far above any real Keras model; checked before anything is allocated.
 _MAX_LAYERS = 10_000

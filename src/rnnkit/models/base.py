@@ -10,6 +10,7 @@ from torch import nn
 from .. import mixed_precision
 from ..convert import is_converted, is_tensors, to_mask, to_tensor
 from ..io import checkpoint
+from ..io.keras_export import save_keras
 from ..layers.base import refuse_unbuilt, unique_name
 from ..layers.rnn import RNN
 from ..state import StateStore, preserved, share_store
@@ -158,7 +159,12 @@ class BaseModel(Trainer, nn.Module):
 
     # -- files ----------------------------------------------------------------------------------------
     def save(self, path, scaler=None, include_optimizer: bool = True) -> None:
-        """One file with config, weights, kept states, scaler and optimizer state (rnnkit.io.checkpoint)."""
+        """One file with config, weights, kept states, scaler and optimizer state (rnnkit.io.checkpoint);
+        a path ending in `.keras` gets Keras 3's format instead (architecture and weights, which
+        `keras.saving.load_model` loads; rnnkit.io.keras_export)."""
+        if str(path).lower().endswith(".keras"):
+            save_keras(self, path)
+            return
         checkpoint.save(self, path, scaler=scaler, include_optimizer=include_optimizer)
 
     def save_weights(self, path) -> None:
