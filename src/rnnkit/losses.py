@@ -8,6 +8,7 @@ import torch
 
 Tensor = torch.Tensor
 _EPS = 1e-7  # Keras's backend epsilon, used to clip probabilities before the log
+_LOG2 = 0.6931471805599453
 
 
 # Each built-in loss is Keras's: a value per sample (per time step for sequences) reduced over the last
@@ -23,24 +24,126 @@ def mean_absolute_error(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | 
     return reduce_weighted((y_pred - y_true).abs().mean(-1), sample_weight)
 
 
-def binary_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+def binary_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None,
+                        from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
+    y_true = _smooth_binary(y_true, label_smoothing)
+    if from_logits:  # log(sigmoid(z)) and log(1 - sigmoid(z)) = log(sigmoid(-z)), stable for any z
+        f = torch.nn.functional.logsigmoid
+        return reduce_weighted(-(y_true * f(y_pred) + (1 - y_true) * f(-y_pred)).mean(-1), sample_weight)
     p = y_pred.clamp(_EPS, 1 - _EPS)
     return reduce_weighted(-(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean(-1), sample_weight)
 
 
-def categorical_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+def categorical_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None,
+                             from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
+    y_true = _smooth_categorical(y_true, label_smoothing)
+    if from_logits:
+        return reduce_weighted(-(y_true * torch.log_softmax(y_pred, -1)).sum(-1), sample_weight)
     p = y_pred / y_pred.sum(-1, keepdim=True)
     return reduce_weighted(-(y_true * p.clamp(_EPS, 1 - _EPS).log()).sum(-1), sample_weight)
 
 
-def sparse_categorical_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
-    # y_pred: (..., classes) probabilities; y_true: (...) or (..., 1) integer class ids
+def sparse_categorical_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None,
+                                    from_logits: bool = False) -> Tensor:
+    # y_pred: (..., classes) probabilities (logits with from_logits); y_true: (...) or (..., 1) class ids
     if y_true.dim() == y_pred.dim():
         y_true = y_true.squeeze(-1)
-    p = y_pred / y_pred.sum(-1, keepdim=True)
-    logp = p.clamp(_EPS, 1 - _EPS).log()
+    if from_logits:
+        logp = torch.log_softmax(y_pred, -1)
+    else:
+        p = y_pred / y_pred.sum(-1, keepdim=True)
+        logp = p.clamp(_EPS, 1 - _EPS).log()
     values = -logp.gather(-1, y_true.long().unsqueeze(-1)).squeeze(-1)  # -> y_true's shape
     return reduce_weighted(values, sample_weight)
+
+
+def _hinge_labels(y_true: Tensor) -> Tensor:
+    # Keras's convert_binary_labels_to_hinge: labels that are all 0 or 1 become -1 or 1
+    binary = bool(((y_true == 0) | (y_true == 1)).all())
+    return 2.0 * y_true - 1.0 if binary else y_true
+
+
+def mean_absolute_percentage_error(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    diff = ((y_true - y_pred) / y_true.abs().clamp_min(_EPS)).abs()
+    return reduce_weighted(100.0 * diff.mean(-1), sample_weight)
+
+
+def mean_squared_logarithmic_error(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    first, second = (y_pred.clamp_min(_EPS) + 1.0).log(), (y_true.clamp_min(_EPS) + 1.0).log()
+    return reduce_weighted(((first - second) ** 2).mean(-1), sample_weight)
+
+
+def huber(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None, delta: float = 1.0) -> Tensor:
+    error = y_pred - y_true
+    abs_error = error.abs()
+    values = torch.where(abs_error <= delta, 0.5 * error ** 2, delta * abs_error - 0.5 * delta ** 2)
+    return reduce_weighted(values.mean(-1), sample_weight)
+
+
+def log_cosh(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    x = y_pred - y_true  # log(cosh(x)) = x + softplus(-2x) - log(2), finite for large |x|
+    return reduce_weighted((x + torch.nn.functional.softplus(-2.0 * x) - _LOG2).mean(-1), sample_weight)
+
+
+def kl_divergence(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    t, p = y_true.clamp(_EPS, 1.0), y_pred.clamp(_EPS, 1.0)
+    return reduce_weighted((t * (t / p).log()).sum(-1), sample_weight)
+
+
+def poisson(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    return reduce_weighted((y_pred - y_true * (y_pred + _EPS).log()).mean(-1), sample_weight)
+
+
+def hinge(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    return reduce_weighted((1.0 - _hinge_labels(y_true) * y_pred).clamp_min(0.0).mean(-1), sample_weight)
+
+
+def squared_hinge(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    return reduce_weighted(((1.0 - _hinge_labels(y_true) * y_pred).clamp_min(0.0) ** 2).mean(-1), sample_weight)
+
+
+def categorical_hinge(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    pos = (y_true * y_pred).sum(-1)
+    neg = ((1.0 - y_true) * y_pred).amax(-1)
+    return reduce_weighted((neg - pos + 1.0).clamp_min(0.0), sample_weight)
+
+
+def cosine_similarity(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    def normalize(x):  # Keras's l2 normalisation: x / sqrt(max(sum(x^2), 1e-12))
+        return x * (x * x).sum(-1, keepdim=True).clamp_min(1e-12).rsqrt()
+    return reduce_weighted(-(normalize(y_true) * normalize(y_pred)).sum(-1), sample_weight)
+
+
+def binary_focal_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None,
+                              apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+                              from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
+    y_true = _smooth_binary(y_true, label_smoothing)
+    p = torch.sigmoid(y_pred) if from_logits else y_pred
+    pc = p.clamp(_EPS, 1 - _EPS)
+    bce = -(y_true * pc.log() + (1 - y_true) * (1 - pc).log())
+    p_t = y_true * p + (1 - y_true) * (1 - p)
+    values = (1.0 - p_t) ** gamma * bce
+    if apply_class_balancing:
+        values = (y_true * alpha + (1 - y_true) * (1 - alpha)) * values
+    return reduce_weighted(values.mean(-1), sample_weight)
+
+
+def categorical_focal_crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None,
+                                   alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                                   label_smoothing: float = 0.0) -> Tensor:
+    y_true = _smooth_categorical(y_true, label_smoothing)
+    p = torch.softmax(y_pred, -1) if from_logits else y_pred
+    p = (p / p.sum(-1, keepdim=True)).clamp(_EPS, 1 - _EPS)
+    values = alpha * (1.0 - p) ** gamma * (-y_true * p.log())
+    return reduce_weighted(values.sum(-1), sample_weight)
+
+
+def _smooth_binary(y_true: Tensor, label_smoothing: float) -> Tensor:
+    return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
+
+
+def _smooth_categorical(y_true: Tensor, label_smoothing: float) -> Tensor:
+    return y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1] if label_smoothing else y_true
 
 
 def reduce_weighted(values: Tensor, sample_weight: Tensor | None = None) -> Tensor:
@@ -54,6 +157,8 @@ def reduce_weighted(values: Tensor, sample_weight: Tensor | None = None) -> Tens
     >>> float(reduce_weighted(torch.tensor([1.0, 3.0]), torch.tensor([2.0, 0.0])))
     1.0
     """
+    if sample_weight is _PER_SAMPLE:  # Loss.call: the values before any reduction
+        return values
     if sample_weight is None:
         return values.mean() if values.dim() else values
     w = sample_weight.to(values.dtype)
@@ -74,6 +179,69 @@ def reduce_weighted(values: Tensor, sample_weight: Tensor | None = None) -> Tens
     return weighted.sum() / weighted.numel()  # Keras divides by the weighted values' size
 
 
+_PER_SAMPLE = object()  # given as sample_weight, a built-in loss returns its values unreduced
+_REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
+
+
+class Loss:
+    """Keras's loss object: `loss(y_true, y_pred, sample_weight=None)` is the reduced loss, `call` the
+    values per sample. `compile(loss=BinaryCrossentropy(from_logits=True))` weighs `call`'s values as
+    Keras does. Reductions: "sum_over_batch_size" (Keras's default), "sum", None.
+
+    >>> float(BinaryCrossentropy(from_logits=True)(torch.tensor([[1.0]]), torch.tensor([[0.0]])))
+    0.6931471824645996
+    """
+
+    fn: Callable = None  # the loss function of the subclass
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, **options):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"Invalid value for argument `reduction`. Expected one of {list(_REDUCTIONS)}. "
+                             f"Received: reduction={reduction!r}")
+        self.reduction, self.options = reduction, options
+        default = type(self).fn.__name__
+        # A name compile's checkpoints can rebuild the loss from only where the options are the defaults
+        changed = ", ".join(f"{k}={v!r}" for k, v in options.items() if v != self._defaults().get(k))
+        self.name = name or (f"{default}({changed})" if changed else default)
+
+    def _defaults(self) -> dict:
+        import inspect  # noqa: PLC0415 - only for the signature's defaults
+        return {k: p.default for k, p in inspect.signature(type(self).fn).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        """The loss per sample (per sample and step for sequences)."""
+        return type(self).fn(y_true, y_pred, _PER_SAMPLE, **self.options)
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        y_pred = torch.as_tensor(y_pred)
+        y_true = torch.as_tensor(y_true, device=y_pred.device)
+        if y_true.is_floating_point() or not isinstance(self, SparseCategoricalCrossentropy):
+            y_true = y_true.to(y_pred.dtype)
+        values = self.call(y_true, y_pred)
+        if sample_weight is not None:
+            sample_weight = torch.as_tensor(sample_weight, device=y_pred.device)
+        if self.reduction == "sum_over_batch_size":
+            return reduce_weighted(values, sample_weight)
+        if sample_weight is None:
+            return values.sum() if self.reduction == "sum" else values
+        if self.reduction == "sum":  # weights of the values' shape (or one per sample): sum(values * w)
+            return reduce_weighted(values, sample_weight) * values.numel()
+        raise ValueError(f"{type(self).__name__} with reduction={self.reduction!r} does not take sample_weight in "
+                         "rnnkit: multiply the per-sample values by the weights yourself, or use reduction "
+                         "'sum_over_batch_size' or 'sum'.")
+
+
+def _loss_class(name: str, fn: Callable, doc: str) -> type:
+    def __init__(self, reduction="sum_over_batch_size", name=None, **options):
+        unknown = set(options) - set(Loss._defaults(self))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}; it takes "
+                            f"{sorted(Loss._defaults(self))}, reduction and name.")
+        Loss.__init__(self, reduction, name, **options)
+    return type(name, (Loss,), {"fn": staticmethod(fn), "__init__": __init__, "__doc__": doc, "__module__": __name__})
+
+
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "mse": mean_squared_error,
     "mean_squared_error": mean_squared_error,
@@ -82,7 +250,48 @@ LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "binary_crossentropy": binary_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "mape": mean_absolute_percentage_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
+    "huber": huber,
+    "log_cosh": log_cosh,
+    "kl_divergence": kl_divergence,
+    "kld": kl_divergence,
+    "poisson": poisson,
+    "hinge": hinge,
+    "squared_hinge": squared_hinge,
+    "categorical_hinge": categorical_hinge,
+    "cosine_similarity": cosine_similarity,
+    "binary_focal_crossentropy": binary_focal_crossentropy,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy,
 }
+_UPPER_CASE = {"MSE": "mse", "MAE": "mae", "MAPE": "mape", "MSLE": "msle", "KLD": "kld"}  # Keras accepts these too
+
+MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "Keras's MeanSquaredError.")
+MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error, "Keras's MeanAbsoluteError.")
+MeanAbsolutePercentageError = _loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error,
+                                          "Keras's MeanAbsolutePercentageError.")
+MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                          "Keras's MeanSquaredLogarithmicError.")
+Huber = _loss_class("Huber", huber, "Keras's Huber(delta=1.0).")
+LogCosh = _loss_class("LogCosh", log_cosh, "Keras's LogCosh.")
+KLDivergence = _loss_class("KLDivergence", kl_divergence, "Keras's KLDivergence.")
+Poisson = _loss_class("Poisson", poisson, "Keras's Poisson.")
+Hinge = _loss_class("Hinge", hinge, "Keras's Hinge (labels 0/1 taken as -1/1).")
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "Keras's SquaredHinge.")
+CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge, "Keras's CategoricalHinge.")
+CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, "Keras's CosineSimilarity (last axis).")
+BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy,
+                                 "Keras's BinaryCrossentropy(from_logits=False, label_smoothing=0.0).")
+CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy,
+                                      "Keras's CategoricalCrossentropy(from_logits=False, label_smoothing=0.0).")
+SparseCategoricalCrossentropy = _loss_class("SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+                                            "Keras's SparseCategoricalCrossentropy(from_logits=False).")
+BinaryFocalCrossentropy = _loss_class("BinaryFocalCrossentropy", binary_focal_crossentropy,
+                                      "Keras's BinaryFocalCrossentropy.")
+CategoricalFocalCrossentropy = _loss_class("CategoricalFocalCrossentropy", categorical_focal_crossentropy,
+                                           "Keras's CategoricalFocalCrossentropy.")
 
 
 def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
@@ -94,7 +303,10 @@ def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
     >>> float(fn(torch.zeros(2), torch.ones(2))), name
     (1.0, 'mean_squared_error')
     """
+    if isinstance(loss, Loss):  # per-sample values; compile's reduction weighs them as Keras's does
+        return loss.call, loss.name
     if isinstance(loss, str):
+        loss = _UPPER_CASE.get(loss, loss)
         if loss not in LOSSES:
             raise ValueError(f"Unknown loss {loss!r}. Expected one of {sorted(LOSSES)} or a callable "
                              "loss(y_true, y_pred).")

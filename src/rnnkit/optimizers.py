@@ -47,9 +47,11 @@ class OptimizerSpec:
     def _build(self, params: list) -> torch.optim.Optimizer:
         o, lr = self.options, self.learning_rate
         fused = {"fused": True} if can_fuse(params) else {}
-        if self.kind == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"],
-                                    amsgrad=o.get("amsgrad", False), **fused)
+        if self.kind == "adam":  # Keras's epsilon-hat: the eps each step takes is set by advance_schedule
+            optimizer = torch.optim.Adam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"],
+                                         amsgrad=o.get("amsgrad", False), **fused)
+            optimizer.param_groups[0]["keras_epsilon"] = o["epsilon"]
+            return optimizer
         if self.kind == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=o["momentum"], nesterov=o["nesterov"], **fused)
         if self.kind == "rmsprop":  # torch's RMSprop divides by sqrt(v) + eps, Keras by sqrt(v + eps)
@@ -97,7 +99,40 @@ def count_iterations(optimizer: torch.optim.Optimizer) -> None:
     count is in the optimizer's state_dict, so a checkpoint resumes it (and a schedule) where it was."""
     for group in optimizer.param_groups:
         group.setdefault("iterations", 0)
-    optimizer.register_step_pre_hook(lambda opt, args, kwargs: advance_schedule(opt))
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: _before_step(opt))
+    optimizer.register_step_post_hook(lambda opt, args, kwargs: _rest_epsilon(opt))
+    optimizer.register_state_dict_post_hook(_saved_epsilon)
+
+
+# Keras's Adam adds epsilon to sqrt(v) before the bias correction (keras/src/optimizers/adam.py: the step
+# is lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)); torch's Adam divides by
+# sqrt(v / (1 - b2^t)) + eps, which is Keras's with eps = epsilon / sqrt(1 - b2^t). A param group rnnkit
+# built keeps Keras's epsilon as "keras_epsilon"; before each update "eps" becomes that step's value: a
+# float for torch's step (the fused kernel takes floats), a 0-dim tensor for the compiled step
+# (training/compiled.py passes it into the graph, where a new float each step would recompile). At rest
+# (and in state_dict) "eps" is Keras's epsilon.
+def _step_epsilon(group: dict) -> float:
+    return group["keras_epsilon"] / (1.0 - group["betas"][1] ** group["iterations"]) ** 0.5
+
+
+def _before_step(optimizer: torch.optim.Optimizer) -> None:
+    advance_schedule(optimizer)
+    for group in optimizer.param_groups:
+        if "keras_epsilon" in group:
+            group["eps"] = _step_epsilon(group)
+
+
+def _rest_epsilon(optimizer: torch.optim.Optimizer) -> None:
+    for group in optimizer.param_groups:
+        if "keras_epsilon" in group:
+            group["eps"] = group["keras_epsilon"]
+
+
+def _saved_epsilon(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:
+    for group in state_dict["param_groups"]:  # copies of the groups: after a compiled step "eps" is a tensor
+        if "keras_epsilon" in group:
+            group["eps"] = group["keras_epsilon"]
+    return state_dict
 
 
 def advance_schedule(optimizer: torch.optim.Optimizer) -> None:
@@ -110,6 +145,8 @@ def advance_schedule(optimizer: torch.optim.Optimizer) -> None:
             group["lr"] = float(schedule(group.get("iterations", 0)))
         if schedule is not None or "iterations" in group:
             group["iterations"] = group.get("iterations", 0) + 1
+        if "keras_epsilon" in group and "iterations" in group:  # the compiled step's eps, see _step_epsilon
+            group["eps"] = torch.tensor(_step_epsilon(group))
 
 
 def step_undone(optimizer: torch.optim.Optimizer) -> None:

@@ -139,17 +139,11 @@ CASES = [
     ("nadam-betas", optimizers.Nadam(learning_rate=0.01, beta_1=0.8), nadam, 0.01, dict(beta_1=0.8)),
 ]
 
-# Keras's Adam adds epsilon to sqrt(v) before the bias correction ("epsilon hat"): its step is
-# lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps), torch's lr/(1-b1^t) * m / (sqrt(v/(1-b2^t)) + eps),
-# i.e. torch with eps/sqrt(1-b2^t), a value that changes every step. rnnkit keeps torch.optim.Adam
-# because training/compiled.py runs torch Adam's update inside the compiled graph with a constant eps;
-# matching Keras there needs that graph to take eps / sqrt(1 - beta_2**t) per step (not this file's part).
-ADAM_GAP = pytest.mark.xfail(strict=True, reason="torch Adam's eps is not Keras's epsilon-hat (see above)")
 CASES += [
     ("adam", optimizers.Adam(), adam, 0.001, {}),
     ("adam-amsgrad", optimizers.Adam(learning_rate=0.01, amsgrad=True), adam, 0.01, dict(amsgrad=True)),
 ]
-PARAMS = [pytest.param(*c, id=c[0], marks=[ADAM_GAP] if c[1].kind == "adam" else []) for c in CASES]
+PARAMS = [pytest.param(*c, id=c[0]) for c in CASES]
 
 
 def _max_relative_gap(got, want, start):
