@@ -29,7 +29,7 @@ from .conv_geometry import (output_size, same_padding, standardize_data_format, 
                             standardize_tuple)
 from .dropout import DropoutRNNCell
 from .gated import initializer_config, penalty_config
-from .penalties import KerasWeight, WeightPenalties, get_constraint, get_regularizer, same_layout
+from .penalties import KerasWeight, WeightPenalties, assign_penalties, same_layout
 
 Tensor = torch.Tensor
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -83,12 +83,9 @@ class ConvLSTMCell(Cell, DropoutRNNCell, WeightPenalties):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, where, "kernel_regularizer")
-        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, where, "recurrent_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, where, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, where, "kernel_constraint")
-        self.recurrent_constraint = get_constraint(recurrent_constraint, where, "recurrent_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, where, "bias_constraint")
+        assign_penalties(self, where, kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         recurrent_regularizer=recurrent_regularizer, kernel_constraint=kernel_constraint,
+                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.dropout = checks.rate("dropout", dropout, where, "the fraction of inputs to drop")
         self.recurrent_dropout = checks.rate("recurrent_dropout", recurrent_dropout, where,
                                              "the fraction of the recurrent state to drop")

@@ -21,7 +21,7 @@ from torch import nn
 from .. import activations, checks, constraints, initializers, regularizers
 from .base import Cell
 from .dropout import DropoutRNNCell
-from .penalties import KerasWeight, WeightPenalties, get_constraint, get_regularizer
+from .penalties import KerasWeight, WeightPenalties, assign_penalties
 
 Tensor = torch.Tensor
 
@@ -116,12 +116,9 @@ class GatedCell(Cell, DropoutRNNCell, WeightPenalties):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, where, "kernel_regularizer")
-        self.recurrent_regularizer = get_regularizer(recurrent_regularizer, where, "recurrent_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, where, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, where, "kernel_constraint")
-        self.recurrent_constraint = get_constraint(recurrent_constraint, where, "recurrent_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, where, "bias_constraint")
+        assign_penalties(self, where, kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         recurrent_regularizer=recurrent_regularizer, kernel_constraint=kernel_constraint,
+                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         if input_size is not None:
             self.build(input_size)
 

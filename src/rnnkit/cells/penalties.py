@@ -58,6 +58,13 @@ def same_layout(param: nn.Parameter, regularizer, constraint) -> KerasWeight:
     return KerasWeight((param,), lambda w: w, lambda k: (k,), regularizer, constraint)
 
 
+def assign_penalties(cell, where: str, **values) -> None:
+    """Set each `*_regularizer` / `*_constraint` argument on `cell`, checked and looked up by name."""
+    for name, value in values.items():
+        lookup = get_regularizer if name.endswith("_regularizer") else get_constraint
+        setattr(cell, name, lookup(value, where, name))
+
+
 def get_regularizer(value, where: str, name: str):
     try:
         reg = regularizers.get(value)
