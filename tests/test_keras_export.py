@@ -1,4 +1,4 @@
-"""model.save("m.keras") / rnnkit.io.keras_export.save_keras: Keras 3 `.keras` files that Keras's own
+"""rnnkit.save_keras: Keras 3 `.keras` files that Keras's own
 load_model reads and predicts with as rnnkit does (1e-5), and that rnnkit reads back."""
 
 import json
@@ -46,7 +46,7 @@ SEQUENTIAL = {
 
 
 def _check_against_keras(keras, model, path, x):
-    model.save(path)
+    save_keras(model, path)
     theirs = keras.saving.load_model(path)
     ours = model.predict(x)
     got = theirs.predict(x, verbose=0)
@@ -78,7 +78,7 @@ def test_conv2d_and_pooling_in_keras(keras, tmp_path):
 
 def test_stateful_model_keeps_its_batch_size_and_carries_state_in_keras(keras, tmp_path):
     model = _random_weights(Sequential([Input(batch_shape=(2, 3, 1)), LSTM(4, stateful=True), Dense(1)]))
-    model.save(tmp_path / "m.keras")
+    save_keras(model, tmp_path / "m.keras")
     theirs = keras.saving.load_model(tmp_path / "m.keras")
     assert theirs.layers[0].stateful and theirs.inputs[0].shape[0] == 2
     chunks = RNG.normal(size=(3, 2, 3, 1)).astype("float32")
@@ -115,8 +115,8 @@ def test_functional_two_inputs_branches_of_different_depths_in_keras(keras, tmp_
 def test_file_layout_is_keras_3s(tmp_path):
     model = Sequential([Input((6, 3)), Bidirectional(LSTM(2)), Dense(1), Dense(1)])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no "rnnkit's format under a Keras name" warning any more
-        model.save(tmp_path / "m.keras")
+        warnings.simplefilter("error")  # a Keras file under a Keras name: no warning
+        save_keras(model, tmp_path / "m.keras")
     with zipfile.ZipFile(tmp_path / "m.keras") as z:
         assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
         assert json.loads(z.read("metadata.json"))["keras_version"] == KERAS_FORMAT
@@ -140,7 +140,7 @@ def test_rnnkit_reads_its_keras_file_back(tmp_path, kind):
 
 def test_stateful_round_trip_in_rnnkit(tmp_path):
     model = _random_weights(Sequential([Input(batch_shape=(2, 3, 1)), GRU(3, stateful=True), Dense(1)]))
-    model.save(tmp_path / "m.keras")
+    save_keras(model, tmp_path / "m.keras")
     back = load_model(tmp_path / "m.keras")
     chunk = RNG.normal(size=(2, 3, 1)).astype("float32")
     model.reset_states()  # Keras files hold weights, not kept states
@@ -153,7 +153,7 @@ def test_layer_without_keras_counterpart_is_named(tmp_path):
     model = Sequential([Input((6, 3)), Masking(0.0, name="pad_mask"), LSTM(2)])
     with pytest.raises(ValueError, match=r"'pad_mask' \(Masking\) as \.keras: it has no Keras counterpart.*LSTM.*"
                                          r"model\.save\('model\.rnnkit'\)"):
-        model.save(tmp_path / "m.keras")
+        save_keras(model, tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
 
 

@@ -16,6 +16,7 @@ from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .explanation import explain
 from .inference import OnnxStream, Stream, generate
 from .io.checkpoint import CheckpointError, load
+from .io.keras_export import save_keras
 from .io.keras_safety import KerasFileError
 from .io.onnx_export import export_onnx
 from .layers import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401  (ConvLSTM, Keras's frame layers)
@@ -42,6 +43,6 @@ __all__ = [
     "LSTM", "LSTMCell", "OnnxStream",
     "Lambda", "LambdaCallback", "MaxPooling2D", "Model", "ModelCheckpoint", "RNN", "RepeatVector", "ResetStates",
     "Reshape", "Sequential", "SimpleRNN", "SimpleRNNCell", "StackedRNNCells", "StateStore", "Stream", "TimeDistributed",
-    "__version__", "add", "backend", "callbacks", "concatenate", "distribute", "explain", "export_onnx", "generate", "layers", "load",
+    "__version__", "add", "backend", "callbacks", "concatenate", "distribute", "explain", "export_onnx", "generate", "layers", "load", "save_keras",
     "load_keras", "load_model", "losses", "optimizers", "register_serializable",
 ]

@@ -196,4 +196,5 @@ def rnnkit_file(path, where: str) -> None:
     warnings.warn(
         f"{_prefix(where)}{short(str(path))} has Keras's {suffix!r} suffix, but rnnkit writes its own format "
         "(safetensors with the kept states) there, which Keras cannot open; rnnkit.load reads it back. Save as "
-        f"{short(stem + '.rnnkit')} to say what it is.", UserWarning, stacklevel=3)
+        f"{short(stem + '.rnnkit')} to say what it is, or use rnnkit.save_keras(model, path) for a file Keras "
+        "opens.", UserWarning, stacklevel=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import torch
@@ -205,7 +206,6 @@ class Loss:
         self.name = name or (f"{default}({changed})" if changed else default)
 
     def _defaults(self) -> dict:
-        import inspect  # noqa: PLC0415 - only for the signature's defaults
         return {k: p.default for k, p in inspect.signature(type(self).fn).parameters.items()
                 if p.default is not inspect.Parameter.empty}
 

@@ -310,10 +310,9 @@ def test_sigkill_at_random_moments_never_tears_a_checkpoint_and_leaves_no_temp_b
 def test_saving_under_a_keras_file_name_says_the_file_is_rnnkits_format(tmp_path, name):
     # Not silent (the file is not Keras's format), not refused (Keras scripts such as seed 002 save their
     # ModelCheckpoint to "model.h5" and must run with only the imports changed).
-    # model.save("m.keras") writes Keras's own format instead (tests/test_keras_export.py).
     model = Sequential([Input((3, 1)), LSTM(2)])
     stem = name.split(".")[0]
-    for save in (model.save_weights,) if name == "m.keras" else (model.save, model.save_weights):
+    for save in (model.save, model.save_weights):
         with pytest.warns(UserWarning, match=rf"Keras's '\.[a-z0-9]+' suffix.*Keras cannot open.*'.*{stem}\.rnnkit'"):
             save(tmp_path / name)
         x = np.ones((1, 3, 1), "float32")

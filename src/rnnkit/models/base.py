@@ -10,7 +10,6 @@ from torch import nn
 from .. import mixed_precision
 from ..convert import is_converted, is_tensors, to_mask, to_tensor
 from ..io import checkpoint
-from ..io.keras_export import save_keras
 from ..layers.base import refuse_unbuilt, unique_name
 from ..layers.rnn import RNN
 from ..state import StateStore, preserved, share_store
@@ -159,12 +158,10 @@ class BaseModel(Trainer, nn.Module):
 
     # -- files ----------------------------------------------------------------------------------------
     def save(self, path, scaler=None, include_optimizer: bool = True) -> None:
-        """One file with config, weights, kept states, scaler and optimizer state (rnnkit.io.checkpoint);
-        a path ending in `.keras` gets Keras 3's format instead (architecture and weights, which
-        `keras.saving.load_model` loads; rnnkit.io.keras_export)."""
-        if str(path).lower().endswith(".keras"):
-            save_keras(self, path)
-            return
+        """One file with config, weights, kept states, scaler and optimizer state (rnnkit.io.checkpoint),
+        whatever the suffix: a Keras script's `model.save("m.keras")` then `load_model("m.keras")` keeps
+        its states and optimizer (with a warning that the file is rnnkit's). `rnnkit.save_keras` writes
+        Keras 3's own format (architecture and weights) for Keras to load."""
         checkpoint.save(self, path, scaler=scaler, include_optimizer=include_optimizer)
 
     def save_weights(self, path) -> None:
