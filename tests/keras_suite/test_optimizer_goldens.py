@@ -24,10 +24,8 @@ N = len(META["shapes"])
 TOLERANCE = 1e-5  # float32 on both sides
 
 # Keras's clipnorm clips each gradient tensor by its own norm (keras/src/optimizers/base_optimizer.py
-# `_clip_by_norm` per variable; global_clipnorm is the global one); rnnkit's apply_gradients
-# (training/optimizer_step.py) clips all gradients together by their global norm.
-CLIPNORM = "rnnkit's clipnorm clips by the global norm, Keras's by each tensor's own norm (optimizer_step.py)"
-XFAIL = {"sgd-clipnorm": CLIPNORM}
+# `_clip_by_norm` per variable; global_clipnorm is the global one), and so does rnnkit's apply_gradients.
+XFAIL = {}
 
 
 class _Weights(OptimizerStep, torch.nn.Module):

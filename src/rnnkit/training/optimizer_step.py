@@ -71,7 +71,11 @@ class OptimizerStep:
         if scaler is not None:
             scaler.unscale_(optimizer)  # clipping sees the true gradients
         if getattr(spec, "clipnorm", None):
-            torch.nn.utils.clip_grad_norm_(self.trainable_weights, spec.clipnorm)
+            # As Keras: each weight's gradient by its own norm, g * c / max(|g|, c) (not one global norm).
+            # rnnkit keeps a GRU's one Keras bias as two tensors, each clipped by its own norm.
+            for p in self.trainable_weights:
+                if p.grad is not None:
+                    p.grad.mul_(spec.clipnorm / torch.linalg.vector_norm(p.grad).clamp(min=spec.clipnorm))
         if getattr(spec, "clipvalue", None):
             torch.nn.utils.clip_grad_value_(self.trainable_weights, spec.clipvalue)
         if scaler is None:
