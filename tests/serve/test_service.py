@@ -343,3 +343,30 @@ def test_a_body_sent_without_a_json_content_type_is_read_as_json(model, client):
     r = client.post("/v1/series/c/step", content="x=1", headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 422  # not JSON: refused, the state untouched
     assert client.get("/v1/series/c").json()["step"] == 1
+
+
+def test_a_failing_store_answers_503_commits_nothing_and_the_retry_lands(model, tmp_path):
+    """A store error (disk full, database locked) is 503 with Retry-After, for one series and for many;
+    nothing was committed, so the client's retry with the same step numbers is applied once."""
+    import sqlite3
+
+    class Flaky(SQLiteStore):
+        failures = 2
+
+        def commit(self, ids, expected, records):
+            if Flaky.failures:
+                Flaky.failures -= 1
+                raise sqlite3.OperationalError("database or disk is full")
+            return super().commit(ids, expected, records)
+
+    app = create_app(Service(Engine(model), Flaky(tmp_path / "flaky.sqlite")))
+    with TestClient(app) as c:
+        one = c.post("/v1/series/f/step", json={"x": x_for("f", 0), "step": 0})
+        many = c.post("/v1/step?layout=columns", json={"ids": ["g"], "x": [x_for("g", 0)], "step": [0]})
+        for r in (one, many):
+            assert r.status_code == 503 and r.headers["retry-after"] == "1" and "disk is full" in r.text, r.text
+        assert c.get("/v1/series/f").json()["step"] == 0
+        again = c.post("/v1/series/f/step", json={"x": x_for("f", 0), "step": 0})
+        assert again.status_code == 200 and again.json()["step"] == 1
+        ys, _ = replay(model, np.array([x_for("f", 0)], np.float32))
+        np.testing.assert_allclose(again.json()["y"], ys[0], atol=1e-5)

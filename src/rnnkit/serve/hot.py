@@ -8,6 +8,7 @@ request metrics, and their OpenAPI description (`openapi_paths`). Every other ro
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 
@@ -18,6 +19,7 @@ from .bodies import SERIES_ID, BadInput, check_id, columns, many_steps, one_step
 from .service import CONFLICT, FAILED, REPLAYED, Conflict, Service
 
 ONE, MANY = "/v1/series/{series_id}/step", "/v1/step"
+_LOG = logging.getLogger("rnnkit.serve")
 _JSON = (b"content-type", b"application/json")
 
 
@@ -75,6 +77,10 @@ class HotRoutes:
                            f"{layout[:100].decode(errors='replace')!r}.")
         except BadInput as e:
             return 422, _detail(str(e)), []
+        except Exception as e:  # noqa: BLE001 - the store or the worker failed: nothing was committed
+            _LOG.exception("rnnkit serve: a %s request failed", route)
+            return 503, _detail(f"not applied: {type(e).__name__}: {e}; nothing was committed, retry the "
+                                "request (same step numbers)."), [(b"retry-after", b"1")]
 
     async def _one(self, series_id: str, raw: bytes) -> tuple[int, bytes, list]:
         x, k = one_step(read_json(raw), self.features, f"series {series_id!r}")
