@@ -19,6 +19,7 @@ from .io.checkpoint import CheckpointError, load
 from .io.keras_export import save_keras
 from .io.keras_safety import KerasFileError
 from .io.onnx_export import export_onnx
+from .layers import AdditiveAttention, Attention  # noqa: F401  (Luong and Bahdanau attention)
 from .layers import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401  (ConvLSTM, Keras's frame layers)
 from .layers import (GRU, LSTM, RNN, Activation, Add, AveragePooling1D, BatchNormalization, Bidirectional,
                      Concatenate, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D,
@@ -33,6 +34,7 @@ from .training import distributed as distribute  # rnnkit.distribute.DataParalle
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdditiveAttention", "Attention",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",
     "BatchNormalization", "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",

@@ -2,6 +2,8 @@
 
 from ..cells import Cell, ConvLSTMCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ..initializers import Constant
+from .additive_attention import AdditiveAttention
+from .attention import Attention
 from .base import Layer
 from .conv import Conv2D, Convolution2D, MaxPooling2D
 from .conv1d import Conv1D, Convolution1D
@@ -20,6 +22,7 @@ from .spatial_dropout import SpatialDropout1D
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 __all__ = [
+    "AdditiveAttention", "Attention",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
     "AveragePooling1D", "AvgPool1D", "Conv1D", "Convolution1D", "GlobalAveragePooling1D", "GlobalAvgPool1D",
     "GlobalMaxPool1D", "GlobalMaxPooling1D", "Masking", "MaxPool1D", "MaxPooling1D", "BatchNormalization",
