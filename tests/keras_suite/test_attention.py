@@ -299,10 +299,6 @@ def test_seq2seq_functional_model_fits_saves_and_loads(tmp_path):
     np.testing.assert_allclose(rnnkit.load(tmp_path / "m.rnnkit").predict(xs, verbose=0), before, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="rnnkit's functional Model hands a layer only the mask of its first "
-                   "argument when that argument is one symbol (models/functional.py), so a list-input layer such "
-                   "as Attention gets no [query_mask, value_mask] from Masking/Embedding(mask_zero=True) upstream; "
-                   "Keras propagates both. Pass mask=[...] explicitly when calling the layer directly.")
 def test_functional_model_propagates_masks_into_attention():
     query, value = Input((3, 2)), Input((2, 2))
     model = Model([query, value], Attention()([Masking()(query), Masking()(value)]))

@@ -41,6 +41,7 @@ class Attention(Layer):
     """
 
     supports_masking = True
+    list_masks = True  # a functional model hands it [query_mask, value_mask(, key_mask)], as Keras does
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0,
                  seed: int | None = None, name: str | None = None):

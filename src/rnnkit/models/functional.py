@@ -172,6 +172,11 @@ class Model(BaseModel):
                 kwargs["training"] = training
             first = node.args[0] if node.args and isinstance(node.args[0], Symbol) else None
             in_mask = masks.get(id(first)) if first is not None else None
+            if first is None and getattr(node.layer, "list_masks", False) and isinstance(node.args[0], (list, tuple)):
+                # a layer of several inputs that reads each one's mask (Attention): the list, as Keras passes it
+                listed = [masks.get(id(s)) if isinstance(s, Symbol) else None for s in node.args[0]]
+                in_mask = listed if any(m is not None for m in listed) else None
+                first = node.args[0][0] if isinstance(node.args[0][0], Symbol) else None
             if takes_mask and in_mask is not None:
                 kwargs["mask"] = in_mask
             if state_store is not None and isinstance(node.layer, RNN):
