@@ -46,6 +46,22 @@ OPTIMIZER_CASES = [
     ("adam-clipvalue", "Adam", dict(learning_rate=0.01, clipvalue=0.5)),
     ("sgd-clipnorm", "SGD", dict(learning_rate=0.1, clipnorm=0.5)),  # Keras clips each tensor by its own norm
     ("sgd-clipnorm-large", "SGD", dict(learning_rate=0.1, clipnorm=100.0)),  # no tensor reaches it
+    ("sgd-global_clipnorm", "SGD", dict(learning_rate=0.1, global_clipnorm=0.5)),  # one norm over all tensors
+    ("sgd-global_clipnorm-large", "SGD", dict(learning_rate=0.1, global_clipnorm=100.0)),
+    ("adam-global_clipnorm", "Adam", dict(learning_rate=0.01, global_clipnorm=1.0)),
+    ("adamw", "AdamW", {}),
+    ("adamw-options", "AdamW", dict(learning_rate=0.05, weight_decay=0.1, beta_1=0.8, amsgrad=True)),
+    ("adamw-global_clipnorm", "AdamW", dict(learning_rate=0.01, weight_decay=0.05, global_clipnorm=0.5)),
+    ("lion", "Lion", {}),
+    ("lion-betas", "Lion", dict(learning_rate=0.01, beta_1=0.5, beta_2=0.9)),
+    ("lion-weight_decay", "Lion", dict(learning_rate=0.01, weight_decay=0.5, clipvalue=0.5)),
+    ("sgd-weight_decay", "SGD", dict(learning_rate=0.1, momentum=0.9, weight_decay=0.2)),
+    ("adam-weight_decay", "Adam", dict(learning_rate=0.01, weight_decay=0.1)),
+    ("rmsprop-weight_decay", "RMSprop", dict(learning_rate=0.01, weight_decay=0.1, global_clipnorm=1.0)),
+    ("adagrad-weight_decay", "Adagrad", dict(learning_rate=0.1, weight_decay=0.1)),
+    ("adadelta-weight_decay", "Adadelta", dict(learning_rate=1.0, weight_decay=0.1)),
+    ("adamax-weight_decay", "Adamax", dict(learning_rate=0.01, weight_decay=0.1)),
+    ("nadam-weight_decay", "Nadam", dict(learning_rate=0.01, weight_decay=0.1, clipnorm=0.5)),
 ]
 
 

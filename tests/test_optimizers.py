@@ -50,3 +50,76 @@ def test_no_fusion_for_mixed_or_empty_parameter_lists():
     assert not optimizers.can_fuse([])
     assert not optimizers.can_fuse([torch.zeros(2, dtype=torch.long)])
     assert optimizers.can_fuse([torch.zeros(2), torch.zeros(3, dtype=torch.float64)])
+
+
+# ---- AdamW, Lion, weight_decay, global_clipnorm (Keras's base optimizer arguments) -------------------------
+@pytest.mark.parametrize("name, kind", [("adamw", "adamw"), ("AdamW", "adamw"), ("lion", "lion")])
+def test_compile_names_adamw_and_lion(name, kind):
+    spec = optimizers.get(name)
+    assert spec.kind == kind
+    assert spec.weight_decay == (0.004 if kind == "adamw" else None)
+
+
+@pytest.mark.parametrize("arg, value", [("use_ema", True), ("gradient_accumulation_steps", 4),
+                                        ("loss_scale_factor", 128.0), ("ema_momentum", 0.5)])
+def test_unsupported_keras_arguments_say_so(arg, value):
+    with pytest.raises(ValueError, match=f"`{arg}` is not supported"):
+        optimizers.Adam(**{arg: value})
+
+
+def test_unsupported_arguments_at_keras_defaults_and_name_are_accepted():
+    optimizers.SGD(use_ema=False, gradient_accumulation_steps=None, loss_scale_factor=None, name="sgd")
+
+
+def test_unknown_argument_is_named():
+    with pytest.raises(TypeError, match="not recognized.*bogus"):
+        optimizers.Lion(bogus=1)
+
+
+def test_clipnorm_and_global_clipnorm_together_is_an_error():
+    with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm`"):
+        optimizers.Adam(clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_lion_beta_1_range():
+    with pytest.raises(ValueError, match="beta_1"):
+        optimizers.Lion(beta_1=0.0)
+
+
+def test_weight_decay_uses_the_scheduled_rate_of_the_step():
+    from rnnkit.optimizers import schedules
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = optimizers.SGD(schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5), weight_decay=1.0).build([p])
+    for lr in (0.1, 0.05):
+        before = p.detach().clone()
+        p.grad = torch.zeros(3)
+        opt.step()
+        torch.testing.assert_close(p.detach(), before - before * lr)
+
+
+def test_weight_decay_and_global_clipnorm_survive_save_and_reload(tmp_path):
+    import warnings
+
+    from rnnkit.models import load_model
+    model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])
+    model.compile(optimizers.AdamW(weight_decay=0.01, global_clipnorm=1.0), "mse")
+    model.fit(np.zeros((4, 4, 1), np.float32), np.ones((4, 1), np.float32), epochs=1, verbose=0)
+    assert model.optimizer.param_groups[0]["keras_weight_decay"] == 0.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(tmp_path / "m.keras")
+        back = load_model(tmp_path / "m.keras")
+    assert back.optimizer_config.kind == "adamw"
+    assert (back.optimizer_config.weight_decay, back.optimizer_config.global_clipnorm) == (0.01, 1.0)
+
+
+@pytest.mark.parametrize("spec", [optimizers.AdamW(), optimizers.Adam(weight_decay=0.01),
+                                  optimizers.Adam(global_clipnorm=1.0), optimizers.Lion()],
+                         ids=["adamw", "adam-weight_decay", "adam-global_clipnorm", "lion"])
+def test_compiled_step_falls_back_to_eager_for_what_it_does_not_do(spec):
+    from rnnkit.training.compiled import _adam_state
+    model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])
+    model.compile(spec, "mse")
+    model(torch.zeros(1, 4, 1))
+    params = [p for p in model.parameters() if p.requires_grad]
+    assert _adam_state(model, params) is None

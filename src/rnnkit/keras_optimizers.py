@@ -108,3 +108,22 @@ class Adamax(_PerParameter):
         m.lerp_(g, 1 - beta1)  # m += (g - m) * (1 - beta_1)
         torch.maximum(u.mul_(beta2), g.abs(), out=u)
         p.sub_((m * lr).div_((u + eps).mul_(1 - beta1 ** t)))
+
+
+class Lion(_PerParameter):
+    """Keras 3's Lion (keras/src/optimizers/lion.py `update_step`), per-parameter state `exp_avg`
+    (Keras's m): w -= lr * sign(beta_1 * m + (1 - beta_1) * g), then m = beta_2 * m + (1 - beta_2) * g."""
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.99)):
+        if lr < 0 or not 0 < betas[0] <= 1 or not 0 <= betas[1] <= 1:
+            raise ValueError(f"invalid Lion hyper-parameters lr={lr}, betas={betas}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas)))
+
+    def _init_state(self, p, state, group):
+        state["exp_avg"] = _zeros(p)
+
+    def _update(self, p, g, state, group):
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        m = state["exp_avg"]
+        p.sub_(torch.sign(m * beta1 + g * (1 - beta1)) * lr)
+        m.mul_(beta2).add_(g * (1 - beta2))

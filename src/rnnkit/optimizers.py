@@ -28,6 +28,8 @@ class OptimizerSpec:
     clipnorm: float | None = None
     clipvalue: float | None = None
     schedule: dict | None = None
+    weight_decay: float | None = None  # Keras's decoupled decay: w -= w * weight_decay * lr before each update
+    global_clipnorm: float | None = None  # all gradients scaled by c / max(global norm, c) (apply_gradients)
 
     def learning_rate_schedule(self) -> schedules.LearningRateSchedule | None:
         """The schedule object: the one given to the optimizer, or rebuilt from `schedule`."""
@@ -42,12 +44,15 @@ class OptimizerSpec:
         if schedule is not None:
             follow_schedule(optimizer, schedule)
         count_iterations(optimizer)
+        if self.weight_decay:
+            decay_weights(optimizer, float(self.weight_decay))
         return optimizer
 
     def _build(self, params: list) -> torch.optim.Optimizer:
         o, lr = self.options, self.learning_rate
         fused = {"fused": True} if can_fuse(params) else {}
-        if self.kind == "adam":  # Keras's epsilon-hat: the eps each step takes is set by advance_schedule
+        # AdamW is Adam with weight_decay (decay_weights). Keras's epsilon-hat: advance_schedule sets each step's eps
+        if self.kind in ("adam", "adamw"):
             optimizer = torch.optim.Adam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"],
                                          amsgrad=o.get("amsgrad", False), **fused)
             optimizer.param_groups[0]["keras_epsilon"] = o["epsilon"]
@@ -68,6 +73,8 @@ class OptimizerSpec:
         if self.kind == "nadam":  # Keras's momentum cache is 0.96 ** t: torch's momentum_decay=1
             return torch.optim.NAdam(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), eps=o["epsilon"],
                                      momentum_decay=1.0)
+        if self.kind == "lion":
+            return keras_optimizers.Lion(params, lr=lr, betas=(o["beta_1"], o["beta_2"]))
         raise ValueError(f"unknown optimizer kind {self.kind!r}")
 
 
@@ -133,6 +140,26 @@ def _saved_epsilon(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:
         if "keras_epsilon" in group:
             group["eps"] = group["keras_epsilon"]
     return state_dict
+
+
+def decay_weights(optimizer: torch.optim.Optimizer, weight_decay: float) -> None:
+    """Keras's weight decay (keras/src/optimizers/base_optimizer.py `_apply_weight_decay`): before each update,
+    every weight with a gradient becomes w - w * weight_decay * lr, lr the rate of this step (the hook runs
+    after count_iterations's, which sets a schedule's rate). The group keeps it as "keras_weight_decay"."""
+    for group in optimizer.param_groups:
+        group["keras_weight_decay"] = weight_decay
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: _decay(opt))
+
+
+@torch.no_grad()
+def _decay(optimizer: torch.optim.Optimizer) -> None:
+    for group in optimizer.param_groups:
+        wd = group.get("keras_weight_decay")
+        if wd:
+            factor = wd * float(group["lr"])
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(p * factor)
 
 
 def advance_schedule(optimizer: torch.optim.Optimizer) -> None:
@@ -225,64 +252,116 @@ def _lr(learning_rate, lr, default):
     return lr if lr is not None else (learning_rate if learning_rate is not None else default)
 
 
-def _spec(kind: str, learning_rate, options: dict, clipnorm, clipvalue) -> OptimizerSpec:
+# Keras's base optimizer arguments rnnkit does not implement, with the value that means "off" (accepted).
+_UNSUPPORTED = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
+def _check_arguments(kind: str, kwargs: dict, clipnorm, clipvalue, global_clipnorm) -> None:
+    """Keras's checks on the base arguments, and a clear error for the ones rnnkit lacks."""
+    kwargs = dict(kwargs)
+    kwargs.pop("name", None)  # Keras's optimizer name: nothing in rnnkit uses it
+    for arg, off in _UNSUPPORTED.items():
+        if arg in kwargs:
+            value = kwargs.pop(arg)
+            if value != off:
+                raise ValueError(f"Argument `{arg}` is not supported by rnnkit's optimizers (received "
+                                 f"{arg}={value!r}); leave it at Keras's default {off!r}.")
+    if kwargs:
+        raise TypeError(f"Argument(s) not recognized by rnnkit's {kind} optimizer: {kwargs}")
+    if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+        raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                         f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+
+
+def _spec(kind: str, learning_rate, options: dict, clipnorm, clipvalue, weight_decay=None, global_clipnorm=None,
+          kwargs=None) -> OptimizerSpec:
     """An OptimizerSpec for a float learning rate or a LearningRateSchedule."""
+    _check_arguments(kind, kwargs or {}, clipnorm, clipvalue, global_clipnorm)
+    extra = dict(weight_decay=weight_decay, global_clipnorm=global_clipnorm)
     if isinstance(learning_rate, schedules.LearningRateSchedule):
         spec = OptimizerSpec(kind, float(learning_rate(0)), options, clipnorm, clipvalue,
-                             schedule=schedules.serialize(learning_rate))
+                             schedule=schedules.serialize(learning_rate), **extra)
         spec._schedule = learning_rate
         return spec
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
         raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule "
                          f"(rnnkit.optimizers.schedules). Received instead: learning_rate={learning_rate!r}")
-    return OptimizerSpec(kind, float(learning_rate), options, clipnorm, clipvalue)
+    return OptimizerSpec(kind, float(learning_rate), options, clipnorm, clipvalue, **extra)
 
 
 def Adam(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, lr=None,
-         clipnorm=None, clipvalue=None, decay=None):
+         clipnorm=None, clipvalue=None, decay=None, weight_decay=None, global_clipnorm=None, **kwargs):
     """Keras's Adam defaults: learning_rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7."""
     return _spec("adam", _lr(learning_rate, lr, 0.001),
-                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon or 1e-7, amsgrad=amsgrad), clipnorm, clipvalue)
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon or 1e-7, amsgrad=amsgrad), clipnorm, clipvalue,
+                 weight_decay, global_clipnorm, kwargs)
 
 
-def SGD(learning_rate=None, momentum=0.0, nesterov=False, lr=None, clipnorm=None, clipvalue=None):
+def AdamW(learning_rate=None, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, lr=None,
+          clipnorm=None, clipvalue=None, global_clipnorm=None, **kwargs):
+    """Keras's AdamW: Adam with decoupled weight decay, default 0.004 (w -= w * weight_decay * lr each step)."""
+    if weight_decay is None:
+        raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+    return _spec("adamw", _lr(learning_rate, lr, 0.001),
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon or 1e-7, amsgrad=amsgrad), clipnorm, clipvalue,
+                 weight_decay, global_clipnorm, kwargs)
+
+
+def SGD(learning_rate=None, momentum=0.0, nesterov=False, lr=None, clipnorm=None, clipvalue=None,
+        weight_decay=None, global_clipnorm=None, **kwargs):
     """Keras's SGD defaults: learning_rate 0.01, no momentum."""
     return _spec("sgd", _lr(learning_rate, lr, 0.01), dict(momentum=momentum, nesterov=nesterov),
-                 clipnorm, clipvalue)
+                 clipnorm, clipvalue, weight_decay, global_clipnorm, kwargs)
 
 
 def RMSprop(learning_rate=None, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, lr=None,
-            clipnorm=None, clipvalue=None):
+            clipnorm=None, clipvalue=None, weight_decay=None, global_clipnorm=None, **kwargs):
     """Keras's RMSprop defaults: learning_rate 0.001, rho 0.9, epsilon 1e-7."""
     return _spec("rmsprop", _lr(learning_rate, lr, 0.001),
                  dict(rho=rho, momentum=momentum, epsilon=epsilon, centered=centered),
-                 clipnorm, clipvalue)
+                 clipnorm, clipvalue, weight_decay, global_clipnorm, kwargs)
 
 
 def Adagrad(learning_rate=None, initial_accumulator_value=0.1, epsilon=1e-7, lr=None, clipnorm=None,
-            clipvalue=None):
+            clipvalue=None, weight_decay=None, global_clipnorm=None, **kwargs):
     return _spec("adagrad", _lr(learning_rate, lr, 0.001),
                  dict(initial_accumulator_value=initial_accumulator_value, epsilon=epsilon),
-                 clipnorm, clipvalue)
+                 clipnorm, clipvalue, weight_decay, global_clipnorm, kwargs)
 
 
-def Adadelta(learning_rate=None, rho=0.95, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None):
+def Adadelta(learning_rate=None, rho=0.95, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None,
+             weight_decay=None, global_clipnorm=None, **kwargs):
     return _spec("adadelta", _lr(learning_rate, lr, 0.001), dict(rho=rho, epsilon=epsilon),
-                 clipnorm, clipvalue)
+                 clipnorm, clipvalue, weight_decay, global_clipnorm, kwargs)
 
 
-def Adamax(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None):
+def Adamax(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None,
+           weight_decay=None, global_clipnorm=None, **kwargs):
     return _spec("adamax", _lr(learning_rate, lr, 0.001),
-                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue)
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue,
+                 weight_decay, global_clipnorm, kwargs)
 
 
-def Nadam(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None):
+def Nadam(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None,
+          weight_decay=None, global_clipnorm=None, **kwargs):
     return _spec("nadam", _lr(learning_rate, lr, 0.001),
-                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue)
+                 dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue,
+                 weight_decay, global_clipnorm, kwargs)
+
+
+def Lion(learning_rate=None, beta_1=0.9, beta_2=0.99, lr=None, clipnorm=None, clipvalue=None,
+         weight_decay=None, global_clipnorm=None, **kwargs):
+    """Keras's Lion: w -= lr * sign(beta_1 * m + (1 - beta_1) * g), then m = beta_2 * m + (1 - beta_2) * g."""
+    if beta_1 <= 0 or beta_1 > 1:
+        raise ValueError("Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates to "
+                         f"SignSGD. Received: beta_1={beta_1}.")
+    return _spec("lion", _lr(learning_rate, lr, 0.001), dict(beta_1=beta_1, beta_2=beta_2), clipnorm, clipvalue,
+                 weight_decay, global_clipnorm, kwargs)
 
 
 _BY_NAME = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-            "adamax": Adamax, "nadam": Nadam}
+            "adamax": Adamax, "nadam": Nadam, "adamw": AdamW, "lion": Lion}
 
 
 def get(optimizer) -> OptimizerSpec | torch.optim.Optimizer | type:

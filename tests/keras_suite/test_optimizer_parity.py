@@ -143,6 +143,27 @@ CASES += [
     ("adam", optimizers.Adam(), adam, 0.001, {}),
     ("adam-amsgrad", optimizers.Adam(learning_rate=0.01, amsgrad=True), adam, 0.01, dict(amsgrad=True)),
 ]
+
+
+def lion(w, g, st, t, lr, beta_1=0.9, beta_2=0.99):  # keras/src/optimizers/lion.py
+    m = st.get("m", 0.0)
+    st["m"] = m * beta_2 + g * (1 - beta_2)
+    return w - lr * np.sign(m * beta_1 + g * (1 - beta_1))
+
+
+def adamw(w, g, st, t, lr, weight_decay=0.004, **kw):
+    # keras/src/optimizers/adamw.py is Adam with base_optimizer.py's `_apply_weight_decay` before the update
+    return adam(w - w * weight_decay * lr, g, st, t, lr, **kw)
+
+
+CASES += [
+    ("adamw", optimizers.AdamW(), adamw, 0.001, {}),
+    ("adamw-options", optimizers.AdamW(learning_rate=0.01, weight_decay=0.1, beta_1=0.8), adamw, 0.01,
+     dict(weight_decay=0.1, beta_1=0.8)),
+    ("lion", optimizers.Lion(), lion, 0.001, {}),
+    ("lion-betas", optimizers.Lion(learning_rate=0.01, beta_1=0.5, beta_2=0.9), lion, 0.01,
+     dict(beta_1=0.5, beta_2=0.9)),
+]
 PARAMS = [pytest.param(*c, id=c[0]) for c in CASES]
 
 

@@ -147,11 +147,13 @@ def _adam_state(model, params: list):
     if model.__dict__.get("_shard") is not None:
         return None  # distributed: the gradients are averaged across ranks before the update
     if (optimizers.torch_class(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
-            or getattr(spec, "clipvalue", None)):
+            or getattr(spec, "clipvalue", None) or getattr(spec, "global_clipnorm", None)
+            or getattr(spec, "weight_decay", None) or getattr(spec, "kind", "adam") not in ("adam",)):
         return None
     group = opt.param_groups[0]
     same = len(group["params"]) == len(params) and all(a is b for a, b in zip(group["params"], params))
-    if not same or group["amsgrad"] or group["weight_decay"] or group["maximize"]:
+    if (not same or group["amsgrad"] or group["weight_decay"] or group["maximize"]
+            or group.get("keras_weight_decay")):
         return None
     states = []
     for p in group["params"]:

@@ -61,7 +61,7 @@ class OptimizerStep:
         return loss if scaler is None else scaler.scale(loss)
 
     def apply_gradients(self) -> None:
-        """Clip the gradients as compiled (clipnorm, clipvalue) and take one optimizer step. In a
+        """Clip the gradients as compiled (clipnorm, global_clipnorm, clipvalue) and take one optimizer step. In a
         distributed fit the gradients are first averaged across ranks (training.distributed); under a
         loss scale they are divided by it first, and the step is skipped if one is not finite."""
         spec, optimizer, scaler = self.optimizer_config, self.optimizer, self.loss_scaler
@@ -76,6 +76,13 @@ class OptimizerStep:
             for p in self.trainable_weights:
                 if p.grad is not None:
                     p.grad.mul_(spec.clipnorm / torch.linalg.vector_norm(p.grad).clamp(min=spec.clipnorm))
+        if getattr(spec, "global_clipnorm", None):
+            # Keras's clip_by_global_norm: every gradient times c / max(global norm, c); NaN if the norm is not finite
+            grads = [p.grad for p in self.trainable_weights if p.grad is not None]
+            if grads:
+                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+                scale = spec.global_clipnorm / norm.clamp(min=spec.global_clipnorm) + (norm - norm)
+                torch._foreach_mul_(grads, scale)
         if getattr(spec, "clipvalue", None):
             torch.nn.utils.clip_grad_value_(self.trainable_weights, spec.clipvalue)
         if scaler is None:
