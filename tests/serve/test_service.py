@@ -370,3 +370,25 @@ def test_a_failing_store_answers_503_commits_nothing_and_the_retry_lands(model, 
         assert again.status_code == 200 and again.json()["step"] == 1
         ys, _ = replay(model, np.array([x_for("f", 0)], np.float32))
         np.testing.assert_allclose(again.json()["y"], ys[0], atol=1e-5)
+
+
+def test_a_rolled_back_write_does_not_hide_the_row_another_process_commits_next(tmp_path):
+    """A row this handle inserted and rolled back has a number the next writer reuses: this handle must
+    read that writer's row, not skip it as its own."""
+    from rnnkit.serve.records import record_dtype
+
+    class FailsAfterInsert(SQLiteStore):
+        def _append(self, ids, records):
+            super()._append(ids, records)
+            raise OSError("disk gone after the insert")
+
+    a, b = FailsAfterInsert(tmp_path / "r.sqlite"), SQLiteStore(tmp_path / "r.sqlite")
+    for store in (a, b):
+        store.check("layout", 2, 1)
+    record = np.zeros(1, record_dtype(2, 1))
+    record["step"], record["state"] = 1, [[3.0, 4.0]]
+    with pytest.raises(OSError, match="disk gone"):
+        a.commit(["s"], np.array([0]), record)
+    assert not b.commit(["s"], np.array([0]), record).any()
+    got = a.rows(["s"])
+    assert got["step"].tolist() == [1] and got["state"].tolist() == [[3.0, 4.0]]

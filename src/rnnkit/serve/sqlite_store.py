@@ -147,7 +147,7 @@ class SQLiteStore:
     # -- the store contract -----------------------------------------------------------------------
     def rows(self, ids: list[str]) -> np.ndarray:
         with self._lock:
-            self._transaction(lambda: None)
+            self._transaction(lambda: None, lock="DEFERRED")  # a read: others may write meanwhile
             index = self._index
             slots = np.fromiter((index.get(sid, -1) for sid in ids), np.int64, len(ids))
             out = self._image[np.maximum(slots, 0)]
@@ -181,9 +181,12 @@ class SQLiteStore:
             self._transaction(lambda: self._append([series_id], zero))
             self._apply([series_id], zero)
 
-    def _transaction(self, work):
-        """BEGIN IMMEDIATE (the write lock), catch up with others, `work()`, COMMIT."""
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, work, lock: str = "IMMEDIATE"):
+        """BEGIN (IMMEDIATE: the write lock; DEFERRED for a read), catch up with others, `work()`, COMMIT.
+        On failure the log position goes back, so rows this process inserted and rolled back (whose
+        numbers another process may reuse) are read again next time, not skipped."""
+        gen, seen, log_bytes = self._gen, self._seen, self._log_bytes
+        self._db.execute(f"BEGIN {lock}")
         try:
             self._catch_up()
             out = work()
@@ -192,6 +195,8 @@ class SQLiteStore:
         except BaseException:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
+            if self._gen == gen:  # (a new generation attached meanwhile counts from its own start)
+                self._seen, self._log_bytes = seen, log_bytes
             raise
 
     def _append(self, ids: list[str], records: np.ndarray) -> None:
