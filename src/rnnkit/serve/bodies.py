@@ -71,13 +71,10 @@ def many_steps(obj, features: int, max_series: int) -> tuple[list[str], np.ndarr
     if len(obj) > max_series:
         raise BadInput(f"at most {max_series} series per request, received {len(obj)}; split it.")
     if _all_ids_valid(list(obj)):  # the usual body: every entry a plain row of numbers
-        try:
-            with np.errstate(over="ignore"):
-                x = np.array(list(obj.values()), np.float32)
-            if x.shape == (len(obj), features) and np.isfinite(x).all():
-                return list(obj), x, np.full(len(obj), -1, np.int64), {}
-        except (TypeError, ValueError):
-            pass  # entries with step numbers, or something wrong: read entry by entry below
+        x = _plain_rows(list(obj.values()), features)
+        if x is not None:
+            return list(obj), x, np.full(len(obj), -1, np.int64), {}
+        # entries with step numbers, or something wrong: read entry by entry below
     ids, rows, steps, errors = [], [], [], {}
     for sid, entry in obj.items():
         try:
@@ -127,11 +124,24 @@ def columns(obj, features: int, max_series: int) -> tuple[list[str], np.ndarray,
             if type(sid) is not str:
                 raise BadInput(f"layout=columns: ids must be strings, received {_show(sid)}.")
             check_id(sid)
-    x = matrix(rows, features, "layout=columns, x") if rows else np.zeros((0, features), np.float32)
+    x = _plain_rows(rows, features)
+    if x is None:  # something is wrong: say what, row by row
+        x = matrix(rows, features, "layout=columns, x") if rows else np.zeros((0, features), np.float32)
     if steps is None:
         return ids, x, np.full(len(ids), -1, np.int64)
     expected = np.array([step_number(k, f"series {sid!r}") for sid, k in zip(ids, steps)], np.int64)
     return ids, x, expected.reshape(len(ids))
+
+
+def _plain_rows(rows: list, features: int) -> np.ndarray | None:
+    """`rows` as (n, features) float32 in one conversion when every row is `features` finite numbers;
+    None otherwise (the caller then reads row by row to say what is wrong)."""
+    try:
+        with np.errstate(over="ignore"):
+            x = np.array(rows, np.float32)
+    except (TypeError, ValueError):
+        return None
+    return x if x.shape == (len(rows), features) and np.isfinite(x).all() else None
 
 
 def _all_ids_valid(ids: list) -> bool:
