@@ -66,23 +66,22 @@ def assign_penalties(cell, where: str, **values) -> None:
 
 
 def get_regularizer(value, where: str, name: str):
-    try:
-        reg = regularizers.get(value)
-    except ValueError as err:
-        raise ValueError(f"{where}: {name}: {err}") from None
-    if reg is not None:
-        mark_in_use()
-    return reg
+    return _looked_up(regularizers.get, value, where, name)
 
 
 def get_constraint(value, where: str, name: str):
+    return _looked_up(constraints.get, value, where, name)
+
+
+def _looked_up(get, value, where: str, name: str):
+    """`get(value)` with the argument named in its error; a penalty set marks penalties in use."""
     try:
-        con = constraints.get(value)
+        found = get(value)
     except ValueError as err:
         raise ValueError(f"{where}: {name}: {err}") from None
-    if con is not None:
+    if found is not None:
         mark_in_use()
-    return con
+    return found
 
 
 class WeightPenalties:
