@@ -21,6 +21,7 @@ Under ``torchrun --nproc_per_node N script.py`` (or with a process group the scr
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 from dataclasses import dataclass
@@ -51,7 +52,19 @@ def initialize(backend: str | None = None) -> bool:
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend)
+        # A process group left for interpreter finalization can abort the process (gloo's worker threads
+        # still hold tensors when Python is torn down: "terminate called without an active exception",
+        # SIGABRT after the script's last line; pytorch#190489). The group started here is destroyed
+        # while the interpreter is still whole.
+        atexit.register(shutdown)
     return dist.get_world_size() > 1
+
+
+def shutdown() -> None:
+    """Destroy the default process group if one exists (what `initialize` registers to run at exit;
+    calling it earlier is allowed and the exit hook then does nothing)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def wanted(distribute) -> bool:
