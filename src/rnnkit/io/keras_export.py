@@ -33,6 +33,12 @@ def save_keras(model, path) -> None:
     Raises ValueError naming the layer when a layer has no Keras counterpart, and when the model
     declares no input shape (Keras builds its layers from it before it loads the weights).
     """
+    atomic_write(path, keras_bytes(model), rnnkit_format=False)
+
+
+def keras_bytes(model, extra: dict[str, bytes] | None = None) -> bytes:
+    """The bytes of the `.keras` file `save_keras` writes; `extra` (entry name -> bytes) is stored beside
+    Keras's entries, which Keras's loader ignores (model.save carries rnnkit's own file there)."""
     config, layers = _model_config(model)
     metadata = {"keras_version": KERAS_FORMAT, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
                 "written_by": "rnnkit"}
@@ -41,7 +47,16 @@ def save_keras(model, path) -> None:
         z.writestr("metadata.json", json.dumps(metadata))
         z.writestr("config.json", json.dumps(config))
         z.writestr("model.weights.h5", _weights_h5(layers, model.name))
-    atomic_write(path, buffer.getvalue(), rnnkit_format=False)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def keras_layers(model) -> tuple[dict, list, list[str]]:
+    """Keras's config of `model`, its layers in Keras's order, and each layer's group name in Keras's
+    weights files (`layers/<key>`); ValueError naming the layer if Keras has no counterpart for one."""
+    config, layers = _model_config(model)
+    return config, layers, _layer_keys(layers)
 
 
 # -- the config ----------------------------------------------------------------------------------------
@@ -242,13 +257,20 @@ def _weights_h5(layers: list, model_name: str) -> bytes:
     with h5py.File(buffer, "w") as f:
         f.create_group("vars").attrs["name"] = model_name
         root = f.create_group("layers")
-        used: dict[str, int] = {}
-        for layer in layers:
-            base = _snake_case("InputLayer" if type(layer).__name__ == "Input" else _kind(layer))
-            used[base] = used.get(base, -1) + 1
-            key = base if used[base] == 0 else f"{base}_{used[base]}"
+        for layer, key in zip(layers, _layer_keys(layers)):
             _write_layer(root.create_group(key), layer)
     return buffer.getvalue()
+
+
+def _layer_keys(layers: list) -> list[str]:
+    # Keras names a layer's group after its class, snake_case, numbered from the second of a class on.
+    used: dict[str, int] = {}
+    keys = []
+    for layer in layers:
+        base = _snake_case("InputLayer" if type(layer).__name__ == "Input" else _kind(layer))
+        used[base] = used.get(base, -1) + 1
+        keys.append(base if used[base] == 0 else f"{base}_{used[base]}")
+    return keys
 
 
 def _write_layer(group: h5py.Group, layer) -> None:
