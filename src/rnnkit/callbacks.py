@@ -198,7 +198,10 @@ class ModelCheckpoint(MonitorCallback):
             raise ValueError(f"period (save every N epochs) must be a positive integer, received {period!r}.")
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values")
-        checks.rnnkit_file(filepath, "ModelCheckpoint")
+        if save_weights_only and str(filepath).lower().endswith(".keras"):
+            raise ValueError("When using save_weights_only=True in ModelCheckpoint, the filepath must not name a "
+                             "whole-model .keras file: end it in .weights.h5 (Keras's weights format) or .rnnkit. "
+                             f"Received: filepath={filepath}")
         super().__init__(monitor, mode, initial_value_threshold)
         self.filepath, self.verbose = str(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only

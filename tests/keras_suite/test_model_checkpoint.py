@@ -261,8 +261,12 @@ def test_filepath_formats_epoch_and_logs(tmp_path):
         model.fit(x_train, y_train, callbacks=[ModelCheckpoint(tmp_path / "m-{val_acc}.rnnkit")], epochs=1, verbose=0)
 
 
-def test_keras_suffixes_warn(tmp_path):  # Keras raises for a non-Keras suffix; rnnkit warns for a Keras one
-    with pytest.warns(UserWarning, match="has Keras's '.keras' suffix, but rnnkit writes its own format"):
+def test_keras_suffixes_are_keras_formats(tmp_path):
+    # rnnkit writes Keras's own formats under Keras's names (io/keras_files.py): nothing to warn about;
+    # a weights-only checkpoint named .keras is Keras's ValueError.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         ModelCheckpoint(tmp_path / "checkpoint.keras")
-    with pytest.warns(UserWarning, match="has Keras's '.h5' suffix"):
         ModelCheckpoint(tmp_path / "checkpoint.weights.h5", save_weights_only=True)
+    with pytest.raises(ValueError, match=r"save_weights_only=True.*\.weights\.h5.*Received: .*checkpoint\.keras"):
+        ModelCheckpoint(tmp_path / "checkpoint.keras", save_weights_only=True)

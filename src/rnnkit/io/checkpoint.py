@@ -39,6 +39,7 @@ from ..data.scaling import Scaler
 from ..layers.rnn import RNN
 from ..registry import get_registered, registered_name
 from ..training import distributed
+from . import carried
 from .compile_state import compile_config, optimizer_state, restore_compile
 
 FORMAT = "rnnkit"
@@ -65,6 +66,11 @@ def save(model, path, scaler=None, include_optimizer: bool = True) -> None:
 
 
 def _save(model, path, scaler, include_optimizer: bool) -> None:
+    atomic_write(path, encode(model, scaler, include_optimizer))
+
+
+def encode(model, scaler=None, include_optimizer: bool = True) -> bytes:
+    """The bytes of the rnnkit file `save` writes (what a Keras file written by `model.save` carries too)."""
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model_config(model),
               "compile": compile_config(model), "scaler": None}
     scaler = scaler if scaler is not None else getattr(model, "scaler", None)
@@ -87,7 +93,7 @@ def _save(model, path, scaler, include_optimizer: bool) -> None:
         raise TypeError(f"Cannot save this model: its configuration holds a Python object ({err}). Use "
                         "activation names (e.g. 'relu') instead of functions, or save the weights only "
                         "with torch.save(model.state_dict(), path).") from None
-    atomic_write(path, _sealed(st_save(tensors, metadata)))
+    return _sealed(st_save(tensors, metadata))
 
 
 def _sealed(data: bytes) -> bytes:
@@ -251,6 +257,21 @@ def read(path) -> tuple[dict, dict[str, torch.Tensor]]:
     except PermissionError:
         raise PermissionError(f"Cannot read {where}: permission denied. Check the file's permissions "
                               "(chmod u+r) or copy it somewhere readable.") from None
+    if carried.is_keras_container(data):  # a Keras file written by model.save carries rnnkit's file inside
+        try:
+            inner = carried.carried(data, where)
+        except carried.KerasFileError as err:
+            raise CheckpointError(str(err)) from None
+        if inner is None:
+            raise CheckpointError(f"{where} is a Keras model file without rnnkit's checkpoint inside (written by "
+                                  "Keras, or by rnnkit.save_keras): it holds weights but no kept states. Load it "
+                                  "with rnnkit.load_keras(path) (rnnkit.load_model does that by itself).")
+        data, where = inner, f"the rnnkit checkpoint inside {where}"
+    return decode(data, where)
+
+
+def decode(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(header, tensors) of the bytes of an rnnkit file, checked as `read` checks a file."""
     if len(data) < 8:
         raise CheckpointError(f"{where} is truncated ({len(data)} bytes): not a complete rnnkit checkpoint.")
     (size,) = struct.unpack("<Q", data[:8])

@@ -9,7 +9,7 @@ from torch import nn
 
 from .. import mixed_precision
 from ..convert import is_converted, is_tensors, to_mask, to_tensor
-from ..io import checkpoint
+from ..io import keras_files
 from ..layers.base import refuse_unbuilt, unique_name
 from ..layers.rnn import RNN
 from ..state import StateStore, preserved, share_store
@@ -158,18 +158,20 @@ class BaseModel(Trainer, nn.Module):
 
     # -- files ----------------------------------------------------------------------------------------
     def save(self, path, scaler=None, include_optimizer: bool = True) -> None:
-        """One file with config, weights, kept states, scaler and optimizer state (rnnkit.io.checkpoint),
-        whatever the suffix: a Keras script's `model.save("m.keras")` then `load_model("m.keras")` keeps
-        its states and optimizer (with a warning that the file is rnnkit's). `rnnkit.save_keras` writes
-        Keras 3's own format (architecture and weights) for Keras to load."""
-        checkpoint.save(self, path, scaler=scaler, include_optimizer=include_optimizer)
+        """One file with config, weights, kept states, scaler and optimizer state. Under Keras's names
+        (`.keras`, `.h5`) it is Keras's own format, which Keras 3 opens, carrying rnnkit's file inside so
+        that `rnnkit.load` / `load_model` restore kept states and optimizer too (io/keras_files.py)."""
+        keras_files.save_model(self, path, scaler=scaler, include_optimizer=include_optimizer)
 
     def save_weights(self, path) -> None:
-        checkpoint.save(self, path, include_optimizer=False)
+        """The weights: Keras 3's weights file for `*.weights.h5`, Keras's legacy one for `*.h5`,
+        rnnkit's format otherwise."""
+        keras_files.save_weights(self, path)
 
     def load_weights(self, path) -> None:
-        """Copy weights from an rnnkit file; if they do not fit, raise and change nothing."""
-        checkpoint.load_weights(self, path)
+        """Copy weights from an rnnkit file or a Keras weights/model file; if they do not fit, raise and
+        change nothing."""
+        keras_files.load_weights(self, path)
 
     # -- layers ---------------------------------------------------------------------------------------
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import h5py
 
+from ..io.carried import carries_rnnkit
 from ..io.checkpoint import load
 from ..io.keras import read_keras
 from ..layers.core import Input
@@ -24,10 +25,11 @@ def load_keras(path) -> Sequential:
 
 
 def load_model(path, custom_objects: dict | None = None, compile: bool = True, device=None):
-    """An rnnkit file (with its kept states), or a Keras `.keras` / legacy `.h5` model file (Keras's name);
+    """An rnnkit file (with its kept states; also when carried inside a Keras file `model.save` wrote), or a
+    Keras `.keras` / legacy `.h5` model file (Keras's name);
     `device` puts it there (see `rnnkit.load`)."""
     path = Path(path)
-    if path.is_file() and (zipfile.is_zipfile(path) or h5py.is_hdf5(path)):
+    if path.is_file() and (zipfile.is_zipfile(path) or h5py.is_hdf5(path)) and not carries_rnnkit(path):
         model = load_keras(path)
         return model if device is None else model.to(device)
     return load(path, custom_objects=custom_objects, compile=compile, device=device)
