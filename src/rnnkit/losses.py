@@ -294,6 +294,23 @@ CategoricalFocalCrossentropy = _loss_class("CategoricalFocalCrossentropy", categ
                                            "Keras's CategoricalFocalCrossentropy.")
 
 
+def _picked_crossentropy(y_true_shape: tuple, y_pred_shape: tuple) -> str:
+    # Keras's compile_utils.is_binary_or_sparse_categorical: one output unit is binary; labels of lower
+    # rank, or one label per row against several units, are sparse; else categorical.
+    if y_pred_shape[-1] == 1:
+        return "binary_crossentropy"
+    if len(y_true_shape) < len(y_pred_shape) or y_true_shape[-1] == 1:
+        return "sparse_categorical_crossentropy"
+    return "categorical_crossentropy"
+
+
+def crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    """Keras's compile(loss="crossentropy") / "ce": binary, sparse categorical or categorical
+    crossentropy, picked from the shapes as Keras picks it."""
+    fn = LOSSES[_picked_crossentropy(tuple(y_true.shape), tuple(y_pred.shape))]
+    return fn(y_true, y_pred, sample_weight)
+
+
 def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
     """A loss function `fn(y_true, y_pred)` and its name, from a Keras name or a callable.
 
@@ -305,6 +322,8 @@ def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
     """
     if isinstance(loss, Loss):  # per-sample values; compile's reduction weighs them as Keras's does
         return loss.call, loss.name
+    if isinstance(loss, str) and loss.lower() in ("crossentropy", "ce"):
+        return crossentropy, loss  # Keras names the loss as the user did
     if isinstance(loss, str):
         loss = _UPPER_CASE.get(loss, loss)
         if loss not in LOSSES:
@@ -322,6 +341,8 @@ def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
 def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_sequences: bool | None) -> None:
     """Refuse targets whose shape cannot match the model's output (rather than broadcasting silently)."""
     y_shape, out_shape = tuple(y_shape), tuple(out_shape)
+    if loss_name.lower() in ("crossentropy", "ce"):
+        loss_name = _picked_crossentropy(y_shape, out_shape)
     if loss_name == "sparse_categorical_crossentropy":
         ok = y_shape == out_shape[:-1] or y_shape == out_shape[:-1] + (1,)
     else:

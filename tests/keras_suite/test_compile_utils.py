@@ -107,13 +107,30 @@ def test_compile_loss_single_output_case():  # Keras: TestCompileLoss.test_singl
     np.testing.assert_allclose(model.evaluate(Y_PRED_1[0], Y_TRUE_1), 0.068333, atol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="rnnkit's losses have no 'crossentropy' name (Keras picks binary, sparse or categorical "
-                          "from the shapes)")
-def test_single_output_case_with_crossentropy_loss():
+def test_single_output_case_with_crossentropy_loss():  # Keras: test_single_output_case_with_crossentropy_loss
     model = identity_model([(2,)])
     model.compile(loss="crossentropy")
     np.testing.assert_allclose(model.evaluate(Y_PRED_1[0], Y_TRUE_1), 0.706595, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["crossentropy", "ce", "CE"])
+@pytest.mark.parametrize("units,y,picked", [
+    (1, np.array([[1.0], [0.0], [1.0]]), "binary_crossentropy"),
+    (3, np.array([0, 2, 1]), "sparse_categorical_crossentropy"),
+    (3, np.array([[0], [2], [1]]), "sparse_categorical_crossentropy"),
+    (3, np.eye(3)[[0, 2, 1]], "categorical_crossentropy"),
+])
+def test_crossentropy_picks_the_loss_keras_picks_from_the_shapes(name, units, y, picked):
+    # Keras's compile_utils.get_loss: "crossentropy"/"ce" (any case) is binary for one output unit, sparse
+    # for labels of lower rank or one label against several units, categorical otherwise.
+    pred = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3]])[:, :units]
+    pred = pred if units > 1 else np.array([[0.8], [0.3], [0.6]])
+    model = identity_model([(units,)])
+    model.compile(loss=name)
+    other = identity_model([(units,)])
+    other.compile(loss=picked)
+    assert model.evaluate(pred, y, verbose=0) == pytest.approx(other.evaluate(pred, y, verbose=0), rel=1e-6)
+    assert model.evaluate(pred, y, verbose=0) > 0.1
 
 
 @pytest.mark.parametrize("broadcast", [True, False])
