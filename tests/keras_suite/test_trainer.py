@@ -297,10 +297,7 @@ def test_callbacks_can_update_state_at_batch_boundary():
     assert float(model.predict_counter) == 4
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="rnnkit's compile has no steps_per_execution (each batch is one step; Keras's batch "
-                          "numbers 0, 3, 6 come from running 3 batches per call)")
-def test_steps_per_execution_steps_count_without_training():
+def test_steps_per_execution_steps_count_without_training():  # Keras's, as on JAX/TensorFlow
     class StepCount(Callback):
         def __init__(self):
             self.test_count = 0
@@ -355,3 +352,30 @@ def test_lambda_callback_during_prediction(caplog):
     with caplog.at_level(logging.WARNING):
         model.predict(x, batch_size=batch_size, callbacks=[lambda_callback], verbose=0)
     assert any("on_predict_begin_executed" in r.getMessage() for r in caplog.records)
+
+
+def test_steps_per_execution_changes_the_hooks_not_the_training():
+    # Keras (JAX/TF): fit's batch hooks once per execution, begin at 0, N, 2N..., end at N-1, 2N-1...; the
+    # weights after fit equal those of steps_per_execution=1 (the same batches, the same updates).
+    x, y = np.random.default_rng(0).normal(size=(70, 4)), np.ones((70, 1))
+    seen, weights = {}, {}
+    for per in (1, 3):
+        torch.manual_seed(0)
+        model = ExampleModel(units=1)
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=per)
+        calls = []
+        hook = LambdaCallback(on_train_batch_begin=lambda b, logs: calls.append(("begin", b)),
+                              on_train_batch_end=lambda b, logs: calls.append(("end", b, round(logs["loss"], 6))))
+        model.fit(x, y, batch_size=10, epochs=1, shuffle=False, callbacks=[hook], verbose=0)
+        seen[per], weights[per] = calls, [w.copy() for w in model.get_weights()]
+    assert [c[:2] for c in seen[3]] == [("begin", 0), ("end", 2), ("begin", 3), ("end", 5), ("begin", 6), ("end", 8)]
+    ends_of_1 = {c[1]: c[2] for c in seen[1] if c[0] == "end"}
+    assert [c[2] for c in seen[3] if c[0] == "end"] == [ends_of_1[2], ends_of_1[5], ends_of_1[6]]
+    for a, b in zip(weights[1], weights[3]):
+        np.testing.assert_array_equal(a, b)
+    outs = []
+    model.predict(x, batch_size=10, callbacks=[LambdaCallback(
+        on_predict_batch_end=lambda b, logs: outs.append((b, logs["outputs"].shape[0])))])
+    assert outs == [(2, 30), (5, 30), (8, 10)]
+    with pytest.raises(ValueError, match="steps_per_execution must be a positive integer.*received 0"):
+        model.compile(loss="mse", steps_per_execution=0)

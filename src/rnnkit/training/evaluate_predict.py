@@ -3,6 +3,8 @@ with the callbacks' test and predict hooks (fit's validation runs the test loop 
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import convert
 
 
@@ -15,6 +17,20 @@ def _hooks(callbacks: list, name: str, *args) -> None:
             hook(*args)
 
 
+def executions(batches, n: int):
+    """(first step, [up to n batches]) for each execution of Keras's `steps_per_execution=n` loop."""
+    chunk, first = [], 0
+    for step, batch in enumerate(batches):
+        if not chunk:
+            first = step
+        chunk.append(batch)
+        if len(chunk) == n:
+            yield first, chunk
+            chunk = []
+    if chunk:
+        yield first, chunk
+
+
 def evaluate(model, batches, callbacks: list | None = None) -> dict[str, float]:
     """Keras's test loop: test_step on each batch, the logs the row-weighted mean of its values so far
     (what on_test_batch_end sees), with the test hooks; `model.stop_evaluating = True` in a callback
@@ -24,15 +40,17 @@ def evaluate(model, batches, callbacks: list | None = None) -> dict[str, float]:
     model.stop_evaluating = False
     _hooks(callbacks, "on_test_begin", {})
     totals, seen, logs = {}, 0, {}
-    for step, batch in enumerate(batches):
+    per = getattr(model, "steps_per_execution", 1)
+    for step, chunk in executions(batches, per):
         _hooks(callbacks, "on_test_batch_begin", step, {})
-        values = model.test_step(batch)
-        n = convert.num_samples(batch[0])
-        seen += n
-        for k, v in values.items():
-            totals[k] = totals.get(k, 0.0) + v * n
+        for batch in chunk:
+            values = model.test_step(batch)
+            n = convert.num_samples(batch[0])
+            seen += n
+            for k, v in values.items():
+                totals[k] = totals.get(k, 0.0) + v * n
         logs = model.metrics_result({k: v / seen for k, v in totals.items()})
-        _hooks(callbacks, "on_test_batch_end", step, dict(logs))
+        _hooks(callbacks, "on_test_batch_end", step + per - 1, dict(logs))
         if model.stop_evaluating:
             break
     _hooks(callbacks, "on_test_end", dict(logs))
@@ -47,12 +65,25 @@ def predict(model, batches, callbacks: list | None = None) -> list:
     model.stop_predicting = False
     _hooks(callbacks, "on_predict_begin", {})
     chunks = []
-    for step, xb in enumerate(batches):
+    per = getattr(model, "steps_per_execution", 1)
+    for step, inputs in executions(batches, per):
         _hooks(callbacks, "on_predict_batch_begin", step, {})
-        out = convert.to_numpy(model.predict_step((xb, None)))
-        chunks.append(out)
-        _hooks(callbacks, "on_predict_batch_end", step, {"outputs": out})
+        outs = [convert.to_numpy(model.predict_step((xb, None))) for xb in inputs]
+        chunks += outs
+        _hooks(callbacks, "on_predict_batch_end", step + per - 1, {"outputs": _joined(outs)})
         if model.stop_predicting:
             break
     _hooks(callbacks, "on_predict_end", {})
     return chunks
+
+
+def _joined(outs: list):
+    # One execution's outputs as Keras hands them to on_predict_batch_end: the batches concatenated
+    # (a model with several outputs: each output concatenated).
+    if len(outs) == 1:
+        return outs[0]
+    if isinstance(outs[0], (list, tuple)):
+        return type(outs[0])(np.concatenate(parts) for parts in zip(*outs))
+    if isinstance(outs[0], dict):
+        return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+    return np.concatenate(outs)

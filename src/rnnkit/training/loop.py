@@ -17,7 +17,7 @@ from . import distributed
 from .arrays import array_batches, batch_indices, take_targets, take_weights
 from .batches import (BatchSource, convert_batch, cut_short_message, is_batch_source, is_iterator, no_batch_message,
                       pair, ran_out_message, source_batches)
-from .evaluate_predict import evaluate
+from .evaluate_predict import evaluate, executions
 from .progress import EpochProgress
 from .weighting import class_weights_to_sample_weights
 
@@ -77,6 +77,7 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
     train_function = model.make_train_function()
     model.stop_training = False
     trained = 0  # batches over the whole fit
+    per = getattr(model, "steps_per_execution", 1)
     logs: dict[str, float] = {}
     with _distributed(model, shard, x, batch_size):
         for cb in callbacks:
@@ -90,28 +91,34 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
             ran_out = False
             batches = _epoch_batches(model, x, y, batch_size, shuffle, rng, source, shard, sample_weight,
                                      class_weight)
-            for b, batch in enumerate(batches):
-                if batch is None:
+            for b, chunk in executions(batches, per):  # steps_per_execution batches per callback call
+                if chunk[0] is None:
                     ran_out = True
                     break
-                trained += 1
                 for cb in callbacks:
                     cb.on_train_batch_begin(b, logs={})
-                if not model.training:  # a callback may have predicted in between
-                    model.train()
-                n = convert.num_samples(batch[0])
-                if shard is None:
-                    values = train_function(batch)  # {"loss": ..., metrics...}
-                else:  # this rank's rows; then the whole batch's loss and metrics, on every rank
-                    values = train_function(batch) if n else shard.idle_step()
-                    values, n = shard.reduce_logs(values, n)
-                seen += n
-                for k, v in values.items():  # Keras's loss tracker: the mean of batch losses, weighted by rows
-                    totals[k] = totals.get(k, 0.0) + v * n
-                logs = model.metrics_result({k: v / seen for k, v in totals.items()})  # RMSE: root of the mean
-                progress.advance(logs)
+                for batch in chunk:
+                    if batch is None:
+                        ran_out = True
+                        break
+                    trained += 1
+                    if not model.training:  # a callback may have predicted in between
+                        model.train()
+                    n = convert.num_samples(batch[0])
+                    if shard is None:
+                        values = train_function(batch)  # {"loss": ..., metrics...}
+                    else:  # this rank's rows; then the whole batch's loss and metrics, on every rank
+                        values = train_function(batch) if n else shard.idle_step()
+                        values, n = shard.reduce_logs(values, n)
+                    seen += n
+                    for k, v in values.items():  # Keras's loss tracker: the mean of batch losses, weighted by rows
+                        totals[k] = totals.get(k, 0.0) + v * n
+                    logs = model.metrics_result({k: v / seen for k, v in totals.items()})  # RMSE: root of the mean
+                    progress.advance(logs)
                 for cb in callbacks:
-                    cb.on_train_batch_end(b, logs=logs)
+                    cb.on_train_batch_end(b + per - 1, logs=logs)
+                if ran_out:
+                    break
                 if model.stop_training and shard is None:  # TerminateOnNaN: the epoch ends here, as in Keras
                     break  # (distributed: at the epoch's end, when the ranks agree, so no rank waits alone)
             if ran_out:

@@ -55,6 +55,7 @@ class Steps(DataBoundary, LossAndMetrics, OptimizerStep):
         self._optimizer: torch.optim.Optimizer | None = None
         self.stop_training = False
         self.jit_compile = False
+        self.steps_per_execution = 1
         self._train_function = None  # what fit calls per batch, made on its first batch
         self.auto_scale_loss = True
         self._loss_scaler: tuple[str, torch.amp.GradScaler] | None = None  # made on first use, per device type
@@ -62,7 +63,7 @@ class Steps(DataBoundary, LossAndMetrics, OptimizerStep):
     # -- compile ------------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics: list | tuple | dict | None = None,
                 jit_compile: bool | str = False, auto_scale_loss: bool = True, loss_weights=None,
-                weighted_metrics: list | tuple | dict | None = None) -> None:
+                weighted_metrics: list | tuple | dict | None = None, steps_per_execution: int = 1) -> None:
         """Choose the optimizer (Keras name, rnnkit.optimizers spec or torch optimizer), loss and metrics.
 
         `metrics` is a list of Keras metric names ("mse", "root_mean_squared_error", "accuracy", ...),
@@ -80,13 +81,21 @@ class Steps(DataBoundary, LossAndMetrics, OptimizerStep):
 
         `loss_weights` scales the loss (a number), or each output's loss for a model with several outputs
         (a list or a dict by output name), whose `loss` and `metrics` may be lists or dicts too;
-        `weighted_metrics` are metrics weighted by fit's sample_weight (`training.compile_utils`)."""
+        `weighted_metrics` are metrics weighted by fit's sample_weight (`training.compile_utils`).
+
+        `steps_per_execution=N` runs N batches per "execution", as Keras does on JAX and TensorFlow: the
+        batch hooks of callbacks (and `on_predict_batch_end`'s outputs, concatenated) see one call per N
+        batches, numbered 0, N, 2N... at the start and N-1, 2N-1... at the end; training is unchanged."""
         if loss is None:
             raise ValueError(f"compile needs a loss, e.g. loss='mse'. Known names: {sorted(losses.LOSSES)}.")
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto', received {jit_compile!r}.")
         if not isinstance(auto_scale_loss, bool):
             raise TypeError(f"auto_scale_loss must be True or False, received {auto_scale_loss!r}.")
+        if type(steps_per_execution) is not int or steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be a positive integer (batches run per callback call), "
+                             f"received {steps_per_execution!r}.")
+        self.steps_per_execution = steps_per_execution
         self.jit_compile = jit_compile is True
         self.auto_scale_loss = auto_scale_loss
         self._train_function = None
