@@ -2,12 +2,15 @@
 fixed inputs and Keras's outputs on them, for the `rnnkit.load_keras` parity tests.
 
 Needs the optional extra: `pip install -e ".[keras]"` (Keras 3 on JAX). The tests only read the files.
-Run: python scripts/make_keras_models.py
+Run: python scripts/make_keras_models.py [case ...] (no case: all of them). Every case draws its input
+and weights from one generator in CASES' order, so writing some cases leaves the others' files as they
+are; add new cases before `unsupported`, whose file only the error message depends on.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -62,21 +65,92 @@ def repeat():  # seed 000's autoencoder as a Sequential: encode, repeat, decode
     return model, rng.normal(size=(3, 10))
 
 
+def masking():  # padded sequences: Masking -> LSTM -> masked mean over time
+    model = keras.Sequential([keras.Input((6, 2)), L.Masking(0.0), L.LSTM(3, return_sequences=True),
+                              L.GlobalAveragePooling1D(), L.Dense(2)])
+    x = rng.normal(size=(3, 6, 2))
+    x[1, 4:] = 0
+    x[2, 1] = 0  # a masked step inside a sequence
+    return model, x
+
+
+def conv1d():  # Conv1D and the layers around it in Keras's time-series scripts
+    model = keras.Sequential([keras.Input((12, 3)),
+                              L.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"),
+                              L.BatchNormalization(), L.MaxPooling1D(2),
+                              L.Conv1D(4, 2, padding="same", groups=2),
+                              L.BatchNormalization(center=False, momentum=0.9, epsilon=0.01),
+                              L.AveragePooling1D(2, strides=1, padding="same"), L.SpatialDropout1D(0.2),
+                              L.ReLU(max_value=0.8, negative_slope=0.1), L.LayerNormalization(axis=[1, 2]),
+                              L.Permute((2, 1)), L.GlobalMaxPooling1D(keepdims=True), L.Flatten(),
+                              L.LayerNormalization(), L.Dense(2)])
+    return model, rng.normal(size=(3, 12, 3))
+
+
+def convlstm():  # frames -> ConvLSTM2D -> rows as sequences -> ConvLSTM1D
+    model = keras.Sequential([keras.Input((3, 5, 5, 2)), L.ConvLSTM2D(3, 3, padding="same", return_sequences=True),
+                              L.Reshape((3, 25, 3)), L.ConvLSTM1D(2, 3, strides=2, go_backwards=True),
+                              L.Flatten(), L.Dense(2)])
+    return model, rng.normal(size=(2, 3, 5, 5, 2))
+
+
+def seq2seq():  # keras-io lstm_seq2seq's training model: encoder states start the decoder
+    encoder_inputs = keras.Input((None, 5))
+    _, state_h, state_c = L.LSTM(6, return_state=True)(encoder_inputs)
+    decoder_inputs = keras.Input((None, 4))
+    decoder_outputs, _, _ = L.LSTM(6, return_sequences=True, return_state=True)(
+        decoder_inputs, initial_state=[state_h, state_c])
+    outputs = L.Dense(4, activation="softmax")(decoder_outputs)
+    model = keras.Model([encoder_inputs, decoder_inputs], outputs)
+    return model, [rng.normal(size=(3, 7, 5)), rng.normal(size=(3, 5, 4))]
+
+
+def attention():  # two inputs, two outputs; the merge layers; masks into Attention; Dense at two depths
+    query, value = keras.Input((5, 3), name="query"), keras.Input((4, 3), name="value")
+    q = L.Dense(3, name="query_proj")(query)
+    luong = L.Attention(use_scale=True, score_mode="concat")([q, value])
+    bahdanau = L.AdditiveAttention()([q, value, value])
+    merged = L.Concatenate()([L.Add()([luong, bahdanau]), L.Multiply()([luong, q])])
+    masked = L.Attention()([L.Masking()(query), L.Masking()(value)])
+    model = keras.Model([query, value], [L.Dense(2)(merged), masked])
+    x = [rng.normal(size=(3, 5, 3)), rng.normal(size=(3, 4, 3))]
+    x[0][1, 3:] = 0  # masked query steps
+    x[1][2, 2:] = 0  # masked value steps
+    return model, x
+
+
 def unsupported():
-    model = keras.Sequential([keras.Input((6, 2)), L.Conv1D(3, 2), L.LSTM(2)])
+    model = keras.Sequential([keras.Input((6, 2)), L.UpSampling1D(2), L.LSTM(2)])
     return model, rng.normal(size=(1, 6, 2))
 
 
-CASES = {f.__name__: f for f in (airline, stacked, bidirectional, embedding, frames, repeat, unsupported)}
+CASES = {f.__name__: f for f in (airline, stacked, bidirectional, embedding, frames, repeat, masking, conv1d,
+                                 convlstm, seq2seq, attention, unsupported)}
+
+
+def random_weights(model):
+    # Away from Keras's initial values, so a weight read into the wrong place shows; a moving variance
+    # must stay positive.
+    weights = [rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()]
+    paths = [w.path for w in model.weights]
+    model.set_weights([np.abs(w) + 0.5 if p.endswith("moving_variance") else w for w, p in zip(weights, paths)])
+
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    only = set(sys.argv[1:]) or set(CASES)  # e.g. `python scripts/make_keras_models.py masking conv1d`
     for name, make in CASES.items():
         model, x = make()
-        model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+        random_weights(model)
+        if name not in only:
+            continue
         y = model.predict(x, verbose=0)
         model.save(os.path.join(OUT, f"{name}.keras"))
         if name != "unsupported":
             model.save(os.path.join(OUT, f"{name}.h5"))
-        np.savez(os.path.join(OUT, f"{name}.npz"), x=x, y=y)
-        print(name, x.shape, "->", y.shape)
+        arrays = {"x": x, "y": y}
+        if isinstance(x, list):  # a functional model's inputs and outputs: x0, x1, ... y0, y1, ...
+            ys = y if isinstance(y, list) else [y]
+            arrays = {**{f"x{i}": a for i, a in enumerate(x)}, **{f"y{i}": a for i, a in enumerate(ys)}}
+        np.savez(os.path.join(OUT, f"{name}.npz"), **arrays)
+        print(name, [np.shape(a) for a in arrays.values()])

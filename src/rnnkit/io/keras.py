@@ -1,9 +1,11 @@
 """Read Keras models (`.keras` zip files and legacy `.h5` files) into rnnkit, without importing Keras.
 
 A `.keras` file is a zip of `config.json` (the architecture) and `model.weights.h5` (weights under
-`layers/<snake_case class name>[_k]/.../vars/<i>`); a legacy `.h5` file holds the config as the
-`model_config` attribute and weights under `model_weights/<layer name>` in `weight_names` order.
-Both are read with h5py; the layers keep Keras's weight layout through `set_keras_weights`.
+`layers/<snake_case class name>[_k]/.../vars/<i>`, `k` counting earlier layers of the class in Keras's
+`model.layers` order); a legacy `.h5` file holds the config as the `model_config` attribute and weights
+under `model_weights/<layer name>` in `weight_names` order. Both are read with h5py; the layers keep
+Keras's weight layout through `set_keras_weights`. Sequential models come back as their layers,
+functional ones as rnnkit symbols (`keras_graph`); `keras_tables` says which layers and config keys.
 
 A model file may come from anyone, so nothing in it is trusted before it is checked: `keras_safety`
 checks the zip and the HDF5 structure before anything is read; here every size in the config is checked
@@ -18,59 +20,40 @@ import math
 import re
 import zipfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from ..layers.serialize import builtin_layers
+from .keras_graph import FunctionalConfig
 from .keras_safety import MAX_CONFIG_BYTES, RESAVE, KerasFileError, check_h5, open_h5, read_zip, show
+from .keras_tables import (_ALIASES, _CLASSES, _CONV_LSTM_RANK, _GATES, _KEYS, _MAX_LAYERS, _MAX_SIZE,  # noqa: F401
+                           _MAX_WEIGHTS, _MAX_WRAPPING, _WEIGHT_CHILDREN, MULTI_INPUT, SUPPORTED, _batch_shape,
+                           _check_weight_count, _checked, _plan)
 
-_RNN_KEYS = ("units", "activation", "recurrent_activation", "use_bias", "return_sequences", "return_state",
-             "go_backwards", "stateful", "dropout", "recurrent_dropout", "zero_output_for_mask")
-# Keras config keys each rnnkit layer takes; the rest (initializers, regularizers, dtype...) do not
-# change what a loaded model computes.
-_KEYS = {
-    "LSTM": (*_RNN_KEYS, "unit_forget_bias"),
-    "GRU": (*_RNN_KEYS, "reset_after"),
-    "SimpleRNN": tuple(k for k in _RNN_KEYS if k != "recurrent_activation"),
-    "Dense": ("units", "activation", "use_bias"),
-    "Embedding": ("input_dim", "output_dim", "mask_zero"),
-    "Dropout": ("rate",),
-    "Activation": ("activation",),
-    "Flatten": (),
-    "Reshape": ("target_shape",),
-    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation", "use_bias"),
-    "MaxPooling2D": ("pool_size", "strides", "padding"),
-    "RepeatVector": ("n",),
-    "TimeDistributed": (),
-    "Bidirectional": ("merge_mode",),
-}
-_CLASSES = {name: builtin_layers()[name] for name in _KEYS}
-_ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
-SUPPORTED = sorted([*_CLASSES, "InputLayer"])
-_GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
-# Sub-groups that hold a layer's weights inside its group of model.weights.h5 (keras_export writes
-# them; the reader walks whatever sub-groups a file has, in _CHILD_ORDER).
-_WEIGHT_CHILDREN = {**{kind: ("cell",) for kind in _GATES}, "TimeDistributed": ("layer",),
-                    "Bidirectional": ("forward_layer", "backward_layer")}
-
-# What a file may declare, far above any real Keras model; checked before anything is allocated.
-_MAX_LAYERS = 10_000
-_MAX_WRAPPING = 8  # TimeDistributed(Bidirectional(LSTM)) is 2
-_MAX_SIZE = 2**24  # any one size: units, vocabulary, features, time steps, batch
-_MAX_WINDOW = 2**12  # kernel and pool sizes, strides
-_MAX_WEIGHTS = 2**31  # values in one weight array (8 GiB of float32)
-_MAX_INPUT_VALUES = 2**28  # values in the example input rnnkit allocates for a declared batch shape
-# Filters built into HDF5 and h5py. Any other id makes HDF5 look for a plugin library to load.
-_FEATURES, _CHANNELS = "input features", "input channels"  # weight axes the config does not fix
+# (Keras class name, rnnkit layer, the shapes of the Keras weights it takes), in the order Keras lists them
+Entry = tuple[str, object, list]
 
 
+@dataclass
+class KerasModel:
+    """What a Keras model file holds, as rnnkit objects with the file's weights loaded."""
+
+    name: str | None
+    layers: list  # a Sequential's layers, in order (empty for a functional model)
+    input_shape: tuple | None = None  # a Sequential's declared batch shape
+    inputs: object = None  # a functional model's Input(s) and output symbol(s), as Model(inputs, outputs) takes them
+    outputs: object = None
+
+    @property
+    def functional(self) -> bool:
+        return self.inputs is not None
 
 
-def read_keras(path) -> tuple[list, tuple | None, str | None]:
-    """The layers (with Keras's weights), the input batch shape and the name of a Keras 3 `.keras` or
-    legacy `.h5` Sequential model; `rnnkit.load_keras` makes them a Sequential.
+def read_keras(path) -> KerasModel:
+    """The model in a Keras 3 `.keras` or legacy `.h5` file, Sequential or functional, as rnnkit layers
+    (or symbols) with the file's weights; `rnnkit.load_keras` makes it a Sequential or a Model.
 
     Keras does not save the states of stateful layers, so the layers start with fresh states.
     """
@@ -80,12 +63,11 @@ def read_keras(path) -> tuple[list, tuple | None, str | None]:
     where = repr(str(path))
     if zipfile.is_zipfile(path):
         config, weights = read_zip(path, where)
-        layers, plans, input_shape, name = _build(_parse_config(config, where))
+        model, entries, graph = _build(_parse_config(config, where), where)
         with open_h5(weights, f"model.weights.h5 in {where}") as f:
             check_h5(f, "/layers", where)
-            _load_keras3_weights(f, layers, plans, where)
-        return layers, input_shape, name
-    if h5py.is_hdf5(path):
+            _load_keras3_weights(f, entries, where)
+    elif h5py.is_hdf5(path):
         with open_h5(path, where) as f:
             tree = "/model_weights" if f.id.links.exists(b"model_weights") else "/"
             check_h5(f, tree, where)  # first: looking a name up follows the links on its way
@@ -96,10 +78,13 @@ def read_keras(path) -> tuple[list, tuple | None, str | None]:
                 raw = f.attrs["model_config"]
             except (OSError, TypeError, ValueError) as err:
                 raise KerasFileError(f"{where}: the model_config attribute cannot be read ({err}).{RESAVE}") from None
-            layers, plans, input_shape, name = _build(_parse_config(raw, where))
-            _load_legacy_weights(f[tree], layers, plans, where)
-        return layers, input_shape, name
-    raise KerasFileError(f"{where} is neither a .keras (zip) nor a legacy .h5 (HDF5) Keras model file.")
+            model, entries, graph = _build(_parse_config(raw, where), where)
+            _load_legacy_weights(f[tree], entries, where)
+    else:
+        raise KerasFileError(f"{where} is neither a .keras (zip) nor a legacy .h5 (HDF5) Keras model file.")
+    if graph is not None:  # the weights first: a layer is built from the file's arrays, not at random
+        model.inputs, model.outputs = graph.build()
+    return model
 
 
 # -- the config ----------------------------------------------------------------------------------------
@@ -135,36 +120,51 @@ def _object(value, what: str) -> dict:
 
 
 
-def _build(config: dict) -> tuple[list, list, tuple | None, str | None]:
-    """rnnkit layers from a Keras Sequential config in Keras's order, the shapes of the Keras weights each
-    takes, the input batch shape and the model's name."""
+def _build(config: dict, where: str) -> tuple[KerasModel, list[Entry], FunctionalConfig | None]:
+    """The model a Keras config describes (its layers without weights), its layers in the order Keras
+    lists them with the weight shapes each takes, and for a functional model its checked graph."""
     kind = config.get("class_name")
+    if kind in ("Functional", "Model"):
+        body = _object(config.get("config"), f"the {kind} model's 'config'")
+        name = _model_name(body, kind)
+        graph = FunctionalConfig(body, _layer, where)
+        entries = [(graph.kinds[n], graph.layers[n], graph.plans[n]) for n in graph.layer_order()]
+        return KerasModel(name, []), entries, graph
     if kind != "Sequential":
-        raise KerasFileError(f"load_keras reads Sequential models; this file holds a {show(kind)} model. Rebuild "
-                             "it with rnnkit's functional Model and load the weights layer by layer with "
+        raise KerasFileError(f"load_keras reads Sequential and functional models; this file holds a {show(kind)} "
+                             "model (a subclassed Keras model has no config to rebuild it from). Rebuild it with "
+                             "rnnkit's functional Model and load the weights layer by layer with "
                              "layer.set_keras_weights(...).")
     body = _object(config.get("config"), "the Sequential's 'config'")
-    specs, name = body.get("layers"), body.get("name")
+    specs, name = body.get("layers"), _model_name(body, "Sequential")
     if not isinstance(specs, list) or len(specs) > _MAX_LAYERS:
         raise KerasFileError(f"the Sequential's 'layers' must be a list of at most {_MAX_LAYERS} layer configs, "
                              f"received a {type(specs).__name__}: {show(specs)}.{RESAVE}")
-    if name is not None and not isinstance(name, str):
-        raise KerasFileError(f"the Sequential's 'name' must be a string, received {show(name)}.{RESAVE}")
-    input_shape, layers, plans = None, [], []
+    input_shape, entries = None, []
     for i, spec in enumerate(specs):
         spec = _object(spec, f"layer {i}")
         c = _object(spec.get("config"), f"layer {i} 'config'")
-        if _class_name(spec, f"layer {i}") == "InputLayer":
+        given = _class_name(spec, f"layer {i}")
+        if given == "InputLayer":
             key = "batch_shape" if c.get("batch_shape") else "batch_input_shape"
             input_shape = _batch_shape(c.get(key), f"InputLayer {show(c.get('name'))}", key)
             continue
+        if _ALIASES.get(given, given) in MULTI_INPUT:
+            raise KerasFileError(f"layer {i}: Keras layer {given!r} joins several tensors, which a Sequential "
+                                 "cannot pass it; it belongs in a functional model.")
         if input_shape is None and c.get("batch_input_shape"):  # Keras 2 files
-            input_shape = _batch_shape(c["batch_input_shape"], f"{spec['class_name']} {show(c.get('name'))}",
+            input_shape = _batch_shape(c["batch_input_shape"], f"{given} {show(c.get('name'))}",
                                        "batch_input_shape")
         layer, plan = _layer(spec, f"layer {i}")
-        layers.append(layer)
-        plans.append(plan)
-    return layers, plans, input_shape, name
+        entries.append((_ALIASES.get(given, given), layer, plan))
+    return KerasModel(name, [layer for _, layer, _ in entries], input_shape), entries, None
+
+
+def _model_name(body: dict, kind: str) -> str | None:
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise KerasFileError(f"the {kind}'s 'name' must be a string, received {show(name)}.{RESAVE}")
+    return name
 
 
 def _class_name(spec: dict, what: str) -> str:
@@ -175,25 +175,16 @@ def _class_name(spec: dict, what: str) -> str:
     return kind
 
 
-def _batch_shape(value, owner: str, key: str) -> tuple | None:
-    if value is None:
-        return None
-    fits = (isinstance(value, list) and 1 <= len(value) <= 8
-            and all(d is None or _is_int(d, 1, _MAX_SIZE) for d in value))
-    if not fits:
-        raise _out_of_range(owner, key, value, f"a list of 1 to 8 entries, each null or an integer in [1, {_MAX_SIZE}]")
-    values = math.prod(d or 1 for d in value)
-    if values > _MAX_INPUT_VALUES:
-        raise KerasFileError(f"{owner}: {key}={show(value)} means {values} input values; at most "
-                             f"{_MAX_INPUT_VALUES}, as rnnkit allocates an example input of that shape.{RESAVE}")
-    return tuple(value)
-
-
 def _layer(spec: dict, what: str, depth: int = 0):
     """An rnnkit layer from a Keras layer config, and the shapes of the Keras weights it takes (an axis
     the config does not fix is named, e.g. "input features")."""
     given = _class_name(spec, what)
     kind = _ALIASES.get(given, given)
+    if kind == "Lambda":
+        raise KerasFileError("Keras layer 'Lambda' is not supported by load_keras: it holds Python code, and "
+                             "load_keras never runs code from a file. Rebuild the model in rnnkit with "
+                             "rnnkit.layers.Lambda(your_function) and load the other layers' weights with "
+                             "layer.set_keras_weights(...).")
     if kind not in _CLASSES:
         raise KerasFileError(f"Keras layer {given!r} is not supported by load_keras. Supported layers: "
                              f"{', '.join(SUPPORTED)}.")
@@ -205,9 +196,12 @@ def _layer(spec: dict, what: str, depth: int = 0):
                              f"strings without '/' (rnnkit looks weights up by name).{RESAVE}")
     owner = f"{kind} {name!r}"
     kwargs = {k: _checked(owner, k, c[k]) for k in _KEYS[kind] if k in c}
-    if kind == "Conv2D" and (c.get("data_format", "channels_last") != "channels_last"
-                             or c.get("dilation_rate", 1) not in (1, [1], [1, 1])):
-        raise KerasFileError(f"Conv2D {name!r}: only channels_last without dilation is supported.")
+    _check_unsupported_settings(kind, name, c)
+    if kind == "BatchNormalization" and isinstance(kwargs.get("axis"), list):
+        if len(kwargs["axis"]) != 1:
+            raise KerasFileError(f"{owner}: axis={kwargs['axis']} normalizes over several axes; rnnkit's "
+                                 "BatchNormalization takes one (the features axis).")
+        kwargs["axis"] = kwargs["axis"][0]  # Keras 2 wrote [3] for 3
     inner_plan: list = []
     if kind in ("TimeDistributed", "Bidirectional"):
         if depth >= _MAX_WRAPPING:
@@ -230,77 +224,20 @@ def _layer(spec: dict, what: str, depth: int = 0):
     return layer, _plan(kind, kwargs, inner_plan)
 
 
-def _is_int(value, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _out_of_range(owner: str, key: str, value, allowed: str) -> KerasFileError:
-    return KerasFileError(f"{owner}: {key}={show(value)} is out of range; allowed: {allowed}. The file was not "
-                          f"written by Keras or was altered.{RESAVE}")
-
-
-def _checked(owner: str, key: str, value):
-    """`value` of config key `key`, or a KerasFileError naming the layer, the key, the value and the range."""
-    window = f"an integer or a list of 1 or 2 integers in [1, {_MAX_WINDOW}]"
-    if key in ("units", "input_dim", "output_dim", "filters", "n"):
-        fits, allowed = _is_int(value, 1, _MAX_SIZE), f"integers in [1, {_MAX_SIZE}]"
-    elif key in ("dropout", "recurrent_dropout", "rate"):
-        fits = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
-        allowed = "numbers in [0, 1)"
-    elif key in ("kernel_size", "strides", "pool_size"):
-        fits = (_is_int(value, 1, _MAX_WINDOW) or (key == "strides" and value is None)
-                or (isinstance(value, list) and len(value) in (1, 2)
-                    and all(_is_int(d, 1, _MAX_WINDOW) for d in value)))
-        allowed = window + (" (or null)" if key == "strides" else "")
-    elif key == "target_shape":
-        fits = (isinstance(value, list) and 1 <= len(value) <= 8 and value.count(-1) <= 1
-                and all(d == -1 or _is_int(d, 1, _MAX_SIZE) for d in value))
-        allowed = f"a list of 1 to 8 integers in [1, {_MAX_SIZE}], one of which may be -1"
-    elif key in ("activation", "recurrent_activation"):
-        if isinstance(value, dict):
-            raise KerasFileError(f"Keras layer {owner} uses a custom {key} ({show(value.get('class_name'))}); "
-                                 "load_keras handles activations given by name.")
-        fits, allowed = value is None or isinstance(value, str), "an activation name such as 'tanh'"
-    elif key in ("padding", "merge_mode"):
-        fits, allowed = isinstance(value, str) or (key == "merge_mode" and value is None), "a string"
-    else:  # use_bias, return_sequences, stateful, mask_zero, ...
-        fits, allowed = isinstance(value, bool), "true or false"
-    if not fits:
-        raise _out_of_range(owner, key, value, allowed)
-    return value
-
-
-def _check_weight_count(owner: str, kind: str, kwargs: dict) -> None:
-    # The weights the config alone sizes; the other axes are checked against the file's shapes.
-    if kind in _GATES and "units" in kwargs:
-        count, why = _GATES[kind] * kwargs["units"] ** 2, f"units={kwargs['units']} means"
-        what = "weights in the recurrent kernel"
-    elif kind == "Embedding" and "input_dim" in kwargs and "output_dim" in kwargs:
-        count, why, what = kwargs["input_dim"] * kwargs["output_dim"], "input_dim * output_dim =", "weights"
-    else:
-        return
-    if count > _MAX_WEIGHTS:
-        raise KerasFileError(f"{owner}: {why} {count} {what}; at most {_MAX_WEIGHTS} are accepted in one "
-                             f"weight array.{RESAVE}")
-
-
-def _plan(kind: str, kw: dict, inner: list) -> list[tuple]:
-    """The shapes of the Keras weights of a layer, in Keras's order."""
-    bias = kw.get("use_bias", True)
-    if kind in _GATES:
-        H = kw["units"]
-        GH = _GATES[kind] * H
-        return [(_FEATURES, GH), (H, GH)] + ([(2, GH) if kind == "GRU" and kw.get("reset_after", True) else (GH,)]
-                                             if bias else [])
-    if kind == "Dense":
-        return [(_FEATURES, kw["units"])] + ([(kw["units"],)] if bias else [])
-    if kind == "Embedding":
-        return [(kw["input_dim"], kw["output_dim"])]
-    if kind == "Conv2D":
-        size = kw["kernel_size"]
-        kh, kw_ = (size, size) if isinstance(size, int) else (size[0], size[-1])
-        return [(kh, kw_, _CHANNELS, kw["filters"])] + ([(kw["filters"],)] if bias else [])
-    return inner * 2 if kind == "Bidirectional" else inner  # TimeDistributed: its layer's; others: none
+def _check_unsupported_settings(kind: str, name, c: dict) -> None:
+    # Keras settings that change what a layer computes and that rnnkit's layer does not have.
+    refused = None
+    if kind == "Conv2D" and (c.get("data_format", "channels_last") != "channels_last"
+                             or c.get("dilation_rate", 1) not in (1, [1], [1, 1])):
+        refused = "only channels_last without dilation is supported"
+    elif kind == "BatchNormalization" and c.get("renorm"):
+        refused = "batch renormalization (renorm=True) is not supported: it keeps extra moving statistics"
+    elif kind in _CONV_LSTM_RANK and c.get("zero_output_for_mask"):
+        refused = ("zero_output_for_mask=True is not supported: rnnkit's ConvLSTM repeats the last output at "
+                   "masked steps, Keras's default")
+    if refused:
+        raise KerasFileError(f"{kind} {name!r}: {refused}. Save the model without it in Keras, or rebuild it in "
+                             "rnnkit and load the weights with layer.set_keras_weights(...).")
 
 
 # -- the weights ---------------------------------------------------------------------------------------
@@ -340,11 +277,11 @@ def _keras3_datasets(group: h5py.Group, where: str) -> list[h5py.Dataset]:
     return out
 
 
-def _load_keras3_weights(f: h5py.File, layers: list, plans: list, where: str) -> None:
+def _load_keras3_weights(f: h5py.File, entries: list[Entry], where: str) -> None:
     counts: dict[str, int] = defaultdict(int)
     root = _group(f["layers"], where) if "layers" in f else {}
-    for layer, plan in zip(layers, plans):
-        base = _snake_case(type(layer).__name__)
+    for kind, layer, plan in entries:
+        base = _snake_case(kind)  # Keras names the group after the class, counting in model.layers' order
         n = counts[base]
         counts[base] += 1
         key = base if n == 0 else f"{base}_{n}"
@@ -352,9 +289,9 @@ def _load_keras3_weights(f: h5py.File, layers: list, plans: list, where: str) ->
         _set(layer, plan, datasets, f"/layers/{key}", where)
 
 
-def _load_legacy_weights(group, layers: list, plans: list, where: str) -> None:
+def _load_legacy_weights(group, entries: list[Entry], where: str) -> None:
     group = _group(group, where)
-    for layer, plan in zip(layers, plans):
+    for _, layer, plan in entries:
         if layer.name not in group:
             _set(layer, plan, [], layer.name, where)
             continue

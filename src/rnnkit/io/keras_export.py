@@ -4,8 +4,8 @@ A `.keras` file is a zip (entries stored, as Keras writes them) of `metadata.jso
 architecture, in Keras's serialization) and `model.weights.h5`, where Keras finds each weight by
 position: `layers/<snake_case class name>[_k]/[cell|layer|forward_layer|backward_layer/]vars/<i>`, `k`
 counting earlier layers of the same class in `model.layers`' order. The layers Keras can rebuild are
-the importer's (`io/keras.py`: `_KEYS` says which config keys each carries, `_WEIGHT_CHILDREN` where its
-weights sit), and each layer's `keras_weights()` gives its weights in Keras's layout, so a file written
+the importer's (`io/keras_tables.py`: `_KEYS` says which config keys each carries, `_WEIGHT_CHILDREN`
+where its weights sit), and each layer's `keras_weights()` gives its weights in Keras's layout, so a file written
 here reads back with `rnnkit.load_keras` too. Keras does not save the states of stateful layers: the
 file holds weights, not kept states.
 """
@@ -21,7 +21,8 @@ import h5py
 import numpy as np
 
 from .checkpoint import atomic_write
-from .keras import _CLASSES, _GATES, _KEYS, _WEIGHT_CHILDREN, SUPPORTED, _snake_case
+from .keras import _CLASSES, _KEYS, _WEIGHT_CHILDREN, SUPPORTED, _snake_case
+from .keras_graph import keras_layer_order
 
 KERAS_FORMAT = "3.15.1"  # the Keras version whose saving_lib layout this follows (checked in the tests)
 _KIND_OF = {cls: kind for kind, cls in _CLASSES.items()}
@@ -155,44 +156,16 @@ def _flat_refs(structure) -> list[dict]:
 
 def _keras_layer_order(model, config: dict, inputs: list, layers: list) -> list:
     """The layers (Inputs included) in the order Keras's rebuilt functional model lists them, which is
-    where Keras looks for their weights: by depth from the outputs, deepest first, ties by the order a
-    depth-first walk from the outputs first meets them (keras/src/ops/function.py, map_graph)."""
+    where Keras looks for their weights (keras_graph.keras_layer_order, Keras's map_graph)."""
+    def key(ref: dict) -> tuple:
+        return ("input", ref["input"]) if "input" in ref else ("node", ref["node"])
+
     nodes = config["nodes"]
-    parents = [[("input", r["__symbol__"]["input"]) if "input" in r["__symbol__"] else ("node", r["__symbol__"]["node"])
-                for r in _flat_refs([n["args"], n["kwargs"]])] for n in nodes]
+    parents = {("node", n): [key(r["__symbol__"]) for r in _flat_refs([spec["args"], spec["kwargs"]])]
+               for n, spec in enumerate(nodes)}
     op_of = {("input", i): ("input", i) for i in range(len(inputs))}
     op_of.update({("node", n): ("layer", spec["layer"]) for n, spec in enumerate(nodes)})
-    index: dict = {}
-    order: list = []  # nodes, inputs first
-    finished: set = set()
-
-    def visit(key) -> None:  # iterative: a decoder unrolled over many steps is a long chain
-        stack = [(key, False)]
-        while stack:
-            item, expanded = stack.pop()
-            if item in finished:
-                continue
-            if expanded:
-                finished.add(item)
-                order.append(item)
-                continue
-            index.setdefault(op_of[item], len(index))
-            stack.append((item, True))
-            for parent in reversed(parents[item[1]] if item[0] == "node" else []):
-                if parent not in finished:
-                    stack.append((parent, False))
-
-    for ref in _flat_refs(config["outputs"]):
-        s = ref["__symbol__"]
-        visit(("input", s["input"]) if "input" in s else ("node", s["node"]))
-    node_depth: dict = {}
-    op_depth: dict = {}
-    for item in reversed(order):
-        depth = max(node_depth.setdefault(item, 0), op_depth.get(op_of[item], 0))
-        op_depth[op_of[item]] = node_depth[item] = depth
-        for parent in parents[item[1]] if item[0] == "node" else []:
-            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
-    ops = sorted(op_depth, key=lambda op: (-op_depth[op], index[op]))
+    ops = keras_layer_order(parents, op_of, [key(r["__symbol__"]) for r in _flat_refs(config["outputs"])])
     return [inputs[i] if kind == "input" else layers[i] for kind, i in ops]
 
 
@@ -230,6 +203,8 @@ def _layer_config(layer) -> dict:
     kind = _kind(layer)
     own = layer.get_config()
     config = {"name": layer.name, "trainable": True, "dtype": "float32"}
+    if kind == "SpatialDropout1D":  # Keras's takes only rate, seed, name and dtype: 'trainable' is a TypeError
+        del config["trainable"]
     for key in _KEYS[kind]:
         if key in own:
             config[key] = _keras_value(layer, key, own[key])
@@ -277,8 +252,9 @@ def _write_layer(group: h5py.Group, layer) -> None:
     kind = _kind(layer) if type(layer).__name__ != "Input" else "InputLayer"
     _write_vars(group, getattr(layer, "name", kind), [])
     children = _WEIGHT_CHILDREN.get(kind, ())
-    if kind in _GATES:
-        _write_vars(group.create_group("cell"), f"{_snake_case(kind)}_cell", layer.keras_weights())
+    if children == ("cell",):  # recurrent layers keep their weights in their cell (ConvLSTM's: conv_lstm_cell)
+        cell = _snake_case("ConvLSTMCell" if kind.startswith("ConvLSTM") else f"{kind}Cell")
+        _write_vars(group.create_group("cell"), cell, layer.keras_weights())
     elif kind == "TimeDistributed":
         _write_layer(group.create_group("layer"), layer.layer)
     elif kind == "Bidirectional":

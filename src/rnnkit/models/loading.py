@@ -11,17 +11,22 @@ from ..io.carried import carries_rnnkit
 from ..io.checkpoint import load
 from ..io.keras import read_keras
 from ..layers.core import Input
+from .functional import Model
 from .sequential import Sequential
 
 
-def load_keras(path) -> Sequential:
-    """A Keras 3 `.keras` or legacy `.h5` Sequential model as an rnnkit `Sequential` with the same outputs.
+def load_keras(path) -> Sequential | Model:
+    """A Keras 3 `.keras` or legacy `.h5` model as an rnnkit model with the same outputs: a `Sequential`
+    for a Keras Sequential, a functional `Model` for a Keras functional model (several inputs and
+    outputs, shared layers, `initial_state`...).
 
     Keras does not save the states of stateful layers, so the model starts with fresh states.
     """
-    layers, input_shape, name = read_keras(path)
-    first = [Input(batch_shape=input_shape)] if input_shape else []
-    return Sequential(first + layers, name=name)
+    found = read_keras(path)
+    if found.functional:
+        return Model(found.inputs, found.outputs, name=found.name)
+    first = [Input(batch_shape=found.input_shape)] if found.input_shape else []
+    return Sequential(first + found.layers, name=found.name)
 
 
 def load_model(path, custom_objects: dict | None = None, compile: bool = True, device=None):
