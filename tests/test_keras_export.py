@@ -12,11 +12,18 @@ import pytest
 
 from rnnkit import GRU, LSTM, Bidirectional, Dense, Input, Model, RepeatVector, Sequential, SimpleRNN, TimeDistributed
 from rnnkit.io.keras_export import KERAS_FORMAT, save_keras
-from rnnkit.layers import (Activation, Conv2D, Dropout, Embedding, Flatten, Masking, MaxPooling2D, Reshape)
+from rnnkit.layers import (Activation, Add, AdditiveAttention, Attention, AveragePooling1D, BatchNormalization,
+                           Concatenate, Conv1D, Conv2D, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, Dropout, Embedding,
+                           Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, Lambda, LayerNormalization, Masking,
+                           MaxPooling1D, MaxPooling2D, Multiply, Permute, ReLU, Reshape, SpatialDropout1D)
 from rnnkit.models import load_model
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(4, 6, 3)).astype("float32")
+X[1, 4:] = 0  # padding: Masking skips these steps
+X[2, 2] = 0
+FRAMES = RNG.normal(size=(2, 3, 5, 5, 2)).astype("float32")  # (batch, time, rows, cols, channels)
+VOLUMES = RNG.normal(size=(2, 2, 4, 4, 4, 1)).astype("float32")
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +33,12 @@ def keras():
 
 
 def _random_weights(model):
-    # Away from the initial values so a weight written to the wrong place shows.
+    # Away from the initial values so a weight written to the wrong place shows; a moving variance stays
+    # positive (a negative one makes NaNs, which assert_allclose counts as equal).
     model.set_weights([RNG.normal(scale=0.5, size=w.shape).astype("float32") for w in model.get_weights()])
+    for layer in model.modules():
+        if isinstance(layer, BatchNormalization):
+            layer.moving_variance.data = layer.moving_variance.data.abs() + 0.5
     return model
 
 
@@ -42,7 +53,23 @@ SEQUENTIAL = {
     "seq2seq": lambda: [Input((6, 3)), LSTM(4), RepeatVector(5), LSTM(4, return_sequences=True),
                         TimeDistributed(Dense(3)), Dropout(0.3), Activation("softmax")],
     "flatten_reshape": lambda: [Input((6, 3)), Flatten(), Dense(12, use_bias=False), Reshape((4, 3)), SimpleRNN(2)],
+    "masking": lambda: [Input((6, 3)), Masking(0.0), LSTM(4, return_sequences=True), GlobalAveragePooling1D(),
+                        Dense(2)],
+    "conv1d": lambda: [Input((6, 3)), Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"),
+                       BatchNormalization(), MaxPooling1D(2), Conv1D(4, 2, padding="same", groups=2),
+                       AveragePooling1D(2, strides=1, padding="same"), SpatialDropout1D(0.2),
+                       ReLU(max_value=0.8, negative_slope=0.1), LayerNormalization(), Permute((2, 1)),
+                       GlobalMaxPooling1D(), Dense(2)],
+    "normalization": lambda: [Input((6, 3)), BatchNormalization(center=False, momentum=0.9, epsilon=0.01),
+                              LayerNormalization(axis=[1, 2]), Conv1D(2, 3, strides=2, use_bias=False),
+                              MaxPooling1D(2, strides=1, padding="same"), GlobalMaxPooling1D(keepdims=True),
+                              LayerNormalization(scale=False), Flatten()],
+    "convlstm": lambda: [Input((3, 5, 5, 2)), ConvLSTM2D(3, 3, padding="same", return_sequences=True),
+                         Reshape((3, 25, 3)), ConvLSTM1D(2, 3, strides=2, go_backwards=True), Flatten(), Dense(2)],
+    "convlstm3d": lambda: [Input((2, 4, 4, 4, 1)), ConvLSTM3D(2, 2, return_sequences=True, use_bias=False),
+                           Flatten(), Dense(1)],
 }
+INPUTS = {"convlstm": FRAMES, "convlstm3d": VOLUMES}  # the others take X
 
 
 def _check_against_keras(keras, model, path, x):
@@ -59,7 +86,7 @@ def _check_against_keras(keras, model, path, x):
 @pytest.mark.parametrize("kind", list(SEQUENTIAL))
 def test_sequential_predicts_in_keras_as_in_rnnkit(keras, tmp_path, kind):
     model = _random_weights(Sequential(SEQUENTIAL[kind](), name=f"m_{kind}"))
-    theirs = _check_against_keras(keras, model, tmp_path / "m.keras", X)
+    theirs = _check_against_keras(keras, model, tmp_path / "m.keras", INPUTS.get(kind, X))
     assert [type(l).__name__ for l in theirs.layers] == [type(l).__name__ for l in model.layers]
 
 
@@ -111,6 +138,54 @@ def test_functional_two_inputs_branches_of_different_depths_in_keras(keras, tmp_
     _check_against_keras(keras, model, tmp_path / "m.keras", [X, RNG.normal(size=(4, 4)).astype("float32")])
 
 
+def _merges_and_attention() -> tuple[Model, list]:
+    """Two inputs, two outputs: Luong and Bahdanau attention, Add, Multiply, Concatenate, and attention
+    over masked query and value steps."""
+    query, value = Input((5, 3), name="query"), Input((4, 3), name="value")
+    q = Dense(3, name="query_proj")(query)
+    luong = Attention(use_scale=True, score_mode="concat")([q, value])
+    bahdanau = AdditiveAttention()([q, value, value])
+    merged = Concatenate()([Add()([luong, bahdanau]), Multiply()([luong, q])])
+    masked = Attention()([Masking()(query), Masking()(value)])
+    model = _random_weights(Model([query, value], [Dense(2)(merged), masked]))
+    x = [RNG.normal(size=(3, 5, 3)).astype("float32"), RNG.normal(size=(3, 4, 3)).astype("float32")]
+    x[0][1, 3:] = 0  # masked query steps: zeros out
+    x[1][2, 2:] = 0  # masked value steps: no weight
+    return model, x
+
+
+def _branches() -> tuple[Model, list]:
+    # Three Dense layers of one shape at three depths, the shallow output first: Keras's layer order
+    # (by depth) differs from rnnkit's (by first use), and only the right one finds each its weights.
+    a, b = Input((6, 3), name="a"), Input((4,), name="b")
+    deep = Dense(4, name="deep")(Dense(4, name="mid")(LSTM(4)(a)))
+    model = _random_weights(Model([a, b], [Dense(4, name="shallow")(b), deep]))
+    return model, [X, RNG.normal(size=(4, 4)).astype("float32")]
+
+
+FUNCTIONAL = {"merges_and_attention": _merges_and_attention, "branches": _branches}
+
+
+@pytest.mark.parametrize("kind", list(FUNCTIONAL))
+def test_functional_layers_predict_in_keras_as_in_rnnkit(keras, tmp_path, kind):
+    model, x = FUNCTIONAL[kind]()
+    theirs = _check_against_keras(keras, model, tmp_path / "m.keras", x)
+    assert sorted(type(l).__name__ for l in theirs.layers) == sorted(
+        "InputLayer" if isinstance(l, Input) else type(l).__name__ for l in model.layers)
+
+
+@pytest.mark.parametrize("kind", list(FUNCTIONAL))
+def test_keras_reads_back_what_it_wrote_of_each_layer(keras, tmp_path, kind):
+    # The other direction, live: a model Keras builds and saves, rnnkit loads and predicts with.
+    model, x = FUNCTIONAL[kind]()
+    save_keras(model, tmp_path / "m.keras")
+    theirs = keras.saving.load_model(tmp_path / "m.keras")
+    theirs.save(tmp_path / "keras_wrote.keras")
+    ours = load_model(tmp_path / "keras_wrote.keras").predict(x)
+    for a, b in zip(ours, theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 # -- without Keras -----------------------------------------------------------------------------------
 def test_file_layout_is_keras_3s(tmp_path):
     model = Sequential([Input((6, 3)), Bidirectional(LSTM(2)), Dense(1), Dense(1)])
@@ -135,7 +210,18 @@ def test_rnnkit_reads_its_keras_file_back(tmp_path, kind):
     model = _random_weights(Sequential(SEQUENTIAL[kind]()))
     save_keras(model, tmp_path / "m.keras")
     back = load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(back.predict(X), model.predict(X), atol=1e-6)
+    x = INPUTS.get(kind, X)
+    np.testing.assert_allclose(back.predict(x), model.predict(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", list(FUNCTIONAL))
+def test_rnnkit_reads_its_functional_keras_file_back(tmp_path, kind):
+    model, x = FUNCTIONAL[kind]()
+    save_keras(model, tmp_path / "m.keras")
+    back = load_model(tmp_path / "m.keras")
+    assert isinstance(back, Model) and back.input_names() == model.input_names()
+    for a, b in zip(back.predict(x), model.predict(x)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
 
 
 def test_stateful_round_trip_in_rnnkit(tmp_path):
@@ -149,9 +235,13 @@ def test_stateful_round_trip_in_rnnkit(tmp_path):
         np.testing.assert_allclose(back.predict(chunk, batch_size=2), model.predict(chunk, batch_size=2), atol=1e-6)
 
 
+def _double(x):
+    return x * 2
+
+
 def test_layer_without_keras_counterpart_is_named(tmp_path):
-    model = Sequential([Input((6, 3)), Masking(0.0, name="pad_mask"), LSTM(2)])
-    with pytest.raises(ValueError, match=r"'pad_mask' \(Masking\) as \.keras: it has no Keras counterpart.*LSTM.*"
+    model = Sequential([Input((6, 3)), Lambda(_double, name="double"), LSTM(2)])
+    with pytest.raises(ValueError, match=r"'double' \(Lambda\) as \.keras: it has no Keras counterpart.*LSTM.*"
                                          r"model\.save\('model\.rnnkit'\)"):
         save_keras(model, tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
