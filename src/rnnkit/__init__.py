@@ -11,7 +11,7 @@ optimizers, callbacks, data -> cells -> layers -> training (steps, Trainer, fit 
 from . import (backend, callbacks, config, constraints, layers, losses, metrics, mixed_precision, optimizers,
                preprocessing, regularizers, schedules, utils)
 from .callbacks import (CSVLogger, EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
-                        ReduceLROnPlateau, ResetStates, TerminateOnNaN)
+                        ReduceLROnPlateau, ResetStates, TensorBoard, TerminateOnNaN)
 from .cells import Cell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .explanation import explain
 from .inference import OnnxStream, Stream, generate
@@ -38,7 +38,7 @@ __all__ = [
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",
     "BatchNormalization", "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
-    "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "schedules", "metrics",
+    "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "schedules", "metrics",
     "preprocessing", "utils", "config", "mixed_precision", "regularizers", "constraints",
     "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",

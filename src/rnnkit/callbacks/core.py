@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import torch.distributed as dist
 
-from . import checks, optimizers
+from .. import checks, optimizers
 
 
 class Callback:
