@@ -60,15 +60,17 @@ def test_compile_names_adamw_and_lion(name, kind):
     assert spec.weight_decay == (0.004 if kind == "adamw" else None)
 
 
-@pytest.mark.parametrize("arg, value", [("use_ema", True), ("gradient_accumulation_steps", 4),
-                                        ("loss_scale_factor", 128.0), ("ema_momentum", 0.5)])
-def test_unsupported_keras_arguments_say_so(arg, value):
-    with pytest.raises(ValueError, match=f"`{arg}` is not supported"):
-        optimizers.Adam(**{arg: value})
+def test_loss_scale_factor_is_refused_with_what_to_use_instead():
+    with pytest.raises(ValueError, match="`loss_scale_factor` is not supported.*auto_scale_loss=True"):
+        optimizers.Adam(loss_scale_factor=128.0)
 
 
-def test_unsupported_arguments_at_keras_defaults_and_name_are_accepted():
-    optimizers.SGD(use_ema=False, gradient_accumulation_steps=None, loss_scale_factor=None, name="sgd")
+def test_keras_base_arguments_at_their_defaults_and_name_are_accepted():
+    spec = optimizers.SGD(use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                          gradient_accumulation_steps=None, loss_scale_factor=None, name="my_sgd")
+    assert (spec.use_ema, spec.gradient_accumulation_steps, spec.name) == (False, None, "my_sgd")
+    params = [torch.nn.Parameter(torch.ones(2))]
+    assert not hasattr(spec.build(params), "keras_slots")  # nothing to keep beside the update rule
 
 
 def test_unknown_argument_is_named():
@@ -114,8 +116,10 @@ def test_weight_decay_and_global_clipnorm_survive_save_and_reload(tmp_path):
 
 
 @pytest.mark.parametrize("spec", [optimizers.AdamW(), optimizers.Adam(weight_decay=0.01),
-                                  optimizers.Adam(global_clipnorm=1.0), optimizers.Lion()],
-                         ids=["adamw", "adam-weight_decay", "adam-global_clipnorm", "lion"])
+                                  optimizers.Adam(global_clipnorm=1.0), optimizers.Lion(),
+                                  optimizers.Adam(use_ema=True), optimizers.Adam(gradient_accumulation_steps=2)],
+                         ids=["adamw", "adam-weight_decay", "adam-global_clipnorm", "lion", "adam-ema",
+                              "adam-accumulation"])
 def test_compiled_step_falls_back_to_eager_for_what_it_does_not_do(spec):
     from rnnkit.training.compiled import _adam_state
     model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])

@@ -8,7 +8,8 @@ builds it into a torch optimizer over its weights on the first batch. The parts:
 - arguments: Keras's learning rate (float or schedule) and the checks on the arguments every optimizer takes;
 - spec: OptimizerSpec and the torch optimizer each kind builds;
 - hooks: the learning rate a schedule gives each step, the iteration count, Adam's epsilon-hat, weight decay
-  and Keras's attributes (`learning_rate`, `iterations`) on the torch optimizer.
+  and Keras's attributes (`learning_rate`, `iterations`) on the torch optimizer;
+- slots: Keras's moving average of the weights (use_ema) and gradient accumulation.
 
 The update rules torch lacks are in `rnnkit.keras_optimizers`.
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 
 from .. import schedules
+from .slots import apply_count, finalize_variable_values
 
 SCHEDULE_FIXED = ("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
                   "constructor argument, hence its learning rate is not settable. If you need the learning rate "
@@ -19,7 +20,7 @@ def follow_schedule(optimizer: torch.optim.Optimizer, schedule: schedules.Learni
     optimizer does (with `count_iterations`, which counts the steps)."""
     optimizer.learning_rate_schedule = schedule
     for group in optimizer.param_groups:
-        group["lr"] = float(schedule(group.get("iterations", 0)))
+        group["lr"] = float(schedule(apply_count(group)))
 
 
 def count_iterations(optimizer: torch.optim.Optimizer) -> None:
@@ -89,8 +90,8 @@ def advance_schedule(optimizer: torch.optim.Optimizer) -> None:
     without optimizer.step(), calls it."""
     schedule = getattr(optimizer, "learning_rate_schedule", None)
     for group in optimizer.param_groups:
-        if schedule is not None:
-            group["lr"] = float(schedule(group.get("iterations", 0)))
+        if schedule is not None:  # Keras's schedule reads apply_gradients calls, accumulating ones too
+            group["lr"] = float(schedule(apply_count(group)))
         if schedule is not None or "iterations" in group:
             group["iterations"] = group.get("iterations", 0) + 1
         if "keras_epsilon" in group and "iterations" in group:  # the compiled step's eps, see _step_epsilon
@@ -106,8 +107,8 @@ def step_undone(optimizer: torch.optim.Optimizer) -> None:
 
 class KerasAttributes:
     """Keras's optimizer attributes on a torch optimizer: `learning_rate` (also `lr`), read and set as
-    Keras's are (a schedule's current value; setting it under a schedule is a TypeError), and
-    `iterations`, the number of updates applied."""
+    Keras's are (a schedule's current value; setting it under a schedule is a TypeError), `iterations`,
+    the number of updates applied, and `finalize_variable_values`."""
 
     @property
     def learning_rate(self) -> float:
@@ -122,6 +123,16 @@ class KerasAttributes:
     @property
     def iterations(self) -> int:
         return int(self.param_groups[0].get("iterations", 0))
+
+    def finalize_variable_values(self, var_list=None) -> None:
+        """Keras's: with use_ema, the weights become their moving averages (fit calls it at its end).
+        `var_list`, if given, is the weights this optimizer updates (Keras passes the trainable weights)."""
+        params = [p for group in self.param_groups for p in group["params"]]
+        if var_list is not None and len(list(var_list)) != len(params):
+            raise ValueError(f"The length of model variables ({len(list(var_list))}) to override does not match "
+                             f"the length of model variables stored in the optimizer ({len(params)}). Please "
+                             "check if the optimizer was called on your model.")
+        finalize_variable_values(self)
 
 
 _FLAVOURED: dict[type, type] = {}
@@ -149,7 +160,7 @@ def current_learning_rate(optimizer: torch.optim.Optimizer) -> float:
     schedule's value at the current iteration)."""
     group = optimizer.param_groups[0]
     schedule = getattr(optimizer, "learning_rate_schedule", None)
-    return float(schedule(group["iterations"])) if schedule is not None else float(group["lr"])
+    return float(schedule(apply_count(group))) if schedule is not None else float(group["lr"])
 
 
 def assign_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:

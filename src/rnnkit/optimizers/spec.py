@@ -9,6 +9,7 @@ import torch
 from .. import keras_optimizers, schedules
 from .hooks import (SCHEDULE_FIXED, assign_learning_rate, count_iterations, current_learning_rate, decay_weights,
                     follow_schedule, keras_flavoured)
+from .slots import add_slots
 
 
 @dataclass
@@ -27,6 +28,11 @@ class OptimizerSpec:
     schedule: dict | None = None
     weight_decay: float | None = None  # Keras's decoupled decay: w -= w * weight_decay * lr before each update
     global_clipnorm: float | None = None  # all gradients scaled by c / max(global norm, c) (apply_gradients)
+    use_ema: bool = False  # Keras's moving average of the weights (optimizers.slots)
+    ema_momentum: float = 0.99
+    ema_overwrite_frequency: int | None = None
+    gradient_accumulation_steps: int | None = None  # one update per this many batches, with their mean gradient
+    name: str | None = None  # Keras's optimizer name (its config's "name")
 
     def learning_rate_schedule(self) -> schedules.LearningRateSchedule | None:
         """The schedule object: the one given to the optimizer, or rebuilt from `schedule`."""
@@ -43,6 +49,8 @@ class OptimizerSpec:
         count_iterations(optimizer)
         if self.weight_decay:
             decay_weights(optimizer, float(self.weight_decay))
+        add_slots(optimizer, self.use_ema, self.ema_momentum, self.ema_overwrite_frequency,
+                  self.gradient_accumulation_steps)
         return optimizer
 
     def _build(self, params: list) -> torch.optim.Optimizer:

@@ -12,6 +12,7 @@ import torch
 from .. import convert
 from ..callbacks import Callback, History
 from ..layers.base import waiting_for_shape
+from ..optimizers import slots as optimizer_slots
 from ..state import preserved
 from . import distributed
 from .arrays import array_batches, batch_indices, take_targets, take_weights
@@ -142,6 +143,8 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
                 model.stop_training = shard.agree(model.stop_training)  # rank 0 decides, every rank follows
             if model.stop_training:
                 break
+        if epochs > 0 and model.optimizer_built:  # as Keras's fit: with use_ema the weights become their EMA
+            optimizer_slots.finalize_variable_values(model.optimizer)
         for cb in callbacks:
             cb.on_train_end(logs)  # the last epoch's logs
     model.eval()

@@ -11,6 +11,7 @@ import torch
 
 from .. import mixed_precision, optimizers
 from ..layers.regularization import apply_constraints
+from ..optimizers import slots as optimizer_slots
 
 Tensor = torch.Tensor
 
@@ -61,33 +62,58 @@ class OptimizerStep:
         return loss if scaler is None else scaler.scale(loss)
 
     def apply_gradients(self) -> None:
-        """Clip the gradients as compiled (clipnorm, global_clipnorm, clipvalue) and take one optimizer step. In a
-        distributed fit the gradients are first averaged across ranks (training.distributed); under a
-        loss scale they are divided by it first, and the step is skipped if one is not finite."""
+        """Keras's `optimizer.apply_gradients` on the gradients backward left: clip them as compiled
+        (clipnorm, global_clipnorm, clipvalue), take one optimizer step, apply the weights' constraints.
+        With gradient_accumulation_steps=n the step is taken every n-th call with the mean of the last n
+        gradients (the other calls only accumulate); with use_ema the moving average of the weights moves
+        on every call (`optimizers.slots`). In a distributed fit the gradients are first averaged across
+        ranks (training.distributed); under a loss scale they are divided by it first, and nothing is
+        applied if one is not finite."""
         spec, optimizer, scaler = self.optimizer_config, self.optimizer, self.loss_scaler
         shard = self.__dict__.get("_shard")
         if shard is not None:  # scaled gradients: a rank's inf reaches every rank, so all skip together
             shard.average_gradients(self.trainable_weights)
         if scaler is not None:
             scaler.unscale_(optimizer)  # clipping sees the true gradients
-        if getattr(spec, "clipnorm", None):
-            # As Keras: each weight's gradient by its own norm, g * c / max(|g|, c) (not one global norm).
-            # rnnkit keeps a GRU's one Keras bias as two tensors, each clipped by its own norm.
-            for p in self.trainable_weights:
-                if p.grad is not None:
-                    p.grad.mul_(spec.clipnorm / torch.linalg.vector_norm(p.grad).clamp(min=spec.clipnorm))
-        if getattr(spec, "global_clipnorm", None):
-            # Keras's clip_by_global_norm: every gradient times c / max(global norm, c); NaN if the norm is not finite
-            grads = [p.grad for p in self.trainable_weights if p.grad is not None]
-            if grads:
-                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-                scale = spec.global_clipnorm / norm.clamp(min=spec.global_clipnorm) + (norm - norm)
-                torch._foreach_mul_(grads, scale)
-        if getattr(spec, "clipvalue", None):
-            torch.nn.utils.clip_grad_value_(self.trainable_weights, spec.clipvalue)
-        if scaler is None:
-            optimizer.step()
-        else:  # skipped when a gradient is inf/NaN, and the scale halves (Keras's LossScaleOptimizer)
-            scaler.step(optimizer)
+        slots = getattr(optimizer, "keras_slots", None) is not None  # use_ema or gradient_accumulation_steps
+        if slots and scaler is not None and not _finite(self.trainable_weights):
+            scaler.step(optimizer)  # skips the step, as Keras's LossScaleOptimizer skips the whole apply
             scaler.update()
+            return
+        iterations = getattr(optimizer, "iterations", 0)
+        update = optimizer_slots.accumulate(optimizer) if slots else True
+        if update:
+            _clip(spec, self.trainable_weights)
+            if scaler is None:
+                optimizer.step()
+            else:  # skipped when a gradient is inf/NaN, and the scale halves (Keras's LossScaleOptimizer)
+                scaler.step(optimizer)
+        if scaler is not None:
+            scaler.update()
+        if slots:
+            optimizer_slots.after_apply(optimizer, update, iterations)
         apply_constraints(self)  # kernel_constraint=... projects the updated weights, as Keras's optimizer
+
+
+def _finite(weights: list[torch.nn.Parameter]) -> bool:
+    grads = [p.grad for p in weights if p.grad is not None]
+    return not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
+
+
+def _clip(spec, weights: list[torch.nn.Parameter]) -> None:
+    """Keras's `_clip_gradients`: clipnorm, global_clipnorm or clipvalue (at most one is set)."""
+    if getattr(spec, "clipnorm", None):
+        # As Keras: each weight's gradient by its own norm, g * c / max(|g|, c) (not one global norm).
+        # rnnkit keeps a GRU's one Keras bias as two tensors, each clipped by its own norm.
+        for p in weights:
+            if p.grad is not None:
+                p.grad.mul_(spec.clipnorm / torch.linalg.vector_norm(p.grad).clamp(min=spec.clipnorm))
+    if getattr(spec, "global_clipnorm", None):
+        # Keras's clip_by_global_norm: every gradient times c / max(global norm, c); NaN if the norm is not finite
+        grads = [p.grad for p in weights if p.grad is not None]
+        if grads:
+            norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+            scale = spec.global_clipnorm / norm.clamp(min=spec.global_clipnorm) + (norm - norm)
+            torch._foreach_mul_(grads, scale)
+    if getattr(spec, "clipvalue", None):
+        torch.nn.utils.clip_grad_value_(weights, spec.clipvalue)
