@@ -119,13 +119,31 @@ def attention():  # two inputs, two outputs; the merge layers; masks into Attent
     return model, x
 
 
+def masked_graph():  # masks through a functional graph, which Keras 3 records as keras.ops calls
+    ids, features = keras.Input((6,), dtype="int32", name="ids"), keras.Input((6, 3), name="features")
+    embedded = L.Embedding(9, 4, mask_zero=True)(ids)  # mask: NotEqual(ids, 0)
+    words = L.LSTM(3, return_sequences=True)(embedded)
+    frames = L.TimeDistributed(L.Dense(3))(L.Masking()(features))  # mask: Any(NotEqual(features, 0))
+    summed = L.Add()([words, frames])  # mask: LogicalOr
+    joined = L.Concatenate()([summed, L.Bidirectional(L.GRU(2, return_sequences=True))(embedded)])
+    pooled = L.GlobalAveragePooling1D()(L.Multiply()([words, frames]))
+    model = keras.Model([ids, features], [L.LSTM(2)(joined), pooled])
+    x_ids = rng.integers(1, 9, size=(3, 6))
+    x_ids[1, 4:] = 0
+    x_ids[2, 2:] = 0
+    x_features = rng.normal(size=(3, 6, 3))
+    x_features[0, 3:] = 0
+    x_features[2, 1:] = 0  # row 2: both masks cover steps 2-5, so those steps are skipped
+    return model, [x_ids, x_features]
+
+
 def unsupported():
     model = keras.Sequential([keras.Input((6, 2)), L.UpSampling1D(2), L.LSTM(2)])
     return model, rng.normal(size=(1, 6, 2))
 
 
 CASES = {f.__name__: f for f in (airline, stacked, bidirectional, embedding, frames, repeat, masking, conv1d,
-                                 convlstm, seq2seq, attention, unsupported)}
+                                 convlstm, seq2seq, attention, masked_graph, unsupported)}
 
 
 def random_weights(model):

@@ -90,8 +90,10 @@ def test_sequential_predicts_in_keras_as_in_rnnkit(keras, tmp_path, kind):
     assert [type(l).__name__ for l in theirs.layers] == [type(l).__name__ for l in model.layers]
 
 
-def test_embedding_mask_reaches_the_recurrent_layer_in_keras(keras, tmp_path):
-    model = _random_weights(Sequential([Input((7,), dtype="int32"), Embedding(9, 4, mask_zero=True), GRU(3), Dense(2)]))
+@pytest.mark.parametrize("between", [[], [TimeDistributed(Dense(3))]], ids=["direct", "through-time-distributed"])
+def test_embedding_mask_reaches_the_recurrent_layer_in_keras(keras, tmp_path, between):
+    model = _random_weights(Sequential([Input((7,), dtype="int32"), Embedding(9, 4, mask_zero=True), *between, GRU(3),
+                                        Dense(2)]))
     ids = RNG.integers(1, 9, size=(5, 7))
     ids[:, 4:] = 0  # right padding: a model ignoring the mask gives other numbers
     _check_against_keras(keras, model, tmp_path / "m.keras", ids)
@@ -163,7 +165,26 @@ def _branches() -> tuple[Model, list]:
     return model, [X, RNG.normal(size=(4, 4)).astype("float32")]
 
 
-FUNCTIONAL = {"merges_and_attention": _merges_and_attention, "branches": _branches}
+def _masked_merges() -> tuple[Model, list]:
+    # Masks from Embedding and Masking through TimeDistributed, Add, Concatenate, Multiply: Keras 3
+    # propagates them the same way (kept through TimeDistributed, joined by the merge layers).
+    ids, features = Input((6,), dtype="int32", name="ids"), Input((6, 3), name="features")
+    embedded = Embedding(9, 4, mask_zero=True)(ids)
+    words = LSTM(3, return_sequences=True)(embedded)
+    frames = TimeDistributed(Dense(3))(Masking()(features))
+    joined = Concatenate()([Add()([words, frames]), Bidirectional(GRU(2, return_sequences=True))(embedded)])
+    pooled = GlobalAveragePooling1D()(Multiply()([words, frames]))
+    model = _random_weights(Model([ids, features], [LSTM(2)(joined), pooled]))
+    x_ids = RNG.integers(1, 9, size=(3, 6))
+    x_ids[1, 4:] = 0
+    x_ids[2, 2:] = 0
+    x_features = RNG.normal(size=(3, 6, 3)).astype("float32")
+    x_features[0, 3:] = 0
+    x_features[2, 1:] = 0
+    return model, [x_ids, x_features]
+
+
+FUNCTIONAL = {"merges_and_attention": _merges_and_attention, "branches": _branches, "masked_merges": _masked_merges}
 
 
 @pytest.mark.parametrize("kind", list(FUNCTIONAL))

@@ -121,6 +121,17 @@ def test_functional_configs_refused_with_what_to_do(tmp_path, change, message):
         load_keras(_changed(tmp_path, case, change))
 
 
+def test_a_keras_ops_computation_is_refused_where_it_is_not_a_mask(tmp_path):
+    # masked_graph's mask computations (keras.ops calls) load; the last LSTM reading one as data does not
+    def change(config):
+        ops = [spec["name"] for spec in config["config"]["layers"] if spec["class_name"] == "Any"]
+        _first_tensor(config, "LSTM", 1)["keras_history"] = [ops[0], 0, 0]
+
+    with pytest.raises(KerasFileError, match=r"layer 'lstm_\d+' reads the result of Any 'any_\d+', a keras.ops "
+                                             r"computation in the model; load_keras rebuilds Keras layers"):
+        load_keras(_changed(tmp_path, "masked_graph", change))
+
+
 def test_a_merge_layer_in_a_sequential_is_refused(tmp_path):
     def change(config):
         config["config"]["layers"].insert(2, {"module": "keras.layers", "class_name": "Concatenate",

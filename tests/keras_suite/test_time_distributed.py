@@ -2,8 +2,8 @@
 tolerances of assertAllClose, atol=rtol=1e-6), plus Sequential's mask passing (issue 18).
 
 Keras's TimeDistributed (time_distributed.py) checks the mask's shape, passes mask[:, t] to the
-wrapped layer when that layer's call takes a `mask` argument (it zeroes nothing itself), and does not
-support masking: its output carries no mask.
+wrapped layer when that layer's call takes a `mask` argument (it zeroes nothing itself), and supports
+masking (test_basics: supports_masking=True): its output carries the input's mask on.
 
 Not applicable (Keras internals):
 - test_basics: `run_layer_test` checks Keras machinery (symbolic build, Keras serialization); the
@@ -20,7 +20,7 @@ from torch import nn
 
 from rnnkit import Sequential
 from rnnkit.initializers import Constant
-from rnnkit.layers import LSTM, Conv2D, Dense, Embedding, Input, Layer, TimeDistributed
+from rnnkit.layers import LSTM, Conv1D, Conv2D, Dense, Embedding, Input, Layer, TimeDistributed
 
 TOL = dict(atol=1e-6, rtol=1e-6)
 MASK_SHAPE_ERROR = r"The `mask` passed to the `TimeDistributed` layer has a shape.*"
@@ -47,7 +47,8 @@ def test_basics():
     layer = TimeDistributed(Dense(1, use_bias=False))
     assert tuple(layer(torch.zeros(3, 2, 4)).shape) == (3, 2, 1)
     assert len(list(layer.parameters())) == 1
-    assert layer.compute_mask(torch.zeros(3, 2, 4), torch.ones(3, 2, dtype=torch.bool)) is None
+    mask = torch.tensor([[True, False]] * 3)
+    assert layer.supports_masking and torch.equal(layer.compute_mask(torch.zeros(3, 2, 4), mask), mask)
 
 
 # Keras: test_build
@@ -169,10 +170,18 @@ def test_sequential_passes_mask_to_custom_layers():
 def test_sequential_drops_mask_after_layers_without_masking():
     ids = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
     summed = MaskedSum()
+    model = Sequential([Input((4,), dtype="int64"), Embedding(5, 3, mask_zero=True), Conv1D(3, 1), summed])
+    model.predict(ids)
+    assert summed.seen is None  # Keras's Conv1D does not support masking (conv_test: supports_masking=False)
+
+
+def test_sequential_keeps_mask_through_time_distributed():
+    ids = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    summed = MaskedSum()
     model = Sequential([Input((4,), dtype="int64"), Embedding(5, 3, mask_zero=True),
                         TimeDistributed(Dense(3)), summed])
     model.predict(ids)
-    assert summed.seen is None  # Keras 3's TimeDistributed does not support masking
+    np.testing.assert_array_equal(summed.seen.numpy(), ids != 0)  # Keras 3.15's TimeDistributed passes it on
 
 
 def test_sequential_mask_reaches_wrapped_layer():

@@ -81,6 +81,7 @@ class FunctionalConfig:
         self.layers: dict = {}  # name -> rnnkit layer, or an Input
         self.plans: dict[str, list] = {}
         self.calls: dict[str, list[tuple[list, dict]]] = {}  # name -> each call's (args, kwargs), JSON
+        self.ops: set[str] = set()  # keras.ops calls (NotEqual, Any, LogicalOr...), not layers
         count = 0
         for i, spec in enumerate(specs):
             if not isinstance(spec, dict):
@@ -93,6 +94,9 @@ class FunctionalConfig:
             kind = spec.get("class_name")
             if kind == "InputLayer":
                 self.layers[name], self.plans[name] = self._input(config, name), []
+            elif _is_op(spec):  # a keras.ops call recorded in the graph; kept only if it computes a mask
+                self.layers[name], self.plans[name] = None, []
+                self.ops.add(name)
             else:
                 self.layers[name], self.plans[name] = make_layer(spec, f"layer {i}")
             self.kinds[name] = _ALIASES.get(kind, kind)
@@ -113,6 +117,10 @@ class FunctionalConfig:
                 raise KerasFileError(f"the functional model's input {name!r} is not an InputLayer; load_keras reads "
                                      f"models that start from Inputs.{RESAVE}")
         self._check_refs()
+        # Keras's layer order counts every call, the mask computations included
+        self.parents = {(name, k): [(layer, node) for _, layer, node, _ in _tensors([args, kwargs])]
+                        for name, calls in self.calls.items() for k, (args, kwargs) in enumerate(calls)}
+        self._drop_mask_ops()
 
     # -- checking ------------------------------------------------------------------------------------
     def _input(self, config, name: str) -> Input:
@@ -180,23 +188,44 @@ class FunctionalConfig:
                                  "the model in Keras and save it with a list.)")
         return [self._ref(e, f"the functional model's {key!r}") for e in ends], True
 
+    def _drop_mask_ops(self) -> None:
+        """Keras 3 records the mask computations of Masking, Embedding and merges as keras.ops calls and
+        passes their result as `mask=`; rnnkit's Model propagates the same masks itself (as Keras does
+        when nothing is recorded), so those `mask=` arguments and the ops go. Any other use of an op's
+        output is a computation rnnkit does not rebuild."""
+        for name, calls in self.calls.items():
+            if name in self.ops:
+                continue
+            for _, kwargs in calls:
+                refs = _tensors(kwargs.get("mask"))
+                if refs and all(layer in self.ops for _, layer, _, _ in refs):
+                    del kwargs["mask"]
+        used = [(name, layer) for name, calls in self.calls.items() if name not in self.ops
+                for _, layer, _, _ in _tensors([list(call) for call in calls]) if layer in self.ops]
+        used += [("the model's outputs", layer) for layer, _, _ in self.outputs if layer in self.ops]
+        if used:
+            reader, op = used[0]
+            reader = reader if reader.startswith("the model") else f"layer {reader!r}"
+            raise KerasFileError(f"{reader} reads the result of {self.kinds[op]} {op!r}, a keras.ops computation in "
+                                 "the model; load_keras rebuilds Keras layers (and the mask computations Keras "
+                                 "records), not keras.ops code. Rebuild that part with rnnkit layers (a Lambda for "
+                                 "the computation) and load the weights with layer.set_keras_weights(...).")
+
     # -- Keras's layer order -------------------------------------------------------------------------
     def layer_order(self) -> list[str]:
-        """The layer names (Inputs included) in Keras's `model.layers` order."""
-        parents: dict[Hashable, list] = {}
-        for name, calls in self.calls.items():
-            for k, (args, kwargs) in enumerate(calls):
-                parents[(name, k)] = [(layer, node) for _, layer, node, _ in _tensors([args, kwargs])]
-        op_of = {node: node[0] for node in parents}
-        for node_list in parents.values():
+        """The layer names (Inputs included) in Keras's `model.layers` order: keras.ops calls take part
+        in the depths, as in Keras's graph, but are no layers."""
+        op_of: dict[Hashable, str] = {node: node[0] for node in self.parents}
+        for node_list in self.parents.values():
             op_of.update({node: node[0] for node in node_list})
         for name, node, _ in self.outputs:
             op_of.setdefault((name, node), name)
         try:
-            return keras_layer_order(parents, op_of, [(name, node) for name, node, _ in self.outputs])
+            order = keras_layer_order(self.parents, op_of, [(name, node) for name, node, _ in self.outputs])
         except ValueError as err:
             raise KerasFileError(f"the functional model's calls read one another in a loop ({err}); a model's "
                                  f"layers read only earlier layers' outputs.{RESAVE}") from None
+        return [name for name in order if name not in self.ops]
 
     def _check_refs(self) -> None:
         for name, calls in self.calls.items():
@@ -219,7 +248,7 @@ class FunctionalConfig:
         made: dict[str, list[list]] = {name: [[self.layers[name]]] for name in self.names
                                        if self.kinds[name] == "InputLayer"}
         pending = {name: list(self.calls[name]) for name in self.names if self.kinds[name] != "InputLayer"
-                   and self.calls[name]}
+                   and name not in self.ops and self.calls[name]}
         while pending:
             progress = False
             for name in self.names:  # Keras's functional_from_config: by layer, each layer's calls in order
@@ -244,6 +273,18 @@ class FunctionalConfig:
         except (ValueError, TypeError) as err:
             raise KerasFileError(f"{self.kinds[name]} {name!r}: the call the file describes fails in rnnkit "
                                  f"({err}).{RESAVE}") from None
+
+
+def _is_op(spec: dict) -> bool:
+    # Keras 3 serializes a keras.ops call in a functional graph with its module (keras.src.ops.numpy);
+    # its legacy .h5 config has no modules, and there an op's config lacks the "trainable" every
+    # layer's has but SpatialDropout's (NotEqual: {"name"}; ZerosLike: {"name", "dtype"}).
+    module, config = spec.get("module"), spec.get("config")
+    if isinstance(module, str):
+        return module.startswith(("keras.src.ops.", "keras.ops."))
+    kind = spec.get("class_name")
+    return (isinstance(config, dict) and "trainable" not in config
+            and not (isinstance(kind, str) and kind.startswith("SpatialDropout")))
 
 
 def _tensors(value) -> list[tuple]:

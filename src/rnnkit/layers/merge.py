@@ -17,6 +17,31 @@ from ..registry import BUILTIN, register_serializable
 from .base import Layer
 
 
+def _mask_list(inputs, mask) -> list | None:
+    """Keras's checks of a merge layer's masks: None, or one mask (or None) per input."""
+    if mask is None:
+        return None
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (list, tuple)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+                         f"length {len(inputs)}, and mask of length {len(mask)}")
+    return list(mask)
+
+
+def _or_masks(inputs, mask):
+    """Keras's Merge.compute_mask: a step is real if it is real in any input; None if an input has no mask."""
+    masks = _mask_list(inputs, mask)
+    if masks is None or any(m is None for m in masks):
+        return None
+    out = torch.as_tensor(masks[0]).bool()
+    for m in masks[1:]:
+        out = out | torch.as_tensor(m).bool()
+    return out
+
+
 def _tensors(inputs, who: str) -> list[torch.Tensor]:
     if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
         raise ValueError(f"{who} joins a list of at least 2 tensors, received "
@@ -26,7 +51,14 @@ def _tensors(inputs, who: str) -> list[torch.Tensor]:
 
 @register_serializable(package=BUILTIN)
 class Concatenate(Layer):
-    """Join a list of tensors along `axis` (Keras's Concatenate; -1: the features axis)."""
+    """Join a list of tensors along `axis` (Keras's Concatenate; -1: the features axis).
+
+    Masks are joined as Keras joins them: an input without one counts as all real, and a step of the
+    output is real if any of its joined values is (along time: the masks follow one another).
+    """
+
+    supports_masking = True
+    list_masks = True  # a functional model hands it the mask of each input, as Keras does
 
     def __init__(self, axis: int = -1, name: str | None = None):
         super().__init__(name)
@@ -42,13 +74,30 @@ class Concatenate(Layer):
                              f"received shapes {shapes}.")
         return torch.cat(tensors, dim=axis)
 
+    def compute_mask(self, inputs, mask=None):
+        masks = _mask_list(inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        full = []
+        for x, m in zip(inputs, masks):  # each mask broadcast to its input's shape, as in Keras
+            if m is None:
+                full.append(torch.ones(x.shape, dtype=torch.bool, device=x.device))
+            else:
+                m = torch.as_tensor(m, device=x.device).bool()
+                full.append(m.unsqueeze(-1).expand(x.shape) if m.dim() < x.dim() else m)
+        return torch.cat(full, dim=self.axis % inputs[0].dim()).any(dim=-1)
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
 
 @register_serializable(package=BUILTIN)
 class Add(Layer):
-    """Sum a list of tensors of the same shape."""
+    """Sum a list of tensors of the same shape; the sum ignores masks, the output is masked where every
+    input is (Keras's rule)."""
+
+    supports_masking = True
+    list_masks = True  # a functional model hands it the mask of each input, as Keras does
 
     def forward(self, inputs, training: bool | None = None):
         tensors = _tensors(inputs, f"Add {self.name!r}")
@@ -56,6 +105,9 @@ class Add(Layer):
             raise ValueError(f"Add {self.name!r} needs tensors of one shape, received "
                              f"{[tuple(t.shape) for t in tensors]}.")
         return torch.stack(tensors).sum(dim=0)
+
+    def compute_mask(self, inputs, mask=None):
+        return _or_masks(inputs, mask)
 
 
 @register_serializable(package=BUILTIN)
@@ -70,6 +122,7 @@ class Multiply(Layer):
     """
 
     supports_masking = True
+    list_masks = True  # a functional model hands it the mask of each input, as Keras does
 
     def forward(self, inputs, mask=None, training: bool | None = None):
         tensors = _tensors(inputs, f"Multiply {self.name!r}")
@@ -91,21 +144,7 @@ class Multiply(Layer):
         return output
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None:
-            return None
-        if not isinstance(mask, (list, tuple)):
-            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
-        if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
-        if len(mask) != len(inputs):
-            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
-                             f"length {len(inputs)}, and mask of length {len(mask)}")
-        if any(m is None for m in mask):
-            return None
-        out = torch.as_tensor(mask[0]).bool()
-        for m in mask[1:]:
-            out = out | torch.as_tensor(m).bool()
-        return out
+        return _or_masks(inputs, mask)
 
 
 @register_serializable(package=BUILTIN)

@@ -75,9 +75,10 @@ class TimeDistributed(Layer):
     torch.Size([4, 7, 2])
     """
 
-    # Keras 3's TimeDistributed does not support masking: its output carries no mask (the mask is
-    # passed to the wrapped layer when that layer's call takes one).
-    supports_masking = False
+    # Keras 3.15's TimeDistributed supports masking (its __init__ sets supports_masking = True): the
+    # output keeps the input's mask, so Embedding(mask_zero) -> TimeDistributed(Dense) -> LSTM skips the
+    # padding; the mask also reaches the wrapped layer when that layer's call takes one.
+    supports_masking = True
 
     def __init__(self, layer: nn.Module, name: str | None = None, input_shape=None,
                  batch_input_shape=None):
