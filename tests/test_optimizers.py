@@ -60,6 +60,24 @@ def test_compile_names_adamw_and_lion(name, kind):
     assert spec.weight_decay == (0.004 if kind == "adamw" else None)
 
 
+@pytest.mark.parametrize("name, kind", [("ftrl", "ftrl"), ("FTRL", "ftrl"), ("adafactor", "adafactor"),
+                                        ("Lamb", "lamb")])
+def test_compile_names_ftrl_adafactor_and_lamb(name, kind):
+    # Keras 3.15.1's optimizers.get refuses "lamb" (Lamb is missing from its ALL_OBJECTS); rnnkit takes it
+    assert optimizers.get(name).kind == kind
+    model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])
+    model.compile(name, "mse")
+    model.fit(np.zeros((4, 4, 1), np.float32), np.ones((4, 1), np.float32), epochs=1, verbose=0)
+    assert model.optimizer.iterations == 1 and model.optimizer.state  # it stepped and keeps its state
+
+
+def test_a_keras_config_dict_names_an_optimizer():
+    spec = optimizers.get({"class_name": "Adafactor", "config": {"learning_rate": 0.01, "clip_threshold": 2.0}})
+    assert (spec.kind, spec.learning_rate, spec.options["clip_threshold"]) == ("adafactor", 0.01, 2.0)
+    with pytest.raises(ValueError, match="Could not interpret optimizer config.*expected .*'Ftrl'"):
+        optimizers.get({"class_name": "Muon", "config": {}})
+
+
 def test_loss_scale_factor_is_refused_with_what_to_use_instead():
     with pytest.raises(ValueError, match="`loss_scale_factor` is not supported.*auto_scale_loss=True"):
         optimizers.Adam(loss_scale_factor=128.0)

@@ -164,6 +164,56 @@ CASES += [
     ("lion-betas", optimizers.Lion(learning_rate=0.01, beta_1=0.5, beta_2=0.9), lion, 0.01,
      dict(beta_1=0.5, beta_2=0.9)),
 ]
+
+
+def ftrl(w, g, st, t, lr, learning_rate_power=-0.5, initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+         l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0, beta=0.0):
+    # keras/src/optimizers/ftrl.py: the weight is solved for each step, not stepped
+    n, z, power = st.get("n", np.full_like(w, initial_accumulator_value)), st.get("z", 0.0), -learning_rate_power
+    l1, l2 = l1_regularization_strength, l2_regularization_strength + beta / (2.0 * lr)
+    new_n = n + g ** 2
+    z = st["z"] = z + g + 2 * l2_shrinkage_regularization_strength * w - (new_n ** power - n ** power) / lr * w
+    st["n"] = new_n
+    return (np.clip(z, -l1, l1) - z) / (new_n ** power / lr + 2 * l2)
+
+
+def lamb(w, g, st, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):  # keras/src/optimizers/lamb.py
+    m = st["m"] = st.get("m", 0.0) + (g - st.get("m", 0.0)) * (1 - beta_1)
+    v = st["v"] = st.get("v", 0.0) + (g ** 2 - st.get("v", 0.0)) * (1 - beta_2)
+    update = (m / (1 - beta_1 ** t)) / (np.sqrt(v / (1 - beta_2 ** t)) + epsilon)
+    w_norm, u_norm = np.linalg.norm(w), np.linalg.norm(update)
+    return w - (w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0) * lr * update
+
+
+def adafactor(w, g, st, t, lr, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
+              relative_step=True):  # keras/src/optimizers/adafactor.py (relative_step: lr is capped below anyway)
+    def rms(x):
+        return np.sqrt(np.mean(x ** 2))
+    alpha = max(epsilon_2, rms(w)) * min(lr, 1 / np.sqrt(t))
+    regulated, beta_2 = g ** 2 + epsilon_1, 1 - t ** beta_2_decay
+    if w.ndim >= 2:  # the second moment factored over the last two axes
+        r = st["r"] = beta_2 * st.get("r", 0.0) + (1 - beta_2) * regulated.mean(axis=-1)
+        c = st["c"] = beta_2 * st.get("c", 0.0) + (1 - beta_2) * regulated.mean(axis=-2)
+        v = (r / r.mean(axis=-1, keepdims=True))[..., None] * c[..., None, :]
+    else:
+        v = st["v"] = beta_2 * st.get("v", 0.0) + (1 - beta_2) * regulated
+    u = g / np.sqrt(v)
+    return w - alpha * u / max(1.0, rms(u) / clip_threshold)
+
+
+FTRL_OPTIONS = dict(learning_rate_power=-0.2, initial_accumulator_value=0.4, l1_regularization_strength=0.05,
+                    l2_regularization_strength=0.15, l2_shrinkage_regularization_strength=0.01, beta=0.3)
+ADAFACTOR_OPTIONS = dict(beta_2_decay=-0.65, epsilon_1=1e-15, epsilon_2=1e-4, clip_threshold=0.9, relative_step=False)
+CASES += [
+    ("ftrl", optimizers.Ftrl(), ftrl, 0.001, {}),
+    ("ftrl-options", optimizers.Ftrl(learning_rate=0.05, **FTRL_OPTIONS), ftrl, 0.05, FTRL_OPTIONS),
+    ("lamb", optimizers.Lamb(), lamb, 0.001, {}),
+    ("lamb-betas", optimizers.Lamb(learning_rate=0.01, beta_1=0.5, beta_2=0.9, epsilon=1e-5), lamb, 0.01,
+     dict(beta_1=0.5, beta_2=0.9, epsilon=1e-5)),
+    ("adafactor", optimizers.Adafactor(), adafactor, 0.001, {}),
+    ("adafactor-options", optimizers.Adafactor(learning_rate=0.5, **ADAFACTOR_OPTIONS), adafactor, 0.5,
+     ADAFACTOR_OPTIONS),
+]
 PARAMS = [pytest.param(*c, id=c[0]) for c in CASES]
 
 
@@ -189,8 +239,9 @@ def test_every_named_optimizer_is_covered():
     assert {c[1].kind for c in CASES} == set(optimizers._BY_NAME)
 
 
-@pytest.mark.parametrize("spec", [optimizers.RMSprop(momentum=0.9, centered=True), optimizers.Adamax()],
-                         ids=["rmsprop", "adamax"])
+@pytest.mark.parametrize("spec", [optimizers.RMSprop(momentum=0.9, centered=True), optimizers.Adamax(),
+                                  optimizers.Ftrl(beta=0.1), optimizers.Lamb(), optimizers.Adafactor()],
+                         ids=["rmsprop", "adamax", "ftrl", "lamb", "adafactor"])
 def test_keras_optimizer_state_round_trips(spec):
     """Stopping after 2 steps, saving the state and loading it into a fresh optimizer carries on exactly."""
     full, _ = rnnkit_weights(spec)

@@ -16,9 +16,11 @@ The update rules torch lacks are in `rnnkit.keras_optimizers`.
 
 from .. import schedules
 from .hooks import KerasAttributes, advance_schedule, keras_flavoured, step_undone, torch_class
-from .keras_classes import _BY_NAME, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop, get
+from .keras_classes import (_BY_NAME, SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam,
+                            RMSprop, deserialize, get, serialize)
 from .spec import OptimizerSpec, build, can_fuse, get_learning_rate, set_learning_rate
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "KerasAttributes", "Lion", "Nadam", "OptimizerSpec",
-           "RMSprop", "SGD", "advance_schedule", "build", "can_fuse", "get", "get_learning_rate", "keras_flavoured",
-           "schedules", "set_learning_rate", "step_undone", "torch_class"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "KerasAttributes", "Lamb", "Lion",
+           "Nadam", "OptimizerSpec", "RMSprop", "SGD", "advance_schedule", "build", "can_fuse", "deserialize", "get",
+           "get_learning_rate", "keras_flavoured", "schedules", "serialize", "set_learning_rate", "step_undone",
+           "torch_class"]

@@ -1,12 +1,14 @@
 """Keras's optimizer classes, each a function taking Keras's arguments and defaults and returning the
-OptimizerSpec compile builds the torch optimizer from; `get` resolves the names compile takes."""
+OptimizerSpec compile builds the torch optimizer from (with Keras's `from_config`); `get` resolves the
+names and config dicts compile takes, `serialize`/`deserialize` are Keras's."""
 
 from __future__ import annotations
 
 import torch
 
+from .. import schedules
 from .arguments import learning_rate_argument, make_spec
-from .spec import OptimizerSpec
+from .spec import KERAS_CLASSES, OptimizerSpec
 
 
 def Adam(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, lr=None,
@@ -79,15 +81,92 @@ def Lion(learning_rate=None, beta_1=0.9, beta_2=0.99, lr=None, clipnorm=None, cl
                  weight_decay, global_clipnorm, kwargs)
 
 
+def Ftrl(learning_rate=None, learning_rate_power=-0.5, initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+         l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0, beta=0.0, lr=None, clipnorm=None,
+         clipvalue=None, weight_decay=None, global_clipnorm=None, **kwargs):
+    """Keras's FTRL-Proximal (McMahan et al., 2013) with L1, L2 and L2-shrinkage regularization."""
+    for arg, value in (("initial_accumulator_value", initial_accumulator_value),
+                       ("learning_rate_power", learning_rate_power),
+                       ("l1_regularization_strength", l1_regularization_strength),
+                       ("l2_regularization_strength", l2_regularization_strength),
+                       ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength)):
+        power = arg == "learning_rate_power"  # Keras's messages, word for word
+        if (value > 0.0) if power else (value < 0.0):
+            sign = "negative or zero" if power else "positive or zero"
+            raise ValueError(f"`{arg}` needs to be {sign}. Received: {arg}={value}.")
+    options = dict(learning_rate_power=learning_rate_power, initial_accumulator_value=initial_accumulator_value,
+                   l1_regularization_strength=l1_regularization_strength,
+                   l2_regularization_strength=l2_regularization_strength,
+                   l2_shrinkage_regularization_strength=l2_shrinkage_regularization_strength, beta=beta)
+    return make_spec("ftrl", learning_rate_argument(learning_rate, lr, 0.001), options, clipnorm, clipvalue,
+                     weight_decay, global_clipnorm, kwargs)
+
+
+def Adafactor(learning_rate=None, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
+              relative_step=True, lr=None, clipnorm=None, clipvalue=None, weight_decay=None, global_clipnorm=None,
+              **kwargs):
+    """Keras's Adafactor (Shazeer & Stern, 2018): a factored second moment for weights of two or more axes."""
+    options = dict(beta_2_decay=beta_2_decay, epsilon_1=epsilon_1, epsilon_2=epsilon_2,
+                   clip_threshold=clip_threshold, relative_step=relative_step)
+    return make_spec("adafactor", learning_rate_argument(learning_rate, lr, 0.001), options, clipnorm, clipvalue,
+                     weight_decay, global_clipnorm, kwargs)
+
+
+def Lamb(learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, clipnorm=None, clipvalue=None,
+         weight_decay=None, global_clipnorm=None, **kwargs):
+    """Keras's Lamb (You et al., 2019): Adam's step scaled per weight tensor by |w| / |step|."""
+    return make_spec("lamb", learning_rate_argument(learning_rate, lr, 0.001),
+                     dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon), clipnorm, clipvalue,
+                     weight_decay, global_clipnorm, kwargs)
+
+
+# The names compile takes, as keras.optimizers.get resolves them (any case). Keras 3.15.1's get refuses
+# "lamb" (Lamb is missing from its ALL_OBJECTS); rnnkit accepts it.
 _BY_NAME = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-            "adamax": Adamax, "nadam": Nadam, "adamw": AdamW, "lion": Lion}
+            "adamax": Adamax, "nadam": Nadam, "adamw": AdamW, "lion": Lion, "ftrl": Ftrl, "adafactor": Adafactor,
+            "lamb": Lamb}
+
+
+def _from_config(cls):
+    def from_config(config: dict, custom_objects: dict | None = None) -> OptimizerSpec:
+        """The spec `get_config()` (rnnkit's or Keras's) describes; a schedule's dict becomes the schedule."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+    from_config.__qualname__ = f"{cls.__name__}.from_config"
+    return from_config
+
+
+for _cls in _BY_NAME.values():  # Keras's classmethod, spelled the same: optimizers.Adam.from_config(config)
+    _cls.from_config = _from_config(_cls)
+
+
+def serialize(optimizer: OptimizerSpec) -> dict:
+    """Keras's `optimizers.serialize`: {"module", "class_name", "config", "registered_name"}."""
+    if not isinstance(optimizer, OptimizerSpec):
+        raise TypeError(f"serialize expects an rnnkit.optimizers spec such as Adam(), received "
+                        f"{type(optimizer).__name__}.")
+    return {"module": "keras.optimizers", "class_name": KERAS_CLASSES[optimizer.kind],
+            "config": optimizer.get_config(), "registered_name": None}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> OptimizerSpec:
+    """Keras's `optimizers.deserialize`: the spec a {"class_name", "config"} dict names (any case)."""
+    name = config.get("class_name") if isinstance(config, dict) else None
+    if not isinstance(name, str) or name.lower() not in _BY_NAME:
+        raise ValueError(f"Could not interpret optimizer config {config!r}: expected {{'class_name': one of "
+                         f"{sorted(KERAS_CLASSES.values())}, 'config': {{...}}}}.")
+    return _BY_NAME[name.lower()].from_config(config.get("config") or {}, custom_objects)
 
 
 def get(optimizer) -> OptimizerSpec | torch.optim.Optimizer | type:
-    """Resolve a Keras name, an `OptimizerSpec`, a torch optimizer (instance or class).
+    """Resolve a Keras name, a Keras config dict, an `OptimizerSpec`, a torch optimizer (instance or class).
 
     >>> get("adam").learning_rate
     0.001
+    >>> get({"class_name": "Ftrl", "config": {"learning_rate": 0.1}}).get_config()["learning_rate"]
+    0.1
     """
     if isinstance(optimizer, str):
         key = optimizer.lower()
@@ -95,6 +174,8 @@ def get(optimizer) -> OptimizerSpec | torch.optim.Optimizer | type:
             raise ValueError(f"Unknown optimizer {optimizer!r}. Expected one of {sorted(_BY_NAME)}, an "
                              "rnnkit.optimizers spec such as Adam(learning_rate=0.01), or a torch optimizer.")
         return _BY_NAME[key]()
+    if isinstance(optimizer, dict):
+        return deserialize(optimizer)
     if isinstance(optimizer, (OptimizerSpec, torch.optim.Optimizer)):
         return optimizer
     if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import torch
@@ -10,6 +11,11 @@ from .. import keras_optimizers, schedules
 from .hooks import (SCHEDULE_FIXED, assign_learning_rate, count_iterations, current_learning_rate, decay_weights,
                     follow_schedule, keras_flavoured)
 from .slots import add_slots
+
+# kind -> Keras's class name
+KERAS_CLASSES = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+                 "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam", "lion": "Lion", "ftrl": "Ftrl",
+                 "adafactor": "Adafactor", "lamb": "Lamb"}
 
 
 @dataclass
@@ -53,6 +59,18 @@ class OptimizerSpec:
                   self.gradient_accumulation_steps)
         return optimizer
 
+    def get_config(self) -> dict:
+        """Keras's `optimizer.get_config()` for this optimizer: the base arguments, then the class's own (a
+        schedule as its serialized dict). The class's `from_config` (e.g. `optimizers.Adam.from_config`)
+        rebuilds the spec from it, and so do Keras's."""
+        base = {"name": self.name or _snake_case(KERAS_CLASSES[self.kind]),
+                "learning_rate": self.schedule if self.schedule is not None else self.learning_rate,
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue, "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency, "loss_scale_factor": None,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        return {**base, **self.options}
+
     def _build(self, params: list) -> torch.optim.Optimizer:
         o, lr = self.options, self.learning_rate
         fused = {"fused": True} if can_fuse(params) else {}
@@ -80,7 +98,19 @@ class OptimizerSpec:
                                      momentum_decay=1.0)
         if self.kind == "lion":
             return keras_optimizers.Lion(params, lr=lr, betas=(o["beta_1"], o["beta_2"]))
+        if self.kind == "ftrl":
+            return keras_optimizers.Ftrl(params, lr=lr, **o)
+        if self.kind == "lamb":
+            return keras_optimizers.Lamb(params, lr=lr, betas=(o["beta_1"], o["beta_2"]), epsilon=o["epsilon"])
+        if self.kind == "adafactor":
+            return keras_optimizers.Adafactor(params, lr=lr, **o)
         raise ValueError(f"unknown optimizer kind {self.kind!r}")
+
+
+def _snake_case(name: str) -> str:
+    """Keras's default optimizer name for a class (keras/src/utils/naming.py to_snake_case): "adam_w"."""
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def can_fuse(params: list[torch.Tensor]) -> bool:

@@ -1,0 +1,64 @@
+"""Keras 3's Lamb, ported from keras/src/optimizers/lamb_test.py with Keras's numbers.
+
+test_weight_decay keeps Keras's first variable only: rnnkit has no `exclude_from_weight_decay`.
+test_optimizer_goldens.py compares Lamb with Keras 3.15.1 over seven steps on five tensors.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit import optimizers
+from rnnkit.training.optimizer_step import _clip
+
+from optimizer_helpers import Weights, apply
+
+
+def test_config():
+    spec = optimizers.Lamb(learning_rate=0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5)
+    config = spec.get_config()
+    assert (config["learning_rate"], config["beta_1"], config["beta_2"], config["epsilon"]) == (0.5, 0.5, 0.67, 1e-5)
+    assert optimizers.Lamb.from_config(config).get_config() == config
+    assert optimizers.deserialize(optimizers.serialize(spec)).get_config() == config
+
+
+def test_single_step():
+    weights = Weights([[1.0, 2.0, 3.0, 4.0]], optimizers.Lamb(learning_rate=0.5))
+    apply(weights, [[1.0, 6.0, 7.0, 2.0]])
+    np.testing.assert_allclose(weights.values()[0], [-0.3693, 0.6306, 1.6306, 2.6306], rtol=1e-4, atol=1e-4)
+
+
+def test_weight_decay():
+    # Keras's var1 goes through three optimizers' apply_gradients (zero gradient): three decays, w * 0.996 ** 3
+    value = [2.0]
+    for _ in range(3):
+        weights = Weights(value, optimizers.Lamb(learning_rate=1.0, weight_decay=0.004))
+        apply(weights, [0.0])
+        value = weights.values()
+    assert float(value[0]) == pytest.approx(1.9760959, abs=1e-6)
+
+
+def test_correctness_with_golden():
+    weights = Weights([np.ones(10)], optimizers.Lamb())
+    grads, first_grads = np.arange(0.1, 1.1, 0.1), np.full((10,), 0.01)
+    golden = np.tile([[0.999], [0.9982], [0.9974], [0.9965], [0.9955]], (1, 10))
+    apply(weights, [first_grads])
+    for expected in golden:
+        np.testing.assert_allclose(weights.values()[0], expected, rtol=5e-4, atol=5e-4)
+        apply(weights, [grads])
+
+
+@pytest.mark.parametrize("kwargs, clipped", [(dict(clipnorm=1), [2**0.5 / 2, 2**0.5 / 2]),
+                                             (dict(clipvalue=1), [1.0, 1.0])], ids=["clip_norm", "clip_value"])
+def test_clipping(kwargs, clipped):
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([100.0, 100.0])
+    _clip(optimizers.Lamb(**kwargs), [p])
+    np.testing.assert_allclose(p.grad.numpy(), clipped, rtol=1e-6)
+
+
+def test_the_trust_ratio_is_one_for_zero_weights():
+    # |w| = 0: Keras's ratio is 1, so the first step from zeros is Adam's bias-corrected step (lr * ~sign(g))
+    weights = Weights([np.zeros(3)], optimizers.Lamb(learning_rate=0.1))
+    apply(weights, [[1.0, -2.0, 0.5]])
+    np.testing.assert_allclose(weights.values()[0], [-0.1, 0.1, -0.1], rtol=1e-5)
