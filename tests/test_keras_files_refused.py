@@ -94,6 +94,10 @@ def _sixth_output(config):
     config["config"]["output_layers"] = [_nth(config, "LSTM", 0)["name"], 0, 5]
 
 
+def _class_not_string(config):
+    _nth(config, "Dense")["class_name"] = {"module": "evil"}
+
+
 def _subclassed(config):
     config["class_name"] = "MyModel"
 
@@ -109,12 +113,14 @@ def _subclassed(config):
     (_object_argument, r"layer 'dense_\d+' is called with a saved object of class '__numpy__'; load_keras builds "
                        r"no objects"),
     (_dict_outputs, r"'output_layers' must be \[layer, node, tensor\] or a list of them.*A dict"),
-    (_duplicate_names, r"its name 'lstm_\d+' must be a string no other layer has"),
+    (_duplicate_names, r"its name 'lstm_\d+' must be a string of 1 to 256 characters no other layer has"),
     (_sparse_input, r"InputLayer 'input_layer_\d+': load_keras reads dense inputs.*sparse=True"),
     (_sixth_output, r"the model's outputs name output 5 of layer 'lstm_\d+', which makes 3"),
+    (_class_not_string, r"layer 4 \('dense_\d+'\): 'class_name' must be a str naming a Keras layer, received "
+                        r"\{'module': 'evil'\}"),
     (_subclassed, r"load_keras reads Sequential and functional models; this file holds a 'MyModel' model"),
 ], ids=["lambda", "keras2-nodes", "unknown-layer", "missing-call", "loop", "object-argument", "dict-outputs",
-        "duplicate-names", "sparse-input", "missing-output", "subclassed"])
+        "duplicate-names", "sparse-input", "missing-output", "class-not-string", "subclassed"])
 def test_functional_configs_refused_with_what_to_do(tmp_path, change, message):
     case = "attention" if change is _lambda else "seq2seq"
     with pytest.raises(KerasFileError, match=message):

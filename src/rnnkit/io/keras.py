@@ -28,9 +28,8 @@ import numpy as np
 
 from .keras_graph import FunctionalConfig
 from .keras_safety import MAX_CONFIG_BYTES, RESAVE, KerasFileError, check_h5, open_h5, read_zip, show
-from .keras_tables import (_ALIASES, _CLASSES, _CONV_LSTM_RANK, _GATES, _KEYS, _MAX_LAYERS, _MAX_SIZE,  # noqa: F401
-                           _MAX_WEIGHTS, _MAX_WRAPPING, _WEIGHT_CHILDREN, MULTI_INPUT, SUPPORTED, _batch_shape,
-                           _check_weight_count, _checked, _plan)
+from .keras_tables import (_ALIASES, _CLASSES, _CONV_LSTM_RANK, _KEYS, _MAX_LAYERS, _MAX_SIZE, _MAX_WEIGHTS,
+                           _MAX_WRAPPING, MULTI_INPUT, SUPPORTED, _batch_shape, _check_weight_count, _checked, _plan)
 
 # (Keras class name, rnnkit layer, the shapes of the Keras weights it takes), in the order Keras lists them
 Entry = tuple[str, object, list]
@@ -63,7 +62,7 @@ def read_keras(path) -> KerasModel:
     where = repr(str(path))
     if zipfile.is_zipfile(path):
         config, weights = read_zip(path, where)
-        model, entries, graph = _build(_parse_config(config, where), where)
+        model, entries, graph = _build(_parse_config(config, where))
         with open_h5(weights, f"model.weights.h5 in {where}") as f:
             check_h5(f, "/layers", where)
             _load_keras3_weights(f, entries, where)
@@ -78,7 +77,7 @@ def read_keras(path) -> KerasModel:
                 raw = f.attrs["model_config"]
             except (OSError, TypeError, ValueError) as err:
                 raise KerasFileError(f"{where}: the model_config attribute cannot be read ({err}).{RESAVE}") from None
-            model, entries, graph = _build(_parse_config(raw, where), where)
+            model, entries, graph = _build(_parse_config(raw, where))
             _load_legacy_weights(f[tree], entries, where)
     else:
         raise KerasFileError(f"{where} is neither a .keras (zip) nor a legacy .h5 (HDF5) Keras model file.")
@@ -120,14 +119,14 @@ def _object(value, what: str) -> dict:
 
 
 
-def _build(config: dict, where: str) -> tuple[KerasModel, list[Entry], FunctionalConfig | None]:
+def _build(config: dict) -> tuple[KerasModel, list[Entry], FunctionalConfig | None]:
     """The model a Keras config describes (its layers without weights), its layers in the order Keras
     lists them with the weight shapes each takes, and for a functional model its checked graph."""
     kind = config.get("class_name")
     if kind in ("Functional", "Model"):
         body = _object(config.get("config"), f"the {kind} model's 'config'")
         name = _model_name(body, kind)
-        graph = FunctionalConfig(body, _layer, where)
+        graph = FunctionalConfig(body, _layer)
         entries = [(graph.kinds[n], graph.layers[n], graph.plans[n]) for n in graph.layer_order()]
         return KerasModel(name, []), entries, graph
     if kind != "Sequential":

@@ -21,8 +21,9 @@ import h5py
 import numpy as np
 
 from .checkpoint import atomic_write
-from .keras import _CLASSES, _KEYS, _WEIGHT_CHILDREN, SUPPORTED, _snake_case
+from .keras import _snake_case
 from .keras_graph import keras_layer_order
+from .keras_tables import _CLASSES, _KEYS, _WEIGHT_CHILDREN, SUPPORTED
 
 KERAS_FORMAT = "3.15.1"  # the Keras version whose saving_lib layout this follows (checked in the tests)
 _KIND_OF = {cls: kind for kind, cls in _CLASSES.items()}

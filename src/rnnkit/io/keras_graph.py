@@ -70,8 +70,7 @@ class FunctionalConfig:
     weight shapes it takes.
     """
 
-    def __init__(self, body: dict, make_layer: Callable, where: str):
-        self.where = where
+    def __init__(self, body: dict, make_layer: Callable):
         specs = body.get("layers")
         if not isinstance(specs, list) or len(specs) > _MAX_LAYERS:
             raise KerasFileError(f"the functional model's 'layers' must be a list of at most {_MAX_LAYERS} layer "
@@ -88,10 +87,14 @@ class FunctionalConfig:
                 raise KerasFileError(f"layer {i} must be a JSON object ({{...}}), received {show(spec)}.{RESAVE}")
             config = spec.get("config")
             name = spec.get("name", config.get("name") if isinstance(config, dict) else None)
-            if not isinstance(name, str) or name in self.layers:
+            if not isinstance(name, str) or not 0 < len(name) <= 256 or name in self.layers:
                 raise KerasFileError(f"layer {i} of the functional model: its name {show(name)} must be a string "
-                                     f"no other layer has (calls refer to layers by name).{RESAVE}")
+                                     f"of 1 to 256 characters no other layer has (calls refer to layers by name)."
+                                     f"{RESAVE}")
             kind = spec.get("class_name")
+            if not isinstance(kind, str):
+                raise KerasFileError(f"layer {i} ({name!r}): 'class_name' must be a str naming a Keras layer, "
+                                     f"received {show(kind)}.{RESAVE}")
             if kind == "InputLayer":
                 self.layers[name], self.plans[name] = self._input(config, name), []
             elif _is_op(spec):  # a keras.ops call recorded in the graph; kept only if it computes a mask
@@ -131,7 +134,8 @@ class FunctionalConfig:
         shape = _batch_shape(config.get(key), f"InputLayer {name!r}", key)
         dtype = config.get("dtype", "float32")
         if isinstance(dtype, dict):  # a DTypePolicy
-            dtype = (dtype.get("config") or {}).get("name")
+            policy = dtype.get("config")
+            dtype = policy.get("name") if isinstance(policy, dict) else policy
         if dtype not in _DTYPES or shape is None or config.get("sparse") or config.get("ragged"):
             raise KerasFileError(f"InputLayer {name!r}: load_keras reads dense inputs of a declared shape and one "
                                  f"of the dtypes {', '.join(_DTYPES)}; received {key}={show(shape)}, "
