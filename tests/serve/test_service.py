@@ -392,3 +392,86 @@ def test_a_rolled_back_write_does_not_hide_the_row_another_process_commits_next(
     assert not b.commit(["s"], np.array([0]), record).any()
     got = a.rows(["s"])
     assert got["step"].tolist() == [1] and got["state"].tolist() == [[3.0, 4.0]]
+
+
+def test_an_answer_waits_for_the_sync_and_the_next_batch_is_computed_meanwhile(model, tmp_path):
+    """A batch is answered only after the store's sync returns; while it waits, the worker commits the
+    next batch (the pipeline), and a failing sync answers 503 for its batch alone."""
+    import asyncio
+    import threading
+
+    class Gated(SQLiteStore):
+        def __init__(self, path):
+            super().__init__(path)
+            self.gate, self.commits, self.fail_next_sync = threading.Event(), [], False
+
+        def commit(self, ids, expected, records):
+            self.commits.append(list(ids))
+            return super().commit(ids, expected, records)
+
+        def sync(self):
+            assert self.gate.wait(10)
+            if self.fail_next_sync:
+                self.fail_next_sync = False
+                raise OSError("fsync failed: I/O error")
+            super().sync()
+
+    async def scenario():
+        store = Gated(tmp_path / "gated.sqlite")
+        service = Service(Engine(model), store)
+        await service.start()
+        first = asyncio.ensure_future(service.step("a", np.array(x_for("a", 0), np.float32), 0))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if store.commits:
+                break
+        second = asyncio.ensure_future(service.step("b", np.array(x_for("b", 0), np.float32), 0))
+        for _ in range(200):  # b's batch is computed and committed while a's sync is held
+            await asyncio.sleep(0.01)
+            if len(store.commits) == 2:
+                break
+        assert store.commits == [["a"], ["b"]] and not first.done() and not second.done()
+        store.fail_next_sync = True
+        store.gate.set()
+        with pytest.raises(OSError, match="fsync failed"):
+            await first
+        assert (await second).step == 1  # its own sync succeeded
+        retry = await service.step("a", np.array(x_for("a", 0), np.float32), 0)  # the client's retry
+        assert retry.step == 1 and retry.replayed  # kept anyway: answered from the store, not applied twice
+        ys, _ = replay(model, np.array([x_for("a", 0)], np.float32))
+        np.testing.assert_allclose(retry.y, ys[0], atol=1e-5)
+        await service.stop()
+
+    asyncio.run(scenario())
+
+
+def test_sqlite_sync_fdatasyncs_the_wal_once_for_all_commits_before_it(tmp_path, monkeypatch):
+    import os
+
+    from rnnkit.serve.records import record_dtype
+    from rnnkit.serve import sqlite_store
+
+    calls = []
+    real = os.fdatasync
+    monkeypatch.setattr(sqlite_store.os, "fdatasync", lambda fd: (calls.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                                  real(fd)))
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    store.check("layout", 2, 1)
+    record = np.zeros(1, record_dtype(2, 1))
+    for k in range(3):
+        record["step"] = k + 1
+        assert not store.commit(["s"], np.array([k]), record).any()
+    store.sync()
+    assert len(calls) == 1 and calls[0].endswith("s.sqlite.g0-wal")
+    store.sync()  # nothing new: no second fsync
+    assert len(calls) == 1
+    store.delete("s")
+    store.sync()
+    assert len(calls) == 2
+    lazy = SQLiteStore(tmp_path / "n.sqlite", durable=False)
+    lazy.check("layout", 2, 1)
+    lazy.commit(["s"], np.array([0]), record)
+    lazy.sync()
+    assert len(calls) == 2  # durable=False: no fsync
+    store.close()
+    lazy.close()

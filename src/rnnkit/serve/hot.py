@@ -77,10 +77,11 @@ class HotRoutes:
                            f"{layout[:100].decode(errors='replace')!r}.")
         except BadInput as e:
             return 422, _detail(str(e)), []
-        except Exception as e:  # noqa: BLE001 - the store or the worker failed: nothing was committed
+        except Exception as e:  # noqa: BLE001 - the store or the worker failed: nothing acknowledged
             _LOG.exception("rnnkit serve: a %s request failed", route)
-            return 503, _detail(f"not applied: {type(e).__name__}: {e}; nothing was committed, retry the "
-                                "request (same step numbers)."), [(b"retry-after", b"1")]
+            return 503, _detail(f"not acknowledged: {type(e).__name__}: {e}; retry the request with the same step "
+                                "numbers (a step the store kept anyway is answered from the store, never "
+                                "applied twice)."), [(b"retry-after", b"1")]
 
     async def _one(self, series_id: str, raw: bytes) -> tuple[int, bytes, list]:
         x, k = one_step(read_json(raw), self.features, f"series {series_id!r}")

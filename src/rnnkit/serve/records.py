@@ -9,7 +9,9 @@ writes (one blob per batch) and reads back.
 
 Every store writes conditionally: `commit` applies new records only where the stored step number is
 still the one the computation started from, all at once, and says where it was not (another process
-stepped those series first; the server recomputes them).
+stepped those series first; the server recomputes them). A commit is visible when `commit` returns and
+durable when the next `sync` returns (which covers every commit before it): the server answers a batch
+only after its sync, and computes the next batch meanwhile.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class SeriesStore(Protocol):
         """Write records[r] for ids[r] where the stored step is still expected[r]; True where it was not."""
 
     def delete(self, series_id: str) -> None: ...
+
+    def sync(self) -> None:
+        """Make every commit and delete that returned before this call durable."""
 
     def close(self) -> None: ...
 

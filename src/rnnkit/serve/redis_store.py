@@ -89,5 +89,9 @@ class RedisStore:
     def delete(self, series_id: str) -> None:
         self._redis.delete(self._key(series_id))
 
+    def sync(self) -> None:
+        """Nothing to wait for: a Redis write is as durable as the server's appendfsync makes it when
+        the write returns."""
+
     def close(self) -> None:
         self._redis.close()

@@ -3,7 +3,11 @@
 While the worker computes one batch, new requests gather; the next batch takes all of them, so an idle
 server answers at once and a busy one amortises each model call and each store transaction over every
 series that reported meanwhile. A batch is one `Engine.step` over its rows and one `commit`; an answer
-is given only after its commit returned. A request may carry one series or thousands: its rows travel
+is given only after the store's `sync` made that commit durable. The sync (an fsync) of one batch runs
+in its own thread while the worker computes and commits the next (at most one batch waits for its
+sync): a series in the waiting batch cannot be in the next one from the same client, which waits for
+its answer, and a step another client computes on its new state is answered only after a later sync,
+which covers the earlier commit too. A request may carry one series or thousands: its rows travel
 as arrays (ids, inputs, step numbers) from the HTTP layer to the store and back, with one future per
 request, never a Python object per series. A series appears once per round (a second step for it in
 the same batch waits for the next round), and a reset or prime is applied in arrival order.
@@ -75,6 +79,8 @@ class Service:
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="rnnkit-serve")
+        self._sync_pool = ThreadPoolExecutor(1, thread_name_prefix="rnnkit-serve-sync")
+        self._answering: asyncio.Task | None = None  # the batch waiting for its sync
 
     # -- the asyncio side -------------------------------------------------------------------
     async def start(self) -> None:
@@ -88,7 +94,10 @@ class Service:
                 await self._worker
             except asyncio.CancelledError:
                 pass
+        if self._answering is not None:
+            await asyncio.gather(self._answering, return_exceptions=True)
         self._pool.shutdown(wait=True)
+        self._sync_pool.shutdown(wait=True)
         self.store.close()
 
     def _submit(self, kind: str, ids: list[str], x, expected) -> asyncio.Future:
@@ -125,6 +134,7 @@ class Service:
 
     async def read(self, series_id: str) -> tuple[int, dict[str, list[float]]]:
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._sync_pool, self.store.sync)  # show durable state only
         record = (await loop.run_in_executor(self._pool, self.store.rows, [series_id]))[0]
         return int(record["step"]), self.engine.split(record["state"])
 
@@ -141,17 +151,29 @@ class Service:
             started = time.perf_counter()
             try:
                 results = await loop.run_in_executor(self._pool, self._apply, jobs)
+                failed = False
             except Exception as e:  # noqa: BLE001 - the store failed: every waiting request gets the error
+                results, failed = [e] * len(jobs), True
+            if self._answering is not None:
+                await self._answering  # the previous batch's sync first: syncs stay in order, one at a time
+            self._answering = asyncio.create_task(self._answer(jobs, results, failed, started))
+
+    async def _answer(self, jobs: list[_Job], results: list, failed: bool, started: float) -> None:
+        """Answer a batch once its commits are durable (the store's sync), or with the sync's error."""
+        if not failed:
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._sync_pool, self.store.sync)
+            except Exception as e:  # noqa: BLE001 - not durable: nothing of this batch is acknowledged
                 results = [e] * len(jobs)
-            for job, result in zip(jobs, results):
-                if job.future.done():
-                    continue  # the client went away
-                if isinstance(result, BaseException):
-                    job.future.set_exception(result)
-                else:
-                    job.future.set_result(result)
-            if self.metrics is not None:
-                self.metrics.batch(sum(len(job.ids) for job in jobs), time.perf_counter() - started)
+        for job, result in zip(jobs, results):
+            if job.future.done():
+                continue  # the client went away
+            if isinstance(result, BaseException):
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)
+        if self.metrics is not None:
+            self.metrics.batch(sum(len(job.ids) for job in jobs), time.perf_counter() - started)
 
     def _take(self, pending: list[_Job]) -> tuple[list[_Job], list[_Job]]:
         """The next batch: jobs in arrival order up to `batch_rows` series (at least one job). A cap keeps

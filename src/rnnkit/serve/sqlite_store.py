@@ -15,9 +15,13 @@ Several processes may share one store: every write takes the main file's write l
 IMMEDIATE locks every attached file), applies the rows others appended since it last looked (or reloads
 from a new generation), and only then compares step numbers, so conditional commits see committed state.
 
-A step is acknowledged after its transaction commits. With `synchronous=FULL` (the default here) a
-commit survives a power cut as well as a killed process; `durable=False` uses NORMAL, which in WAL mode
-survives a killed server process but may lose the last commits if the machine itself goes down.
+A commit is visible when `commit` returns and durable when `sync` returns: the generation files run in
+WAL mode with synchronous=NORMAL (a commit writes the WAL, no fsync), and `sync` fdatasyncs the WAL, so
+one fsync covers every commit before it, and the server computes its next batch while the last one's
+fsync runs. The server answers a batch only after its sync, so an acknowledged step survives a power cut
+as well as a killed process. `durable=False` skips the fsync (a killed process loses nothing; a machine
+that goes down may lose the last commits). Checkpoints are never run while serving (the WAL only grows
+until compaction replaces the generation file), so no commit waits for one.
 """
 
 from __future__ import annotations
@@ -41,14 +45,15 @@ class SQLiteStore:
     def __init__(self, path, durable: bool = True):
         self.path = Path(path)
         self.description = f"sqlite:{self.path}"
-        self._sync = "FULL" if durable else "NORMAL"
+        self._durable = durable
         if self.path.is_dir():
             raise StateStoreError(f"state store {str(self.path)!r} is a folder; give a file path (sqlite:PATH).")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={self._sync}")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")  # the meta: rare writes
+            self._db.execute("PRAGMA wal_autocheckpoint=0")  # no checkpoint inside a commit (see above)
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             old = self._db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('series', 'log')").fetchone()
         except sqlite3.DatabaseError as e:
@@ -58,6 +63,9 @@ class SQLiteStore:
             raise StateStoreError(f"state store {str(self.path)!r} was written by an older rnnkit serve; start a "
                                   "new one with --state sqlite:NEW_PATH.")
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._committed = self._synced = 0  # commits made / made durable by this process
+        self._dir_synced: int | None = None  # the generation whose WAL's directory entry was fsynced
         self._dtype: np.dtype | None = None
         self._gen: int | None = None  # the generation attached as schema `gen`
         self._cleanup: threading.Thread | None = None  # deleting the last generation's file
@@ -124,7 +132,7 @@ class SQLiteStore:
         self._db.execute("ATTACH DATABASE ? AS gen", (str(self._generation_file(gen)),))
         self._db.execute("PRAGMA gen.page_size=65536")  # batches are blobs of megabytes: fewer, larger pages
         self._db.execute("PRAGMA gen.journal_mode=WAL")
-        self._db.execute(f"PRAGMA gen.synchronous={self._sync}")
+        self._db.execute("PRAGMA gen.synchronous=NORMAL")  # durable by `sync`'s fdatasync of the WAL
         self._gen = gen
         self._reset_image()
 
@@ -168,6 +176,7 @@ class SQLiteStore:
 
         with self._lock:
             lost, keep, slots = self._transaction(write)
+            self._committed += 1
             if keep.size:
                 self._image[slots[keep]] = records[keep]  # after the commit: the image holds committed records
                 if self._log_bytes > max(_COMPACT_MIN_BYTES, 4 * len(self._ids) * self._dtype.itemsize):
@@ -179,7 +188,33 @@ class SQLiteStore:
         zero = np.zeros(1, self._dtype)
         with self._lock:
             self._transaction(lambda: self._append([series_id], zero))
+            self._committed += 1
             self._apply([series_id], zero)
+
+    def sync(self) -> None:
+        """Make the commits made so far durable: one fdatasync of the current generation's WAL (a commit
+        of an earlier generation is in the snapshot compaction fsynced). Concurrent calls share one."""
+        if not self._durable:
+            return
+        with self._sync_lock:
+            with self._lock:
+                target, gen = self._committed, self._gen
+            if self._synced >= target or gen is None:
+                return
+            wal = self._generation_file(gen).with_name(f"{self._generation_file(gen).name}-wal")
+            try:
+                fd = os.open(wal, os.O_RDONLY)
+            except FileNotFoundError:  # nothing written to this generation yet: its snapshot is synced
+                self._synced = target
+                return
+            try:
+                os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+            finally:
+                os.close(fd)
+            if self._dir_synced != gen:  # the WAL file's own directory entry, once per generation
+                _fsync(self.path.parent)
+                self._dir_synced = gen
+            self._synced = target
 
     def _transaction(self, work, lock: str = "IMMEDIATE"):
         """BEGIN (IMMEDIATE: the write lock; DEFERRED for a read), catch up with others, `work()`, COMMIT.
@@ -251,6 +286,7 @@ class SQLiteStore:
         self._cleanup.start()  # takes a while: not on the worker's time
 
     def close(self) -> None:
+        self.sync()
         with self._lock:
             self._db.close()
         if self._cleanup is not None:
