@@ -192,7 +192,7 @@ def main() -> None:
     model = build_model(folder)
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
                "python": platform.python_version(), "when": time.strftime("%Y-%m-%d"), "stores": {}}
-    results["stores"]["SQLite (WAL, synchronous=FULL)"] = run_store(model, "sqlite:states.sqlite", folder)
+    results["stores"]["SQLite (WAL, fdatasync per batch)"] = run_store(model, "sqlite:states.sqlite", folder)
     started = start_redis(folder)
     if started is not None:
         proc, url = started
