@@ -1,7 +1,8 @@
 """Generate tests/fixtures/keras_optimizers.npz/.json and keras_losses.npz/.json with Keras 3 (issue 18).
 
 Optimizers: from the same float32 weights, every case applies the same five batches of gradients with
-Keras's `apply_gradients` and records the weights. Losses: Keras's loss objects on fixed inputs, with
+Keras's `apply_gradients` and records the weights (the cases added later: seven batches on five tensors, and
+Keras's EMA and gradient accumulators), and each case's `get_config()`. Losses: Keras's loss objects on fixed inputs, with
 and without sample_weight. The tests (tests/keras_suite/test_optimizer_loss_goldens.py) only read the
 files. Run: KERAS_BACKEND=jax python scripts/make_keras_optimizer_loss_goldens.py
 """
@@ -65,6 +66,62 @@ OPTIMIZER_CASES = [
 ]
 
 
+# Cases added later (Ftrl, Adafactor, Lamb, use_ema, gradient_accumulation_steps) run longer on one more
+# tensor; their arrays are appended, so everything above reads as it did. A fifth, 3-axis tensor (Adafactor
+# factors the last two axes of weights with two or more) and two more batches of gradients (accumulation over
+# 2 and 3 batches then ends mid-way; an EMA overwriting every 3rd step overwrites twice).
+EXTRA_SHAPE, EXTRA_SCALE, EXTRA_STEPS = (2, 3, 4), 0.1, 7
+SCHEDULE = {"class_name": "ExponentialDecay",  # Keras's serialized form; the tests deserialize it with rnnkit's
+            "config": {"initial_learning_rate": 0.05, "decay_steps": 2, "decay_rate": 0.7, "staircase": False,
+                       "name": "ExponentialDecay"}}
+EXTRA_CASES = [
+    ("ftrl", "Ftrl", {}),
+    ("ftrl-options", "Ftrl", dict(learning_rate=0.05, learning_rate_power=-0.2, initial_accumulator_value=0.4,
+                                  l1_regularization_strength=0.05, l2_regularization_strength=0.15,
+                                  l2_shrinkage_regularization_strength=0.01, beta=0.3)),  # Keras's golden test
+    ("ftrl-schedule", "Ftrl", dict(learning_rate=SCHEDULE, beta=0.5, learning_rate_power=0.0)),
+    ("ftrl-weight_decay", "Ftrl", dict(learning_rate=0.1, weight_decay=0.1, clipvalue=0.5,
+                                       l1_regularization_strength=0.01)),
+    ("adafactor", "Adafactor", {}),
+    ("adafactor-options", "Adafactor", dict(learning_rate=0.5, beta_2_decay=-0.65, epsilon_1=1e-15, epsilon_2=1e-4,
+                                            clip_threshold=0.9, relative_step=False)),  # Keras's golden test
+    ("adafactor-schedule", "Adafactor", dict(learning_rate=SCHEDULE, weight_decay=0.1)),
+    ("adafactor-global_clipnorm", "Adafactor", dict(learning_rate=0.1, global_clipnorm=0.5)),
+    ("lamb", "Lamb", {}),
+    ("lamb-betas", "Lamb", dict(learning_rate=0.01, beta_1=0.5, beta_2=0.9, epsilon=1e-5)),
+    ("lamb-weight_decay", "Lamb", dict(learning_rate=0.01, weight_decay=0.1, clipnorm=0.5)),
+    ("lamb-schedule", "Lamb", dict(learning_rate=SCHEDULE)),
+    ("sgd-ema", "SGD", dict(learning_rate=0.1, use_ema=True, ema_momentum=0.9)),
+    ("adam-ema-overwrite", "Adam", dict(learning_rate=0.01, use_ema=True, ema_momentum=0.8, ema_overwrite_frequency=3)),
+    ("rmsprop-ema-overwrite_every_step", "RMSprop", dict(learning_rate=0.01, use_ema=True, ema_momentum=0.5,
+                                                         ema_overwrite_frequency=1)),
+    ("lamb-ema", "Lamb", dict(learning_rate=0.01, use_ema=True)),
+    ("adam-ema-schedule", "Adam", dict(learning_rate=SCHEDULE, use_ema=True, ema_momentum=0.7, weight_decay=0.05)),
+    *[(f"{kind.lower()}-accumulation", kind, dict(gradient_accumulation_steps=steps, **kw)) for kind, steps, kw in [
+        ("SGD", 3, dict(learning_rate=0.1, momentum=0.9)), ("RMSprop", 2, {}), ("Adam", 2, dict(learning_rate=0.01)),
+        ("AdamW", 3, dict(learning_rate=0.01)), ("Adagrad", 2, dict(learning_rate=0.1)), ("Adadelta", 2, {}),
+        ("Adamax", 3, dict(learning_rate=0.01)), ("Nadam", 2, dict(learning_rate=0.01)), ("Lion", 2, {}),
+        ("Ftrl", 3, {}), ("Adafactor", 2, {}), ("Lamb", 3, dict(learning_rate=0.01))]],
+    ("adam-accumulation-schedule", "Adam", dict(learning_rate=SCHEDULE, gradient_accumulation_steps=2,
+                                                weight_decay=0.1, global_clipnorm=0.5)),
+    ("sgd-accumulation-clipnorm", "SGD", dict(learning_rate=0.1, gradient_accumulation_steps=2, clipnorm=0.05)),
+    ("nadam-accumulation-ema", "Nadam", dict(learning_rate=0.01, gradient_accumulation_steps=2, use_ema=True,
+                                             ema_overwrite_frequency=2)),
+    ("adafactor-accumulation-ema-schedule", "Adafactor", dict(learning_rate=SCHEDULE, gradient_accumulation_steps=3,
+                                                              use_ema=True, ema_momentum=0.5)),
+]
+# The names keras.optimizers.get is asked to resolve (the fixture records which it does)
+OPTIMIZER_NAMES = ["adam", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "adamw", "lion", "ftrl",
+                   "adafactor", "lamb", "Ftrl", "FTRL", "Adafactor", "Lamb"]
+
+
+def keras_optimizer(cls, kwargs):
+    kwargs = dict(kwargs)
+    if isinstance(kwargs.get("learning_rate"), dict):
+        kwargs["learning_rate"] = keras.optimizers.schedules.deserialize(kwargs["learning_rate"])
+    return getattr(keras.optimizers, cls)(**kwargs)
+
+
 def optimizer_goldens():
     rng = np.random.default_rng(0)
     weights = [rng.standard_normal(s).astype("float32") for s in SHAPES]
@@ -73,6 +130,7 @@ def optimizer_goldens():
              for _ in range(STEPS)]
     arrays = {f"w0/{i}": w for i, w in enumerate(weights)}
     arrays.update({f"grad/{t}/{i}": g for t, gs in enumerate(grads) for i, g in enumerate(gs)})
+    configs = {}
     for case, cls, kwargs in OPTIMIZER_CASES:
         variables = [keras.Variable(w) for w in weights]
         opt = getattr(keras.optimizers, cls)(**kwargs)
@@ -80,11 +138,55 @@ def optimizer_goldens():
             opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in gs], variables))
         for i, v in enumerate(variables):
             arrays[f"{case}/{i}"] = np.asarray(v.numpy(), dtype="float32")
+        configs[case] = opt.get_config()
+    cases = [{"id": c, "class": k, "kwargs": kw} for c, k, kw in OPTIMIZER_CASES]
+    extra_optimizer_goldens(weights, grads, arrays, configs, cases)
+    names = {}
+    for name in OPTIMIZER_NAMES:
+        try:
+            names[name] = type(keras.optimizers.get(name)).__name__
+        except ValueError:
+            names[name] = None
     meta = {"keras": keras.__version__, "backend": keras.backend.backend(), "shapes": SHAPES,
-            "steps": STEPS, "cases": [{"id": c, "class": k, "kwargs": kw} for c, k, kw in OPTIMIZER_CASES]}
+            "steps": STEPS, "cases": cases, "extra_shape": EXTRA_SHAPE, "extra_steps": EXTRA_STEPS,
+            "configs": configs, "names": names}
     np.savez(os.path.join(OUT, "keras_optimizers.npz"), **arrays)
     with open(os.path.join(OUT, "keras_optimizers.json"), "w") as f:
         json.dump(meta, f, indent=1)
+
+
+def extra_optimizer_goldens(weights, grads, arrays, configs, cases):
+    """EXTRA_CASES on five tensors for EXTRA_STEPS batches: the weights, and where Keras keeps them the EMA
+    (`{case}/average/{i}`, and the weights after finalize_variable_values, `{case}/finalized/{i}`) and the
+    gradient accumulators (`{case}/accumulator/{i}`)."""
+    rng = np.random.default_rng(2)
+    grads = [list(gs) for gs in grads] + [[(rng.standard_normal(s) * k).astype("float32") for s, k in zip(SHAPES, SCALES)]
+                     for _ in range(STEPS, EXTRA_STEPS)]
+    rng = np.random.default_rng(3)
+    weights = weights + [rng.standard_normal(EXTRA_SHAPE).astype("float32")]
+    for t, gs in enumerate(grads):
+        gs.append((rng.standard_normal(EXTRA_SHAPE) * EXTRA_SCALE).astype("float32"))
+    arrays[f"w0/{len(SHAPES)}"] = weights[-1]
+    arrays.update({f"grad/{t}/{i}": g for t, gs in enumerate(grads) for i, g in enumerate(gs)
+                   if f"grad/{t}/{i}" not in arrays})
+    for case, cls, kwargs in EXTRA_CASES:
+        variables = [keras.Variable(w) for w in weights]
+        opt = keras_optimizer(cls, kwargs)
+        for gs in grads:
+            opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in gs], variables))
+        for i, v in enumerate(variables):
+            arrays[f"{case}/{i}"] = np.asarray(v.numpy(), dtype="float32")
+        if kwargs.get("gradient_accumulation_steps"):
+            for i, a in enumerate(opt._accumulated_gradients):
+                arrays[f"{case}/accumulator/{i}"] = np.asarray(a.numpy(), dtype="float32")
+        if kwargs.get("use_ema"):
+            for i, a in enumerate(opt._model_variables_moving_average):
+                arrays[f"{case}/average/{i}"] = np.asarray(a.numpy(), dtype="float32")
+            opt.finalize_variable_values(variables)
+            for i, v in enumerate(variables):
+                arrays[f"{case}/finalized/{i}"] = np.asarray(v.numpy(), dtype="float32")
+        configs[case] = opt.get_config()
+        cases.append({"id": case, "class": cls, "kwargs": kwargs, "steps": EXTRA_STEPS, "tensors": len(weights)})
 
 
 # ---- losses -------------------------------------------------------------------------------------------

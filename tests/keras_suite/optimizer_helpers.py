@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from rnnkit import optimizers, schedules
 from rnnkit.training.optimizer_step import OptimizerStep
 
 
@@ -32,3 +33,12 @@ def apply(weights: Weights, grads) -> None:
     for p, g in zip(weights.weights, grads):
         p.grad = torch.tensor(np.asarray(g, np.float32))
     weights.apply_gradients()
+
+
+def spec_of(case: dict) -> optimizers.OptimizerSpec:
+    """The rnnkit spec for a golden case of tests/fixtures/keras_optimizers.json: its Keras class name and
+    arguments, a learning-rate schedule given as Keras's serialized dict."""
+    kwargs = dict(case["kwargs"])
+    if isinstance(kwargs.get("learning_rate"), dict):
+        kwargs["learning_rate"] = schedules.deserialize(kwargs["learning_rate"])
+    return getattr(optimizers, case["class"])(**kwargs)
