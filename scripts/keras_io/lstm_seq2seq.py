@@ -33,9 +33,9 @@ its 10000 samples and 100 epochs for that.
 
 rnnkit gaps this example found (fixed in rnnkit, tests/keras_suite/test_functional_graph_attributes.py):
 `model.input`, `layer.output` / `layer.input` (the first call's symbols), and a functional model's `layers`
-listing its Inputs first as Keras lists its InputLayers (so `model.layers[2]` is the encoder LSTM). Not
-fixed: `model.save("s2s_model.keras")` writes rnnkit's own format under that name (with a UserWarning that
-says so) and `keras.models.load_model` reads it back; a real Keras .keras file is not written.
+listing its Inputs first as Keras lists its InputLayers (so `model.layers[2]` is the encoder LSTM); and
+`model.save("s2s_model.keras")` writes Keras's own .keras file (Keras 3 loads it), carrying rnnkit's
+checkpoint that `keras.models.load_model` here reads back.
 """
 
 """
