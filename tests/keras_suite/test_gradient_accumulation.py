@@ -3,7 +3,8 @@
 Ported from keras/src/optimizers/optimizer_test.py (test_gradient_accumulation with Keras's numbers, and
 test_gradient_accumulation_with_weigth_decay's equivalence, here for every optimizer rnnkit names);
 beyond Keras's file: fit counts updates as Keras does and a schedule reads every call, the accumulators
-survive model.save / rnnkit.load mid-way, and bad values get Keras's message. test_optimizer_goldens.py
+survive model.save / rnnkit.load mid-way, a non-finite step under a loss scale leaves them alone (as
+Keras's LossScaleOptimizer skips the apply), and bad values get Keras's message. test_optimizer_goldens.py
 compares every optimizer's weights and accumulators with Keras 3.15.1's over seven steps.
 """
 
@@ -104,3 +105,25 @@ def test_zero_accumulation_steps_means_none_as_in_keras():
     apply(weights, [[1.0]])
     np.testing.assert_allclose(weights.values()[0], [0.0])
     assert not hasattr(weights.optimizer, "keras_slots")
+
+
+def test_a_non_finite_step_under_a_loss_scale_leaves_accumulators_and_average_alone():
+    # Keras's LossScaleOptimizer skips the whole apply on inf/NaN: no accumulation, no EMA, no count
+    model = Sequential([Input((4, 2)), LSTM(3), Dense(1)], dtype="mixed_float16")
+    model.compile(optimizers.SGD(learning_rate=0.1, gradient_accumulation_steps=3, use_ema=True), "mse")
+    x, y = _data(4)
+    model.train_on_batch(x, y)  # one gradient accumulated, averages started
+    opt, scaler = model.optimizer, model.loss_scaler
+    slots = {p: {k: v.clone() for k, v in s.items()} for p, s in opt.keras_slots.items()}
+    weights, scale = [p.detach().clone() for p in model.parameters()], scaler.get_scale()
+    for p in model.parameters():
+        p.grad = torch.full_like(p, float("inf"))
+    model.apply_gradients()
+    assert scaler.get_scale() == scale / 2  # the step was seen, and skipped
+    assert opt.param_groups[0]["accumulated_steps"] == 1
+    for p, before in zip(model.parameters(), weights):
+        torch.testing.assert_close(p.detach(), before, rtol=0, atol=0)
+        for key, value in slots[p].items():
+            torch.testing.assert_close(opt.keras_slots[p][key], value, rtol=0, atol=0)
+    model.train_on_batch(x, y)  # finite again: accumulation carries on
+    assert opt.param_groups[0]["accumulated_steps"] == 2
