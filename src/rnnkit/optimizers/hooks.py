@@ -1,6 +1,6 @@
 """What rnnkit adds to a torch optimizer to make it behave as Keras's: the learning rate a schedule gives
 each iteration, the iteration count, Keras's epsilon for Adam, decoupled weight decay, and Keras's
-attributes (`learning_rate`, `iterations`)."""
+attributes (`learning_rate`, `iterations`, `finalize_variable_values`)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ SCHEDULE_FIXED = ("This optimizer was created with a `LearningRateSchedule` obje
 
 # -- learning-rate schedules on torch optimizers --------------------------------------------------------------
 def follow_schedule(optimizer: torch.optim.Optimizer, schedule: schedules.LearningRateSchedule) -> None:
-    """Make `optimizer` take schedule(iterations) as its learning rate before every step, as Keras's
-    optimizer does (with `count_iterations`, which counts the steps)."""
+    """Make `optimizer` take schedule(calls) as its learning rate before every step, as Keras's optimizer
+    does (with `count_iterations`, which counts the steps): `slots.apply_count`, the apply_gradients calls
+    so far, which are the updates unless gradients are accumulated."""
     optimizer.learning_rate_schedule = schedule
     for group in optimizer.param_groups:
         group["lr"] = float(schedule(apply_count(group)))
