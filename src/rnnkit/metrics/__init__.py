@@ -57,12 +57,6 @@ NAMES.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanS
               # rnnkit's additions: Keras 3 answers "Could not interpret metric identifier" to these
               "rmse": RootMeanSquaredError, "RMSE": RootMeanSquaredError, "logcosh": LogCoshError})
 
-# Functions that are losses: a MeanMetricWrapper of one of them is an error to minimise (its direction).
-_LOSS_FUNCTIONS = {mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-                   mean_squared_logarithmic_error, log_cosh, kl_divergence, binary_crossentropy,
-                   categorical_crossentropy, sparse_categorical_crossentropy}
-
-
 def serialize(metric: Metric) -> dict:
     """{"class_name": ..., "config": ...} of a metric, for `deserialize` or `get`."""
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
@@ -130,7 +124,5 @@ def compile_metric(identifier) -> tuple[Metric, str]:
             metric = MeanMetricWrapper(lambda y_true, y_pred: fn(y_pred, y_true), name=name)
         else:
             metric = MeanMetricWrapper(fn, name=name)
-        if any(fn is f for f in _LOSS_FUNCTIONS):
-            metric._direction = "down"
     metric.name = name
     return metric, name

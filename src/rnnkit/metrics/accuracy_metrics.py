@@ -189,3 +189,9 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
                          from_sorted_ids=from_sorted_ids)
         self.k, self.from_sorted_ids = k, from_sorted_ids
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:  # Keras writes it only when set
+            config["from_sorted_ids"] = True
+        return config

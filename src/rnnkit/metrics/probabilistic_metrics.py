@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .reduction import EPSILON, MeanMetricWrapper, as_tensor, squeeze_or_expand_to_same_rank
+from .reduction import EPSILON, LOSS_FUNCTIONS, MeanMetricWrapper, as_tensor, squeeze_or_expand_to_same_rank
 
 Tensor = torch.Tensor
 
@@ -58,14 +58,33 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_sm
     return -(y_true * _log_probabilities(y_pred, from_logits, axis)).sum(axis)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1) -> Tensor:
-    """-log p[label], integer labels (shape y_pred's without the class axis, or with it of size 1)."""
-    y_pred = _float(y_pred)
+def _sparse_labels(y_true, y_pred: Tensor, axis: int) -> Tensor:
+    """Integer labels of y_pred's shape without the class axis (a class axis of size 1 dropped)."""
     y_true = as_tensor(y_true, device=y_pred.device)
     if y_true.dim() == y_pred.dim() and y_true.shape[axis] == 1:
         y_true = y_true.squeeze(axis)
+    return y_true
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, ignore_class: int | None = None,
+                                    axis: int = -1) -> Tensor:
+    """-log p[label], integer labels (shape y_pred's without the class axis, or with it of size 1).
+    Labels equal to `ignore_class` (e.g. the padding id of sequence labels) give 0.
+
+    >>> values = sparse_categorical_crossentropy([0, 1], [[0.5, 0.5], [0.2, 0.8]], ignore_class=0)
+    >>> [round(v, 4) for v in values.tolist()]
+    [0.0, 0.2231]
+    """
+    y_pred = _float(y_pred)
+    y_true = _sparse_labels(y_true, y_pred, axis)
+    valid = None
+    if ignore_class is not None:
+        valid = y_true != ignore_class
+        y_true = torch.where(valid, y_true, torch.zeros_like(y_true))
+        y_pred = torch.where(valid.unsqueeze(axis), y_pred, torch.zeros_like(y_pred))
     log_p = _log_probabilities(y_pred, from_logits, axis).movedim(axis, -1)
-    return -log_p.gather(-1, y_true.long().unsqueeze(-1)).squeeze(-1)
+    values = -log_p.gather(-1, y_true.long().unsqueeze(-1)).squeeze(-1)
+    return values if valid is None else torch.where(valid, values, torch.zeros_like(values))
 
 
 def kl_divergence(y_true, y_pred) -> Tensor:
@@ -78,6 +97,9 @@ def kl_divergence(y_true, y_pred) -> Tensor:
     y_true = as_tensor(y_true, y_pred.dtype, y_pred.device).clamp(EPSILON, 1.0)
     y_pred = y_pred.clamp(EPSILON, 1.0)
     return (y_true * (y_true / y_pred).log()).sum(-1)
+
+
+LOSS_FUNCTIONS.update({binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence})
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
@@ -115,10 +137,21 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     _direction = "down"
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: str | None = None,
-                 from_logits: bool = False, axis: int = -1):
+                 from_logits: bool = False, ignore_class: int | None = None, axis: int = -1):
         super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype, from_logits=from_logits,
-                         axis=axis)
-        self.from_logits, self.axis = from_logits, axis
+                         ignore_class=ignore_class, axis=axis)
+        self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
+
+    def weights(self, y_true, y_pred, sample_weight):
+        """Keras masks the ignored labels out of the sample weights (its values carry a mask that only
+        weighted updates read): weighted, they do not count; unweighted, they count as zeros."""
+        if self.ignore_class is None or sample_weight is None:
+            return sample_weight
+        y_pred = _float(y_pred)
+        valid = (_sparse_labels(y_true, y_pred, self.axis) != self.ignore_class).to(y_pred.dtype)
+        valid, sample_weight = squeeze_or_expand_to_same_rank(valid, as_tensor(sample_weight, y_pred.dtype,
+                                                                                y_pred.device))
+        return sample_weight * valid
 
 
 class KLDivergence(MeanMetricWrapper):
@@ -128,3 +161,4 @@ class KLDivergence(MeanMetricWrapper):
 
     def __init__(self, name: str = "kl_divergence", dtype: str | None = None):
         super().__init__(kl_divergence, name=name, dtype=dtype)
+

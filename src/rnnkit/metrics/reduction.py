@@ -176,8 +176,14 @@ class Mean(Metric):
         return self.total / self.count if self.count != 0 else torch.zeros((), dtype=self.total.dtype)
 
 
+# The metric functions that are Keras losses (each module adds its own): a MeanMetricWrapper of one is an
+# error to minimise, as Keras's MeanMetricWrapper registers for functions in keras.losses.
+LOSS_FUNCTIONS: set[Callable] = set()
+
+
 class MeanMetricWrapper(Mean):
     """The running mean of `fn(y_true, y_pred, **kwargs)`, a function of per-sample values (Keras's).
+    Its default name is Keras's, "mean_metric_wrapper"; compile names it after the function.
 
     >>> m = MeanMetricWrapper(lambda y_true, y_pred: (y_true - y_pred) ** 2, name="se")
     >>> float(m(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 3.0])))
@@ -185,16 +191,23 @@ class MeanMetricWrapper(Mean):
     """
 
     def __init__(self, fn: Callable, name: str | None = None, dtype: str | None = None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
+        super().__init__(name=name or "mean_metric_wrapper", dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if fn in LOSS_FUNCTIONS:
+            self._direction = "down"
 
     def values(self, y_true, y_pred) -> Tensor:
         """The values this metric averages, one or more per sample."""
         return as_tensor(self._fn(y_true, y_pred, **self._fn_kwargs))
 
+    def weights(self, y_true, y_pred, sample_weight):
+        """The sample weights these values are averaged with (SparseCategoricalCrossentropy's ignore_class
+        takes the ignored labels out of them)."""
+        return sample_weight
+
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        super().update_state(self.values(y_true, y_pred), sample_weight=sample_weight)
+        super().update_state(self.values(y_true, y_pred), sample_weight=self.weights(y_true, y_pred, sample_weight))
 
     def batch_value(self, y_true, y_pred) -> Tensor:
         values, _ = reduce_to_samplewise_values(self.values(y_true, y_pred), None, torch.mean,
@@ -210,7 +223,8 @@ def weighted_batch_value(metric: Metric, y_true, y_pred, sample_weight) -> tuple
     sum(weight) / rows), so that the epoch's ratio of the two is Keras's weighted running mean. Metrics
     that are not means of per-sample values give (result * mean weight, mean weight)."""
     if isinstance(metric, MeanMetricWrapper):
-        values, weights = reduce_to_samplewise_values(metric.values(y_true, y_pred), sample_weight, torch.mean,
+        values, weights = reduce_to_samplewise_values(metric.values(y_true, y_pred),
+                                                      metric.weights(y_true, y_pred, sample_weight), torch.mean,
                                                       float_dtype(metric.dtype))
         rows = max(values.shape[0] if values.dim() else 1, 1)
         return values.sum() / rows, weights.sum() / rows

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from .reduction import EPSILON, MeanMetricWrapper, as_tensor, squeeze_or_expand_to_same_rank
+from .reduction import EPSILON, LOSS_FUNCTIONS, MeanMetricWrapper, as_tensor, squeeze_or_expand_to_same_rank
 
 Tensor = torch.Tensor
 
@@ -71,6 +71,10 @@ def cosine_similarity(y_true, y_pred, axis: int = -1) -> Tensor:
         return x * torch.rsqrt((x ** 2).sum(axis, keepdim=True).clamp_min(EPSILON * EPSILON))
 
     return (normalize(y_true) * normalize(y_pred)).sum(axis)
+
+
+LOSS_FUNCTIONS.update({mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+                       mean_squared_logarithmic_error, log_cosh})
 
 
 def _squared_error(y_true, y_pred) -> Tensor:
