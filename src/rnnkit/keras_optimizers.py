@@ -166,7 +166,8 @@ class Ftrl(_PerParameter):
 class Lamb(_PerParameter):
     """Keras 3's Lamb (keras/src/optimizers/lamb.py `update_step`), per-parameter state `momentum` (m) and
     `velocity` (v): Adam's bias-corrected step u = m_hat / (sqrt(v_hat) + epsilon), scaled per tensor by
-    the trust ratio |w| / |u| (1 where either norm is 0): w -= ratio * lr * u."""
+    the trust ratio |w| / |u| (1 where either norm is 0): w -= ratio * lr * u. The ratio is per tensor, and
+    rnnkit keeps a GRU's one Keras bias (2, 3 * units) as two tensors: there each half gets its own ratio."""
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), epsilon=1e-7):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), epsilon=epsilon))
@@ -202,7 +203,8 @@ class Adafactor(_PerParameter):
     w.shape[-1:]), and v = r / mean(r) (x) c; smaller weights keep the full `velocity`. For a matrix the
     factoring is the same either way round (v of w.T is v.T), so rnnkit's (out, in) Dense and recurrent
     kernels step exactly as Keras's (in, out) ones; a convolution kernel is factored over rnnkit's last two
-    axes, (in, k), where Keras's (k, in, out) kernel is factored over (in, out).
+    axes, (in, k), where Keras's (k, in, out) kernel is factored over (in, out), and a GRU's two bias
+    tensors are not factored, where Keras's one (2, 3 * units) bias is.
 
     Keras's `relative_step` caps lr at 1 / sqrt(t) for a constant rate, which rho does in any case, so
     it changes nothing (kept for the config)."""
