@@ -2,9 +2,8 @@
 (github.com/keras-team/keras), case by case with Keras's data, arguments and assertions.
 
 File names: Keras insists on `.keras` for models and `.weights.h5` for weights (its ModelCheckpoint raises
-ValueError otherwise). rnnkit writes its own format (safetensors with the kept states), so each `.keras`
-here is `.rnnkit` and each `.weights.h5` is `.weights.rnnkit`; a Keras suffix is accepted with a warning
-(the seeds' `ModelCheckpoint("model.h5")` runs unchanged), see test_keras_suffixes_warn.
+ValueError otherwise). The cases here use rnnkit's own names (`.rnnkit`, `.weights.rnnkit`); under Keras's
+names rnnkit writes Keras's formats (io/keras_files.py), see test_keras_suffixes_are_keras_formats.
 """
 
 import os
@@ -192,8 +191,6 @@ def test_model_checkpoint_options(tmp_path):
     # Case 15 (metrics.AUC) is test_model_checkpoint_options_auc below.
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="rnnkit.metrics has no AUC (Keras's case 15 of "
-                                                              "test_model_checkpoint_options compiles metrics.AUC())")
 def test_model_checkpoint_options_auc(tmp_path):
     # Case 15: ModelCheckpoint doesn't save model if auc was max earlier in auto mode
     x_train, y_train, x_test, y_test = _data()

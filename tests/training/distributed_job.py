@@ -32,7 +32,7 @@ def _model(stateful=False):
     else:
         layers = [Input((6, 3)), LSTM(8), Dense(1)]
     model = Sequential(layers)
-    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae", "r2_score"])  # a mean and a summed state
     return model
 
 
@@ -59,7 +59,8 @@ def main(out, resume_from=None):
         h = model.fit(x, y, batch_size=32, epochs=5, shuffle=case == "shuffled", seed=7, verbose=0,
                       validation_data=(x[:64], y[:64]))
         results[case] = dict(weights=[p.detach().numpy() for p in model.parameters()], loss=h.history["loss"],
-                             val_loss=h.history["val_loss"], mae=h.history["mae"], rows=np.concatenate(seen))
+                             val_loss=h.history["val_loss"], mae=h.history["mae"], r2=h.history["r2_score"],
+                             val_r2=h.history["val_r2_score"], rows=np.concatenate(seen))
         if case == "stateful":
             results[case]["states"] = [s.numpy() for s in model.layers[0].states]
     # A generator: each rank yields its own share of every batch of 32 (one process: the whole batch).

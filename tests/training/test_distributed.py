@@ -55,13 +55,13 @@ def _keys(result, prefix):
 
 @pytest.mark.parametrize("case", ["stateless", "shuffled", "stateful", "generator"])
 def test_two_ranks_train_as_one_process_with_the_same_global_batch(runs, case):
-    # Weights after 50 steps; for arrays also History's loss, metric and val_loss per epoch (the
-    # stateful model validates from the whole stateful batch) and the kept states.
+    # Weights after 50 steps; for arrays also History's loss, metrics (R2Score: the ranks' summed states) and
+    # val_loss per epoch (the stateful model validates from the whole stateful batch) and the kept states.
     one, r0, r1 = runs["one"], runs["rank0"], runs["rank1"]
     keys = _keys(one, case)
     assert any("/weights/" in k for k in keys)
     if case != "generator":
-        assert all(any(f"/{name}/" in k for k in keys) for name in ("loss", "val_loss", "mae"))
+        assert all(any(f"/{name}/" in k for k in keys) for name in ("loss", "val_loss", "mae", "r2", "val_r2"))
     for k in keys:  # weights after 50 steps, the History's losses, a stateful model's kept states
         np.testing.assert_allclose(r0[k], one[k], rtol=1e-5, atol=1e-6, err_msg=k)
         np.testing.assert_array_equal(r0[k], r1[k], err_msg=k)  # the ranks agree exactly

@@ -1,6 +1,10 @@
 """Keras's metrics (keras.metrics): stateful classes with update_state / result / reset_state, the
 functions they average, and `get`, which resolves the names compile(metrics=[...]) accepts.
 
+Means of per-sample values (accuracies, crossentropies, errors, hinge, Poisson) and metrics kept as
+sums over batches (AUC, Precision, Recall, the true/false positive/negative counts, F1Score,
+FBetaScore, R2Score): fit and evaluate report both as Keras does, from every sample of the epoch.
+
 Names: every class by its name or its snake_case name ("RootMeanSquaredError",
 "root_mean_squared_error") and Keras's short names "mse", "mae", "mape", "msle", "bce". Beyond Keras 3,
 which refuses them, "rmse" and "logcosh" are accepted too. compile's "accuracy"/"acc" picks binary,
@@ -23,9 +27,14 @@ from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Sp
                                SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy_by_shape,
                                binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
-from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence,
+from .auc import AUC
+from .confusion_metrics import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .f_score_metrics import F1Score, FBetaScore
+from .hinge_metrics import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
+from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
                                     SparseCategoricalCrossentropy, binary_crossentropy, categorical_crossentropy,
-                                    kl_divergence, sparse_categorical_crossentropy)
+                                    kl_divergence, poisson, sparse_categorical_crossentropy)
+from .r2_score import R2Score
 from .reduction import Mean, MeanMetricWrapper, Metric, _snake_case, weighted_batch_value
 from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
                                  MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
@@ -33,21 +42,25 @@ from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteErr
                                  mean_squared_error, mean_squared_logarithmic_error)
 
 __all__ = [
-    "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy", "CategoricalCrossentropy",
-    "CosineSimilarity", "KLDivergence", "LogCoshError", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanMetricWrapper", "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "RootMeanSquaredError",
-    "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy",
-    "TopKCategoricalAccuracy", "binary_accuracy", "binary_crossentropy", "categorical_accuracy",
-    "categorical_crossentropy", "compile_metric", "cosine_similarity", "deserialize", "get", "kl_divergence",
-    "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
-    "mean_squared_logarithmic_error", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
-    "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy",
+    "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy", "CategoricalCrossentropy",
+    "CategoricalHinge", "CosineSimilarity", "F1Score", "FBetaScore", "FalseNegatives", "FalsePositives", "Hinge",
+    "KLDivergence", "LogCoshError", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanMetricWrapper",
+    "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "Poisson", "Precision", "R2Score", "Recall",
+    "RootMeanSquaredError", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy", "SquaredHinge", "TopKCategoricalAccuracy", "TrueNegatives", "TruePositives",
+    "binary_accuracy", "binary_crossentropy", "categorical_accuracy", "categorical_crossentropy", "categorical_hinge",
+    "compile_metric", "cosine_similarity", "deserialize", "get", "hinge", "kl_divergence", "log_cosh",
+    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
+    "poisson", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy", "squared_hinge", "top_k_categorical_accuracy",
 ]
 
 _CLASSES = [Mean, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
             MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, KLDivergence, BinaryCrossentropy,
             CategoricalCrossentropy, SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy,
-            SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy]
+            SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, R2Score, AUC,
+            FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives, Hinge, SquaredHinge,
+            CategoricalHinge, Poisson, F1Score, FBetaScore]
 # Keras's ALL_OBJECTS_DICT: each class by its name and its snake_case name, then the short names.
 NAMES: dict[str, type] = {**{c.__name__: c for c in _CLASSES}, **{_snake_case(c.__name__): c for c in _CLASSES}}
 NAMES.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,

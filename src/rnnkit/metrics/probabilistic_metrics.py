@@ -1,5 +1,5 @@
-"""Keras's probabilistic metrics (keras/src/metrics/probabilistic_metrics.py): the crossentropies and the
-KL divergence per sample, averaged. Probabilities in (Keras's `from_logits=False`), clipped to
+"""Keras's probabilistic metrics (keras/src/metrics/probabilistic_metrics.py): the crossentropies, the
+KL divergence and the Poisson error per sample, averaged. Probabilities in (Keras's `from_logits=False`), clipped to
 [1e-7, 1 - 1e-7] before the log as Keras's backend does; `from_logits=True` takes logits.
 """
 
@@ -99,7 +99,20 @@ def kl_divergence(y_true, y_pred) -> Tensor:
     return (y_true * (y_true / y_pred).log()).sum(-1)
 
 
-LOSS_FUNCTIONS.update({binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence})
+def poisson(y_true, y_pred) -> Tensor:
+    """mean(y_pred - y_true * log(y_pred + 1e-7)) over the last axis: the Poisson negative log-likelihood
+    of counts y_true at rates y_pred, without the constant log(y_true!).
+
+    >>> round(float(poisson([[0.0, 1.0]], [[1.0, 1.0]])[0]), 5)
+    1.0
+    """
+    y_pred = _float(y_pred)
+    y_true = as_tensor(y_true, y_pred.dtype, y_pred.device)
+    return (y_pred - y_true * torch.log(y_pred + EPSILON)).mean(-1)
+
+
+LOSS_FUNCTIONS.update({binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence,
+                       poisson})
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
@@ -162,3 +175,17 @@ class KLDivergence(MeanMetricWrapper):
     def __init__(self, name: str = "kl_divergence", dtype: str | None = None):
         super().__init__(kl_divergence, name=name, dtype=dtype)
 
+
+class Poisson(MeanMetricWrapper):
+    """The mean Poisson error of predicted rates y_pred for counts y_true.
+
+    >>> m = Poisson()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> round(float(m.result()), 4)
+    0.5
+    """
+
+    _direction = "down"
+
+    def __init__(self, name: str = "poisson", dtype: str | None = None):
+        super().__init__(poisson, name=name, dtype=dtype)

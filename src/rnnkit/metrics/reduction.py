@@ -126,6 +126,40 @@ class Metric:
         """The epoch's result from the row-weighted mean of `batch_value` (the mean itself here)."""
         return mean
 
+    # -- metrics whose state is a sum over batches (confusion counts, R2's sums) ----------------------------
+    summed_state = False  # True: every variable is a sum over the batches seen (see `batch_state`)
+
+    def state_vector(self) -> np.ndarray:
+        """The variables, flattened into one float64 vector (empty before a lazily shaped metric is built)."""
+        if not self.variables:
+            return np.zeros(0)
+        return np.concatenate([v.detach().cpu().double().reshape(-1).numpy() for v in self.variables])
+
+    def load_state_vector(self, vector) -> None:
+        """Set the variables from a vector `state_vector` gave (cast to the variables' dtype)."""
+        vector = np.asarray(vector, dtype=np.float64)
+        if vector.size != sum(v.numel() for v in self.variables):
+            raise ValueError(f"{type(self).__name__} ({self.name!r}) has {sum(v.numel() for v in self.variables)} "
+                             f"state values, received a vector of {vector.size}. Pass a vector that "
+                             "state_vector() of the same metric, built on the same shapes, gave.")
+        offset = 0
+        for v in self.variables:
+            v.copy_(torch.as_tensor(vector[offset:offset + v.numel()]).reshape(v.shape))
+            offset += v.numel()
+
+    def batch_state(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
+        """The state of this batch alone. For a `summed_state` metric fit and evaluate add the batches'
+        states and read the result from the sum (`result_of_state`), which is Keras's running state."""
+        self.reset_state()
+        self.update_state(y_true, y_pred, sample_weight=sample_weight)
+        return self.state_vector()
+
+    def result_of_state(self, vector):
+        """The result from a state vector (a sum of `batch_state`s); the metric keeps that state, so its
+        `result()` after fit or evaluate is the last logged value, as in Keras."""
+        self.load_state_vector(vector)
+        return self.result()
+
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}
 

@@ -172,16 +172,23 @@ class Shard:
         for p in self.model.trainable_weights:
             p.grad = torch.zeros_like(p)
         self.model.apply_gradients()
-        return {name: 0.0 for name in ["loss", *[n for _, n in self.model.metric_fns]]}
+        return {"loss": 0.0, **self.model.idle_metric_values()}
 
     # -- logs and decisions ----------------------------------------------------------------------------
-    def reduce_logs(self, values: dict[str, float], n: int) -> tuple[dict[str, float], int]:
-        """Row-weighted means of `values` over every rank's rows, and the rows in all."""
+    def reduce_logs(self, values: dict, n: int) -> tuple[dict, int]:
+        """Row-weighted means of `values` (floats, or arrays: a summed-state metric's state) over every
+        rank's rows, and the rows in all."""
         keys = sorted(values)
-        t = torch.tensor([float(n), *[values[k] * n for k in keys]], dtype=torch.float64, device=self.device)
+        parts = [np.atleast_1d(np.asarray(values[k], dtype=np.float64)) * n for k in keys]
+        t = torch.tensor(np.concatenate([[float(n)], *parts]), dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
         total = int(round(float(t[0])))
-        return {k: float(t[i + 1]) / max(total, 1) for i, k in enumerate(keys)}, total
+        means, offset = {}, 1
+        for k, part in zip(keys, parts):
+            mean = t[offset:offset + part.size].cpu().numpy() / max(total, 1)
+            means[k] = float(mean[0]) if np.ndim(values[k]) == 0 else mean
+            offset += part.size
+        return means, total
 
     def agree(self, flag: bool) -> bool:
         """Rank 0's value of `flag`, on every rank (stop training, save a checkpoint)."""

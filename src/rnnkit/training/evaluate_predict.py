@@ -49,7 +49,7 @@ def evaluate(model, batches, callbacks: list | None = None) -> dict[str, float]:
             seen += n
             for k, v in values.items():
                 totals[k] = totals.get(k, 0.0) + v * n
-        logs = model.metrics_result({k: v / seen for k, v in totals.items()})
+        logs = model.metrics_result({k: v / seen for k, v in totals.items()}, rows=seen)
         _hooks(callbacks, "on_test_batch_end", step + per - 1, dict(logs))
         if model.stop_evaluating:
             break

@@ -114,7 +114,8 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
                     seen += n
                     for k, v in values.items():  # Keras's loss tracker: the mean of batch losses, weighted by rows
                         totals[k] = totals.get(k, 0.0) + v * n
-                    logs = model.metrics_result({k: v / seen for k, v in totals.items()})  # RMSE: root of the mean
+                    # RMSE: the root of the mean; AUC, Precision, ...: from the sum of the batches' states
+                    logs = model.metrics_result({k: v / seen for k, v in totals.items()}, rows=seen)
                     progress.advance(logs)
                 for cb in callbacks:
                     cb.on_train_batch_end(b + per - 1, logs=logs)
@@ -131,7 +132,7 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
                 model.stop_training = True
                 if not seen:  # nothing trained in this epoch: no epoch to report
                     break
-            logs = model.metrics_result({k: v / max(seen, 1) for k, v in totals.items()})
+            logs = model.metrics_result({k: v / max(seen, 1) for k, v in totals.items()}, rows=max(seen, 1))
             model.eval()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 with distributed.whole_states(shard):  # every rank validates the whole stateful batch

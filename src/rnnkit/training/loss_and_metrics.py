@@ -8,6 +8,7 @@ over the epoch; `metrics_result` turns those means into the logs.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .. import convert, losses
@@ -17,6 +18,7 @@ from ..layers.regularization import collect_losses
 Tensor = torch.Tensor
 _BUILT_IN_LOSSES = set(losses.LOSSES.values())
 _WEIGHT = "/weight"  # a weighted metric's companion value (its batch's weight per row), never logged
+_STATE = "/state"  # a summed-state metric's batch state per row (an array), logged as the metric's result
 
 
 def _check_class_ids(y: Tensor, classes: int) -> None:
@@ -138,23 +140,54 @@ class LossAndMetrics:
                         continue
                     y_p, w = y_pred[c.output], weights[c.output]
                     y_t = self._output_targets(targets[c.output], y_p, c.output)
-                if c.weighted and w is not None:
+                if c.metric.summed_state:  # its batch's state per row; the epoch's mean times rows is the sum
+                    state = c.metric.batch_state(y_t, y_p, w if c.weighted else None)
+                    values[c.log_name + _STATE] = state / max(y_p.shape[0] if y_p.dim() else 1, 1)
+                elif c.weighted and w is not None:
                     value, weight = metrics_module.weighted_batch_value(c.metric, y_t, y_p, w)
                     values[c.log_name], values[c.log_name + _WEIGHT] = float(value), float(weight)
                 else:
                     values[c.log_name] = float(c.metric.batch_value(y_t, y_p))
         return values
 
-    def metrics_result(self, means: dict[str, float]) -> dict[str, float]:
-        """The logs from the row-weighted means of the step values over the batches seen (`compute_metrics`):
-        each compiled metric's result from its mean; the loss and other values as they are."""
+    def metrics_result(self, means: dict, rows: int | None = None) -> dict:
+        """The logs from the row-weighted means of the step values over the `rows` rows seen
+        (`compute_metrics`): each compiled metric's result from its mean; a summed-state metric's (AUC,
+        Precision, R2Score, ...) from its mean state times rows, the sum of its batches' states, as Keras's
+        running state; the loss and other values as they are. A metric with several values (Precision at
+        several thresholds, F1Score per class) logs a float32 array, as Keras does."""
         finish = {name: metric.result_of_mean for metric, name in self.metric_fns}
+        summed = {name: metric for metric, name in self.metric_fns if metric.summed_state}
         logs = {}
         for k, v in means.items():
             if k.endswith(_WEIGHT):
+                continue
+            if k.endswith(_STATE):
+                name = k[:-len(_STATE)]
+                if rows is None:
+                    raise ValueError(f"metrics_result needs the rows seen to read {name!r} (a metric whose state "
+                                     "is summed over batches): pass rows=<number of samples the means cover>.")
+                logs[name] = _logged(summed[name].result_of_state(np.asarray(v) * rows))
                 continue
             if k + _WEIGHT in means:  # a weighted metric: sum(value * weight) over sum(weight)
                 weight = means[k + _WEIGHT]
                 v = v / weight if weight else 0.0
             logs[k] = finish[k](v) if k in finish else v
         return logs
+
+    def idle_metric_values(self) -> dict:
+        """What a distributed rank with no rows in a batch adds: zeros under the keys `compute_metrics`
+        gives (a summed-state metric's zero state, once the metric has seen a batch and knows its size)."""
+        values = {}
+        for metric, name in self.metric_fns:
+            if metric.summed_state:
+                values[name + _STATE] = np.zeros_like(metric.state_vector())
+            else:
+                values[name] = 0.0
+        return values
+
+
+def _logged(value: Tensor):
+    """A metric's result as the logs keep it: a float, or a float32 array for several values."""
+    value = value.detach().cpu() if isinstance(value, Tensor) else torch.as_tensor(value)
+    return float(value) if value.dim() == 0 else value.numpy().astype(np.float32)

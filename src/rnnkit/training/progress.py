@@ -5,12 +5,20 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 def format_logs(logs: dict) -> str:
-    return "  ".join(f"{k} {v:.4g}" for k, v in logs.items())
+    """`loss 0.1234  auc 0.9` (a metric with several values, F1Score per class: `[0.5 0.25]`)."""
+    return "  ".join(f"{k} {_number(v)}" for k, v in logs.items())
+
+
+def _number(v) -> str:
+    if np.ndim(v) == 0:
+        return f"{v:.4g}"
+    return "[" + " ".join(f"{x:.4g}" for x in np.ravel(v)) + "]"
 
 
 class EpochProgress:

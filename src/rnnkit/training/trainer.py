@@ -261,7 +261,7 @@ class Trainer(Steps):
             values = self.make_train_function()((x, y) if sample_weight is None else (x, y, sample_weight))
         finally:
             self.eval()
-        return self._result(self.metrics_result(values), return_dict)
+        return self._result(self.metrics_result(values, rows=convert.num_samples(x)), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict: bool = False):
         self._require_compiled()
@@ -269,4 +269,4 @@ class Trainer(Steps):
         x, y = self._data(x, y, "test_on_batch", finite=False)
         sample_weight = self._sample_weight(sample_weight, None, y, convert.num_samples(x), "test_on_batch")
         values = self.test_step((x, y) if sample_weight is None else (x, y, sample_weight))
-        return self._result(self.metrics_result(values), return_dict)
+        return self._result(self.metrics_result(values, rows=convert.num_samples(x)), return_dict)
