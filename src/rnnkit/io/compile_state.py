@@ -4,9 +4,11 @@ The header's "compile" entry holds compile's arguments by name, so `load` compil
 was: the loss, loss_weights, metrics and weighted_metrics (for a model with several outputs a dict by
 output name for each, as Keras's compile takes them), the optimizer's spec, jit_compile and
 auto_scale_loss. The metrics are stored by the names they were given, so the logs after `load` carry the
-same names ("out_mse", "weighted_mse", "mse_1"). A model compiled with something that has no name to
-find it again by (a custom loss or metric function, a torch loss module, a torch optimizer) is stored
-without a loss and loads uncompiled: compile it again.
+same names ("out_mse", "weighted_mse", "mse_1"); a metric whose name alone would not rebuild it (one
+with arguments: TopKCategoricalAccuracy(k=3), AUC(curve="PR"), a renamed Precision) is stored as
+Keras serializes it, {"class_name": ..., "config": ...}, which compile takes back. A model compiled
+with something that has no name to find it again by (a custom loss or metric function, a torch loss
+module, a torch optimizer) is stored without a loss and loads uncompiled: compile it again.
 
 The optimizer's tensors travel as ``optimizer/<param>/<key>`` tensors beside the weights, the rest of its
 state_dict in the header.
@@ -44,26 +46,42 @@ def compile_config(model) -> dict | None:
         weights = {names[e.index]: e.weight for e in entries if e.weight is not None}
         config["loss_weights"] = weights or None
         losses = [entry.name for entry in entries]
-    metrics = [c.metric.name for c in model._compiled_metrics]
+    metrics = [_metric_entry(c.metric) for c in model._compiled_metrics]
     if not (all(name in losses_module.LOSSES for name in losses) and all(map(_known_metric, metrics))):
         config["loss"] = None  # a custom loss or metric: `load` leaves the model for the user to compile
     return config
 
 
 def _metric_names(model, weighted: bool, output_names: list[str] | None = None):
-    """The names compile was given for the (weighted) metrics: a list, or a dict {output name: list}."""
+    """What compile was given for the (weighted) metrics (`_metric_entry`): a list, or a dict
+    {output name: list}."""
     chosen = [c for c in model._compiled_metrics if c.weighted == weighted]
     if output_names is None:
-        return [c.metric.name for c in chosen]
-    by_output: dict[str, list[str]] = {}
+        return [_metric_entry(c.metric) for c in chosen]
+    by_output: dict[str, list] = {}
     for c in chosen:
-        by_output.setdefault(output_names[c.output], []).append(c.metric.name)
+        by_output.setdefault(output_names[c.output], []).append(_metric_entry(c.metric))
     return by_output
 
 
-def _known_metric(name: str) -> bool:
+def _metric_entry(metric):
+    """A metric as compile takes it back: its name where the name rebuilds the same metric ("mse",
+    "acc", AUC()), else Keras's serialized form with its arguments (AUC(num_thresholds=50)); a metric
+    of no known class (a custom function) by its name, which `_known_metric` refuses."""
     try:
-        metrics_module.compile_metric(name)
+        again, _ = metrics_module.compile_metric(metric.name)
+    except (ValueError, TypeError):
+        again = None
+    if again is not None and type(again) is type(metric) and again.get_config() == metric.get_config():
+        return metric.name
+    if type(metric) in metrics_module.NAMES.values():
+        return metrics_module.serialize(metric)
+    return metric.name
+
+
+def _known_metric(entry) -> bool:
+    try:
+        metrics_module.compile_metric(entry)
     except (ValueError, TypeError):
         return False
     return True
