@@ -155,4 +155,4 @@ def test_evaluate_equals_keras(run_):
     assert set(logs) == set(run_["logs"])
     for name, expected in run_["logs"].items():
         assert np.shape(logs[name]) == np.shape(expected), name
-        np.testing.assert_allclose(logs[name], expected, rtol=2e-6, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(logs[name], expected, **TOLERANCE, err_msg=name)
