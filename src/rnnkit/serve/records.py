@@ -11,7 +11,7 @@ Every store writes conditionally: `commit` applies new records only where the st
 still the one the computation started from, all at once, and says where it was not (another process
 stepped those series first; the server recomputes them). A commit is visible when `commit` returns and
 durable when the next `sync` returns (which covers every commit before it): the server answers a batch
-only after its sync, and computes the next batch meanwhile.
+only after its sync.
 """
 
 from __future__ import annotations

@@ -17,8 +17,7 @@ from a new generation), and only then compares step numbers, so conditional comm
 
 A commit is visible when `commit` returns and durable when `sync` returns: the generation files run in
 WAL mode with synchronous=NORMAL (a commit writes the WAL, no fsync), and `sync` fdatasyncs the WAL, so
-one fsync covers every commit before it, and the server computes its next batch while the last one's
-fsync runs. The server answers a batch only after its sync, so an acknowledged step survives a power cut
+one fsync covers every commit before it (a batch's several rounds, a reset between them). The server answers a batch only after its sync, so an acknowledged step survives a power cut
 as well as a killed process. `durable=False` skips the fsync (a killed process loses nothing; a machine
 that goes down may lose the last commits). Checkpoints are never run while serving (the WAL only grows
 until compaction replaces the generation file), so no commit waits for one.
