@@ -276,42 +276,58 @@ def _keras3_datasets(group: h5py.Group, where: str) -> list[h5py.Dataset]:
     return out
 
 
-def _load_keras3_weights(f: h5py.File, entries: list[Entry], where: str) -> None:
-    counts: dict[str, int] = defaultdict(int)
+def group_keys(kinds: list[str]) -> list[str]:
+    """Keras's name for each layer's group in its weights files, in model.layers' order: the class in
+    snake_case, numbered from the second layer of a class on ("lstm", "lstm_1", "dense")."""
+    used: dict[str, int] = defaultdict(int)
+    keys = []
+    for kind in kinds:
+        base = _snake_case(kind)
+        keys.append(base if used[base] == 0 else f"{base}_{used[base]}")
+        used[base] += 1
+    return keys
+
+
+def keras3_datasets(f: h5py.File, key: str, where: str) -> list[h5py.Dataset]:
+    """The weights a Keras 3 weights file keeps for the layer group `layers/<key>`, in Keras's order
+    ([] when the file has no such group)."""
     root = _group(f["layers"], where) if "layers" in f else {}
-    for kind, layer, plan in entries:
-        base = _snake_case(kind)  # Keras names the group after the class, counting in model.layers' order
-        n = counts[base]
-        counts[base] += 1
-        key = base if n == 0 else f"{base}_{n}"
-        datasets = _keras3_datasets(_group(root[key], where), where) if key in root else []
-        _set(layer, plan, datasets, f"/layers/{key}", where)
+    return _keras3_datasets(_group(root[key], where), where) if key in root else []
+
+
+def legacy_datasets(group: h5py.Group, name: str, where: str) -> list[h5py.Dataset]:
+    """The weights a legacy file lists (its `weight_names`) for layer `name`, in order ([] when the file
+    has no group for it); a listed name must be a relative path to a dataset inside the layer's group."""
+    if name not in group:
+        return []
+    g = _group(group[name], where)
+    try:
+        raw = np.asarray(g.attrs.get("weight_names", []))
+    except (OSError, TypeError, ValueError) as err:
+        raise KerasFileError(f"{where}: layer {name!r} has unreadable weight_names ({err}).{RESAVE}") from None
+    names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else n for n in raw.ravel().tolist()]
+    datasets = []
+    for n in names:
+        if not isinstance(n, str) or n.startswith("/") or ".." in n.split("/"):
+            raise KerasFileError(f"{where}: layer {name!r} lists weight {show(n)}; weight names are relative paths "
+                                 f"inside the layer's group {g.name!r}, without '..'.{RESAVE}")
+        found = g.get(n)
+        if not isinstance(found, h5py.Dataset):
+            raise KerasFileError(f"{where}: layer {name!r} lists weight {n!r}, which is not a dataset in "
+                                 f"{g.name!r}.{RESAVE}")
+        datasets.append(found)
+    return datasets
+
+
+def _load_keras3_weights(f: h5py.File, entries: list[Entry], where: str) -> None:
+    for (_, layer, plan), key in zip(entries, group_keys([kind for kind, _, _ in entries])):
+        _set(layer, plan, keras3_datasets(f, key, where), f"/layers/{key}", where)
 
 
 def _load_legacy_weights(group, entries: list[Entry], where: str) -> None:
     group = _group(group, where)
     for _, layer, plan in entries:
-        if layer.name not in group:
-            _set(layer, plan, [], layer.name, where)
-            continue
-        g = _group(group[layer.name], where)
-        try:
-            raw = np.asarray(g.attrs.get("weight_names", []))
-        except (OSError, TypeError, ValueError) as err:
-            raise KerasFileError(f"{where}: layer {layer.name!r} has unreadable weight_names ({err}).{RESAVE}"
-                                 ) from None
-        names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else n for n in raw.ravel().tolist()]
-        datasets = []
-        for n in names:
-            if not isinstance(n, str) or n.startswith("/") or ".." in n.split("/"):
-                raise KerasFileError(f"{where}: layer {layer.name!r} lists weight {show(n)}; weight names are "
-                                     f"relative paths inside the layer's group {g.name!r}, without '..'.{RESAVE}")
-            found = g.get(n)
-            if not isinstance(found, h5py.Dataset):
-                raise KerasFileError(f"{where}: layer {layer.name!r} lists weight {n!r}, which is not a dataset in "
-                                     f"{g.name!r}.{RESAVE}")
-            datasets.append(found)
-        _set(layer, plan, datasets, layer.name, where)
+        _set(layer, plan, legacy_datasets(group, layer.name, where), layer.name, where)
 
 
 def _set(layer, plan: list[tuple], datasets: list, looked: str, where: str) -> None:

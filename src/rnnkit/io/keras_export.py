@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 
 from .checkpoint import atomic_write
-from .keras import _snake_case
+from .keras import _snake_case, group_keys
 from .keras_graph import keras_layer_order
 from .keras_tables import _CLASSES, _KEYS, _WEIGHT_CHILDREN, SUPPORTED
 
@@ -239,14 +239,7 @@ def _weights_h5(layers: list, model_name: str) -> bytes:
 
 
 def _layer_keys(layers: list) -> list[str]:
-    # Keras names a layer's group after its class, snake_case, numbered from the second of a class on.
-    used: dict[str, int] = {}
-    keys = []
-    for layer in layers:
-        base = _snake_case("InputLayer" if type(layer).__name__ == "Input" else _kind(layer))
-        used[base] = used.get(base, -1) + 1
-        keys.append(base if used[base] == 0 else f"{base}_{used[base]}")
-    return keys
+    return group_keys(["InputLayer" if type(layer).__name__ == "Input" else _kind(layer) for layer in layers])
 
 
 def _write_layer(group: h5py.Group, layer) -> None:

@@ -27,12 +27,11 @@ import h5py
 import numpy as np
 
 from ..training import distributed
-from . import carried
+from . import carried, checkpoint
 from .checkpoint import atomic_write, encode
-from .checkpoint import load_weights as load_rnnkit_weights
-from .keras import _keras3_datasets
+from .keras import keras3_datasets, legacy_datasets
 from .keras_export import KERAS_FORMAT, _weights_h5, keras_bytes, keras_layers
-from .keras_safety import KerasFileError, check_h5, open_h5
+from .keras_safety import check_h5, open_h5
 
 _LEGACY = (".h5", ".hdf5")
 
@@ -51,13 +50,13 @@ def keras_kind(path) -> str | None:
 def save_model(model, path, scaler=None, include_optimizer: bool = True) -> None:
     """What `model.save(path)` does: see the table above. In a distributed fit rank 0 writes."""
     kind = keras_kind(path) if isinstance(path, (str, Path)) else None
+    if kind is None:
+        checkpoint.save(model, path, scaler=scaler, include_optimizer=include_optimizer)
+        return
     with distributed.whole_states(model.__dict__.get("_shard")):
         if not distributed.is_main():
             return
         ours = encode(model, scaler, include_optimizer)
-        if kind is None:
-            atomic_write(path, ours)
-            return
         try:
             data = (keras_bytes(model, {carried.ZIP_ENTRY: ours}) if kind == "keras"
                     else _legacy_h5(model, ours))
@@ -71,13 +70,13 @@ def save_model(model, path, scaler=None, include_optimizer: bool = True) -> None
 
 def _legacy_h5(model, ours: bytes) -> bytes:
     """Keras's legacy HDF5 model file (what Keras 3 writes for `model.save("m.h5")`), carrying `ours`."""
-    config, layers, keys = keras_layers(model)
+    config, layers, _ = keras_layers(model)
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         f.attrs["keras_version"] = KERAS_FORMAT
         f.attrs["backend"] = "torch"
         f.attrs["model_config"] = json.dumps(_legacy_config(config))
-        _legacy_weights(f.create_group("model_weights"), model, layers, keys)
+        _legacy_weights(f.create_group("model_weights"), model.name, layers)
         f.create_dataset(carried.H5_DATASET, data=np.frombuffer(ours, dtype=np.uint8))
     return buffer.getvalue()
 
@@ -91,22 +90,26 @@ def _legacy_config(config: dict) -> dict:
     return {**bare(config), "config": body}
 
 
-def _legacy_weights(group: h5py.Group, model, layers: list, keys: list[str]) -> None:
+def _legacy_weights(group: h5py.Group, model_name: str, layers: list) -> None:
     """Keras's legacy weights layout: `layer_names` in order, and per layer a group whose `weight_names`
     list its arrays (Keras's weight order) by their paths inside the group."""
-    names = [getattr(layer, "name", key) for layer, key in zip(layers, keys)]
-    group.attrs["layer_names"] = _names(names)
+    group.attrs["layer_names"] = _names([layer.name for layer in layers])
     group.attrs["backend"] = b"torch"
     group.attrs["keras_version"] = KERAS_FORMAT.encode()
-    with h5py.File(io.BytesIO(_weights_h5(layers, model.name)), "r") as f:
-        for name, key in zip(names, keys):
-            arrays = [d[()] for d in _keras3_datasets(f["layers"][key], "")]
-            g = group.create_group(name)
-            paths = [f"{model.name}/{name}/{i}" for i in range(len(arrays))]
-            g.attrs["weight_names"] = _names(paths)
-            for p, a in zip(paths, arrays):
-                g.create_dataset(p, data=a)
+    for layer in layers:
+        arrays = _keras_arrays(layer)
+        g = group.create_group(layer.name)
+        paths = [f"{model_name}/{layer.name}/{i}" for i in range(len(arrays))]
+        g.attrs["weight_names"] = _names(paths)
+        for p, a in zip(paths, arrays):
+            g.create_dataset(p, data=np.asarray(a, dtype=np.float32))
     group.create_group("top_level_model_weights").attrs["weight_names"] = _names([])
+
+
+def _keras_arrays(layer) -> list:
+    # A layer's weights in Keras's layout and order: what keras_export writes under its group (a wrapper's
+    # keras_weights() holds its inner layers', in Keras's order), nothing for a layer without weights.
+    return layer.keras_weights() if hasattr(layer, "keras_weights") else []
 
 
 def _names(names: list[str]) -> np.ndarray:
@@ -122,18 +125,16 @@ def save_weights(model, path) -> None:
         if kind == "keras":
             raise ValueError(f"save_weights({str(path)!r}): a .keras file holds a whole model. Use "
                              "model.save(path) for it, or a name ending in .weights.h5 for the weights (as Keras).")
-        with distributed.whole_states(model.__dict__.get("_shard")):
-            if distributed.is_main():
-                atomic_write(path, encode(model, None, include_optimizer=False))
+        checkpoint.save(model, path, include_optimizer=False)
         return
-    _, layers, keys = keras_layers(model)
+    _, layers, _ = keras_layers(model)
     if distributed.is_main():
         if kind == "weights.h5":
             data = _weights_h5(layers, model.name)
         else:
             buffer = io.BytesIO()
             with h5py.File(buffer, "w") as f:
-                _legacy_weights(f, model, layers, keys)
+                _legacy_weights(f, model.name, layers)
             data = buffer.getvalue()
         atomic_write(path, data, rnnkit_format=False)
 
@@ -143,31 +144,33 @@ def load_weights(model, path) -> None:
     weights (or model) file. Every array is checked against the model first: on a mismatch it raises
     and changes nothing."""
     where = repr(str(path))
-    head = Path(path).read_bytes()[:8] if Path(path).is_file() else b""
+    head = b""
+    if Path(path).is_file():
+        with open(path, "rb") as f:
+            head = f.read(len(carried.H5_MAGIC))
     if head != carried.H5_MAGIC:  # rnnkit files, and Keras zips carrying one, go to the checkpoint reader
-        load_rnnkit_weights(model, path)
+        checkpoint.load_weights(model, path)
         return
     _, layers, keys = keras_layers(model)
+    wanted = [[np.shape(w) for w in _keras_arrays(layer)] for layer in layers]
     with open_h5(path, where) as f:
         check_h5(f, "/", where)
         if f.id.links.exists(carried.H5_DATASET.encode()):  # a legacy model file model.save wrote
-            load_rnnkit_weights(model, path)
+            checkpoint.load_weights(model, path)
             return
         if "layer_names" not in f.attrs and not f.id.links.exists(b"model_weights"):  # Keras 3's layout
-            found = {key: _keras3_datasets(f["layers"][key], where) if key in f["layers"] else []
-                     for key in keys}
-            arrays = [[d[()] for d in found[key]] for key in keys]
+            arrays = [[d[()] for d in keras3_datasets(f, key, where)] for key in keys]
         else:
-            arrays = _legacy_arrays(f["model_weights"] if "model_weights" in f else f, layers, where)
-    _set_all(layers, arrays, where)
+            arrays = _legacy_arrays(f["model_weights"] if "model_weights" in f else f, layers, wanted, where)
+    _set_all(layers, wanted, arrays, where)
 
 
-def _legacy_arrays(group, layers: list, where: str) -> list[list[np.ndarray]]:
+def _legacy_arrays(group, layers: list, wanted: list, where: str) -> list[list[np.ndarray]]:
     """As Keras reads a legacy file: the i-th layer with weights in the file's `layer_names` goes to the
     i-th layer with weights in the model (not by name: a rebuilt model names its layers anew)."""
     names = [_text(n) for n in np.asarray(group.attrs.get("layer_names", [])).ravel()]
-    stored = [a for a in (_layer_arrays(group, n, where) for n in names if n in group) if a]
-    owners = [i for i, layer in enumerate(layers) if hasattr(layer, "keras_weights") and layer.keras_weights()]
+    stored = [a for a in ([d[()] for d in legacy_datasets(group, n, where)] for n in names) if a]
+    owners = [i for i, shapes in enumerate(wanted) if shapes]
     if len(stored) != len(owners):
         raise ValueError(f"The weights in {where} do not fit this model (nothing was changed): the file holds "
                          f"weights for {len(stored)} layers, the model has {len(owners)} layers with weights "
@@ -182,24 +185,10 @@ def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _layer_arrays(group, name: str, where: str) -> list[np.ndarray]:
-    g = group[name]
-    if not isinstance(g, h5py.Group):
-        raise KerasFileError(f"{where}: {name!r} is a dataset where Keras writes a layer's group.")
-    names = [_text(n) for n in np.asarray(g.attrs.get("weight_names", [])).ravel()]
-    out = []
-    for n in names:
-        found = g.get(n) if not n.startswith("/") and ".." not in n.split("/") else None
-        if not isinstance(found, h5py.Dataset):
-            raise KerasFileError(f"{where}: layer {name!r} lists weight {n!r}, which is not a dataset in its group.")
-        out.append(found[()])
-    return out
-
-
-def _set_all(layers: list, arrays: list[list[np.ndarray]], where: str) -> None:
-    """Check every layer's arrays against its Keras weights, then set them all (nothing set on a mismatch)."""
-    for layer, got in zip(layers, arrays):
-        want = [np.shape(w) for w in (layer.keras_weights() if hasattr(layer, "keras_weights") else [])]
+def _set_all(layers: list, wanted: list, arrays: list[list[np.ndarray]], where: str) -> None:
+    """Check every layer's arrays against its Keras weights' shapes (`wanted`), then set them all
+    (nothing set on a mismatch)."""
+    for layer, want, got in zip(layers, wanted, arrays):
         have = [np.shape(a) for a in got]
         if want != have:
             raise ValueError(f"The weights in {where} do not fit this model (nothing was changed): layer "
