@@ -294,14 +294,18 @@ CategoricalFocalCrossentropy = _loss_class("CategoricalFocalCrossentropy", categ
                                            "Keras's CategoricalFocalCrossentropy.")
 
 
+def is_binary_or_sparse_categorical(y_true_shape: tuple, y_pred_shape: tuple) -> tuple[bool, bool]:
+    """Keras's compile_utils rule behind "crossentropy" and "accuracy": one output unit is binary; labels
+    of lower rank, or one label per row against several units, are sparse categorical."""
+    binary = y_pred_shape[-1] == 1
+    sparse = len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1)
+    return binary, sparse
+
+
 def _picked_crossentropy(y_true_shape: tuple, y_pred_shape: tuple) -> str:
-    # Keras's compile_utils.is_binary_or_sparse_categorical: one output unit is binary; labels of lower
-    # rank, or one label per row against several units, are sparse; else categorical.
-    if y_pred_shape[-1] == 1:
-        return "binary_crossentropy"
-    if len(y_true_shape) < len(y_pred_shape) or y_true_shape[-1] == 1:
-        return "sparse_categorical_crossentropy"
-    return "categorical_crossentropy"
+    binary, sparse = is_binary_or_sparse_categorical(y_true_shape, y_pred_shape)
+    return "binary_crossentropy" if binary else ("sparse_categorical_crossentropy" if sparse
+                                                  else "categorical_crossentropy")
 
 
 def crossentropy(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from ..losses import is_binary_or_sparse_categorical
 from .reduction import MeanMetricWrapper, as_tensor, squeeze_or_expand_to_same_rank
 
 Tensor = torch.Tensor
@@ -104,9 +105,10 @@ def accuracy_by_shape(y_true, y_pred) -> Tensor:
     shapes as Keras 3's `is_binary_or_sparse_categorical` does (one output unit: binary; labels of lower
     rank, or one label against several units: sparse; else one-hot)."""
     y_true, y_pred = as_tensor(y_true), as_tensor(y_pred)
-    if y_pred.shape[-1] == 1:
+    binary, sparse = is_binary_or_sparse_categorical(tuple(y_true.shape), tuple(y_pred.shape))
+    if binary:
         return binary_accuracy(y_true, y_pred)
-    if y_true.dim() < y_pred.dim() or y_true.shape[-1] == 1:
+    if sparse:
         return sparse_categorical_accuracy(y_true, y_pred)
     return categorical_accuracy(y_true, y_pred)
 
