@@ -109,7 +109,7 @@ class TensorBoard(Callback):
         optimizer = getattr(self.model, "optimizer", None) if getattr(self.model, "optimizer_built", False) else None
         if optimizer is None or not logs:
             return
-        step = int(optimizer.param_groups[0].get("iterations", 0))
+        step = int(getattr(optimizer, "iterations", 0))  # Keras's optimizer.iterations (a bare torch one: 0)
         writer = self._writer("validation")
         for name, value in logs.items():
             writer.add_scalar(f"evaluation_{name}_vs_iterations", float(value), step)
