@@ -200,7 +200,8 @@ class SQLiteStore:
                 target, gen = self._committed, self._gen
             if self._synced >= target or gen is None:
                 return
-            wal = self._generation_file(gen).with_name(f"{self._generation_file(gen).name}-wal")
+            log = self._generation_file(gen)
+            wal = log.with_name(log.name + "-wal")
             try:
                 fd = os.open(wal, os.O_RDONLY)
             except FileNotFoundError:  # nothing written to this generation yet: its snapshot is synced
