@@ -8,10 +8,11 @@ accumulates, updates and keeps the moving average as fit does.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from rnnkit import optimizers, schedules
-from rnnkit.training.optimizer_step import OptimizerStep
+from rnnkit.training.optimizer_step import OptimizerStep, _clip
 
 
 class Weights(OptimizerStep, torch.nn.Module):
@@ -42,3 +43,28 @@ def spec_of(case: dict) -> optimizers.OptimizerSpec:
     if isinstance(kwargs.get("learning_rate"), dict):
         kwargs["learning_rate"] = schedules.deserialize(kwargs["learning_rate"])
     return getattr(optimizers, case["class"])(**kwargs)
+
+
+# Keras's test_clip_norm / test_clip_value (one case each in every *_test.py): a gradient of [100, 100].
+CLIPPING = pytest.mark.parametrize("kwargs, clipped", [(dict(clipnorm=1), [2**0.5 / 2, 2**0.5 / 2]),
+                                                       (dict(clipvalue=1), [1.0, 1.0])],
+                                   ids=["clip_norm", "clip_value"])
+
+
+def assert_clips(spec, clipped) -> None:
+    """The gradient [100, 100] after `spec`'s clipping equals `clipped` (Keras's numbers)."""
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([100.0, 100.0])
+    _clip(spec, [p])
+    np.testing.assert_allclose(p.grad.numpy(), clipped, rtol=1e-6)
+
+
+def assert_golden_run(spec, golden) -> None:
+    """Keras's test_correctness_with_golden: ten weights at 1, one step with gradient 0.01, then before
+    each further step with gradients 0.1 ... 1.0 the weights equal the next row of `golden` (Keras's
+    tolerance, 5e-4)."""
+    weights = Weights([np.ones(10)], spec)
+    apply(weights, [np.full((10,), 0.01)])
+    for expected in np.asarray(golden):
+        np.testing.assert_allclose(weights.values()[0], expected, rtol=5e-4, atol=5e-4)
+        apply(weights, [np.arange(0.1, 1.1, 0.1)])

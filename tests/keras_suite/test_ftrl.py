@@ -7,12 +7,10 @@ over seven steps on five tensors, with a schedule, weight decay and clipping.
 
 import numpy as np
 import pytest
-import torch
 
 from rnnkit import optimizers
-from rnnkit.training.optimizer_step import _clip
 
-from optimizer_helpers import Weights, apply
+from optimizer_helpers import CLIPPING, Weights, apply, assert_clips, assert_golden_run
 
 OPTIONS = dict(learning_rate=0.05, learning_rate_power=-0.2, initial_accumulator_value=0.4,
                l1_regularization_strength=0.05, l2_regularization_strength=0.15,
@@ -34,27 +32,18 @@ def test_single_step():
 
 
 def test_correctness_with_golden():
-    weights = Weights([np.ones(10)], optimizers.Ftrl(**OPTIONS))
-    grads, first_grads = np.arange(0.1, 1.1, 0.1), np.full((10,), 0.01)
     golden = np.array([
         [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         [-0.0034, -0.0077, -0.0118, -0.0157, -0.0194, -0.023, -0.0263, -0.0294, -0.0325, -0.0354],
         [-0.0078, -0.0162, -0.0242, -0.0317, -0.0387, -0.0454, -0.0516, -0.0575, -0.0631, -0.0685],
         [-0.0121, -0.0246, -0.0363, -0.0472, -0.0573, -0.0668, -0.0757, -0.0842, -0.0922, -0.0999],
         [-0.0164, -0.0328, -0.0481, -0.0623, -0.0753, -0.0875, -0.099, -0.1098, -0.1201, -0.1299]])
-    apply(weights, [first_grads])
-    for expected in golden:
-        np.testing.assert_allclose(weights.values()[0], expected, rtol=5e-4, atol=5e-4)
-        apply(weights, [grads])
+    assert_golden_run(optimizers.Ftrl(**OPTIONS), golden)
 
 
-@pytest.mark.parametrize("kwargs, clipped", [(dict(clipnorm=1), [2**0.5 / 2, 2**0.5 / 2]),
-                                             (dict(clipvalue=1), [1.0, 1.0])], ids=["clip_norm", "clip_value"])
+@CLIPPING
 def test_clipping(kwargs, clipped):
-    p = torch.nn.Parameter(torch.zeros(2))
-    p.grad = torch.tensor([100.0, 100.0])
-    _clip(optimizers.Ftrl(**kwargs), [p])
-    np.testing.assert_allclose(p.grad.numpy(), clipped, rtol=1e-6)
+    assert_clips(optimizers.Ftrl(**kwargs), clipped)
 
 
 @pytest.mark.parametrize("arg, value, sign", [

@@ -6,12 +6,10 @@ test_optimizer_goldens.py compares Lamb with Keras 3.15.1 over seven steps on fi
 
 import numpy as np
 import pytest
-import torch
 
 from rnnkit import optimizers
-from rnnkit.training.optimizer_step import _clip
 
-from optimizer_helpers import Weights, apply
+from optimizer_helpers import CLIPPING, Weights, apply, assert_clips, assert_golden_run
 
 
 def test_config():
@@ -39,22 +37,13 @@ def test_weight_decay():
 
 
 def test_correctness_with_golden():
-    weights = Weights([np.ones(10)], optimizers.Lamb())
-    grads, first_grads = np.arange(0.1, 1.1, 0.1), np.full((10,), 0.01)
     golden = np.tile([[0.999], [0.9982], [0.9974], [0.9965], [0.9955]], (1, 10))
-    apply(weights, [first_grads])
-    for expected in golden:
-        np.testing.assert_allclose(weights.values()[0], expected, rtol=5e-4, atol=5e-4)
-        apply(weights, [grads])
+    assert_golden_run(optimizers.Lamb(), golden)
 
 
-@pytest.mark.parametrize("kwargs, clipped", [(dict(clipnorm=1), [2**0.5 / 2, 2**0.5 / 2]),
-                                             (dict(clipvalue=1), [1.0, 1.0])], ids=["clip_norm", "clip_value"])
+@CLIPPING
 def test_clipping(kwargs, clipped):
-    p = torch.nn.Parameter(torch.zeros(2))
-    p.grad = torch.tensor([100.0, 100.0])
-    _clip(optimizers.Lamb(**kwargs), [p])
-    np.testing.assert_allclose(p.grad.numpy(), clipped, rtol=1e-6)
+    assert_clips(optimizers.Lamb(**kwargs), clipped)
 
 
 def test_the_trust_ratio_is_one_for_zero_weights():
