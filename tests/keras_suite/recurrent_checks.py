@@ -22,6 +22,12 @@ from rnnkit.models import Sequential
 
 CONST = dict(kernel_initializer=0.01, recurrent_initializer=0.02, bias_initializer=0.03)
 TOL = dict(atol=1e-6, rtol=1e-6)  # Keras's assertAllClose defaults
+DATA_FORMATS = ["channels_last", "channels_first"]  # the conv-recurrent ports run every case under both
+
+
+def by_format(channels_last: bool, last: tuple, first: tuple) -> tuple:
+    """A shape as Keras's conv-recurrent tests write it for each image_data_format."""
+    return last if channels_last else first
 TOL5 = dict(atol=1e-5, rtol=1e-5)
 
 

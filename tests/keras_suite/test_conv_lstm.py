@@ -14,12 +14,9 @@ from rnnkit.cells import ConvLSTMCell
 from rnnkit.initializers import Constant
 from rnnkit.layers import ConvLSTM2D
 
-from recurrent_checks import close
+from recurrent_checks import DATA_FORMATS, close
 
-FORMATS = ["channels_last", "channels_first"]
-
-
-@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("data_format", DATA_FORMATS)
 def test_cell_correctness(data_format):
     x = np.arange(150).reshape((2, 5, 5, 3)).astype("float32") / 10
     s1 = np.arange(200).reshape((2, 5, 5, 4)).astype("float32") / 10
@@ -34,7 +31,7 @@ def test_cell_correctness(data_format):
     close(output[1][1].sum(), 2170.444)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("data_format", DATA_FORMATS)
 def test_layer_correctness(data_format):
     x = np.arange(450).reshape((2, 3, 5, 5, 3)).astype("float32") / 100
     s1 = np.arange(200).reshape((2, 5, 5, 4)).astype("float32") / 100

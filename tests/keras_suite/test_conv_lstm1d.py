@@ -12,36 +12,29 @@ import pytest
 from rnnkit.initializers import Constant
 from rnnkit.layers import ConvLSTM1D
 
-from recurrent_checks import close, run_layer_test
+from recurrent_checks import DATA_FORMATS, by_format, close, run_layer_test
 
-FORMATS = ["channels_last", "channels_first"]
-
-
-def _shape(channels_last: bool, last: tuple, first: tuple) -> tuple:
-    return last if channels_last else first
-
-
-@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("data_format", DATA_FORMATS)
 def test_basics(data_format):
     cl = data_format == "channels_last"
     run_layer_test(ConvLSTM1D, init_kwargs={"filters": 5, "kernel_size": 3, "padding": "same",
                                             "data_format": data_format},
-                   input_shape=_shape(cl, (3, 2, 4, 3), (3, 2, 3, 4)),
-                   expected_output_shape=_shape(cl, (3, 4, 5), (3, 5, 4)),
+                   input_shape=by_format(cl, (3, 2, 4, 3), (3, 2, 3, 4)),
+                   expected_output_shape=by_format(cl, (3, 4, 5), (3, 5, 4)),
                    expected_num_trainable_weights=3, expected_num_non_trainable_weights=0, supports_masking=True)
     run_layer_test(ConvLSTM1D, init_kwargs={"filters": 5, "kernel_size": 3, "padding": "valid",
                                             "recurrent_dropout": 0.5, "data_format": data_format},
-                   input_shape=_shape(cl, (3, 2, 8, 3), (3, 2, 3, 8)), call_kwargs={"training": True},
-                   expected_output_shape=_shape(cl, (3, 6, 5), (3, 5, 6)),
+                   input_shape=by_format(cl, (3, 2, 8, 3), (3, 2, 3, 8)), call_kwargs={"training": True},
+                   expected_output_shape=by_format(cl, (3, 6, 5), (3, 5, 6)),
                    expected_num_trainable_weights=3, expected_num_non_trainable_weights=0, supports_masking=True)
     run_layer_test(ConvLSTM1D, init_kwargs={"filters": 5, "kernel_size": 3, "padding": "valid",
                                             "return_sequences": True, "data_format": data_format},
-                   input_shape=_shape(cl, (3, 2, 8, 3), (3, 2, 3, 8)),
-                   expected_output_shape=_shape(cl, (3, 2, 6, 5), (3, 2, 5, 6)),
+                   input_shape=by_format(cl, (3, 2, 8, 3), (3, 2, 3, 8)),
+                   expected_output_shape=by_format(cl, (3, 2, 6, 5), (3, 2, 5, 6)),
                    expected_num_trainable_weights=3, expected_num_non_trainable_weights=0, supports_masking=True)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("data_format", DATA_FORMATS)
 def test_correctness(data_format):
     sequence = np.arange(120).reshape((2, 3, 4, 5)).astype("float32") / 10
     expected_output = np.array(
