@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit import optimizers, schedules
+from rnnkit import LSTM, Dense, Input, Sequential, optimizers, schedules
 from rnnkit.training.optimizer_step import OptimizerStep, _clip
 
 
@@ -68,3 +68,17 @@ def assert_golden_run(spec, golden) -> None:
     for expected in np.asarray(golden):
         np.testing.assert_allclose(weights.values()[0], expected, rtol=5e-4, atol=5e-4)
         apply(weights, [np.arange(0.1, 1.1, 0.1)])
+
+
+def lstm_data(n=20):
+    """A small sequence regression set (n, 4, 2) -> (n, 1) for the model-level optimizer tests."""
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 4, 2)).astype("float32"), rng.normal(size=(n, 1)).astype("float32")
+
+
+def lstm_model(optimizer):
+    """LSTM(3) -> Dense(1) on lstm_data, the same weights every time, compiled with `optimizer` and mse."""
+    torch.manual_seed(0)
+    model = Sequential([Input((4, 2)), LSTM(3), Dense(1)])
+    model.compile(optimizer, "mse")
+    return model

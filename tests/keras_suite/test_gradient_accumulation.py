@@ -16,7 +16,7 @@ import rnnkit
 from rnnkit import LSTM, Dense, Input, Sequential, optimizers, schedules
 from rnnkit.optimizers.slots import ACCUMULATOR, apply_count
 
-from optimizer_helpers import Weights, apply
+from optimizer_helpers import Weights, apply, lstm_data, lstm_model
 
 
 def _accumulator(weights) -> np.ndarray:
@@ -54,23 +54,11 @@ def test_accumulating_three_batches_is_one_step_on_their_mean(name):
     assert thrice.optimizer.iterations == once.optimizer.iterations == 8
 
 
-def _data(n=20):
-    rng = np.random.default_rng(0)
-    return rng.normal(size=(n, 4, 2)).astype("float32"), rng.normal(size=(n, 1)).astype("float32")
-
-
-def _lstm(optimizer):
-    torch.manual_seed(0)
-    model = Sequential([Input((4, 2)), LSTM(3), Dense(1)])
-    model.compile(optimizer, "mse")
-    return model
-
-
 def test_fit_counts_updates_and_the_schedule_reads_every_batch():
     # Keras: iterations counts updates (calls // n); a schedule reads the calls ("real" iterations)
     schedule = schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
-    model = _lstm(optimizers.SGD(learning_rate=schedule, gradient_accumulation_steps=2))
-    x, y = _data()
+    model = lstm_model(optimizers.SGD(learning_rate=schedule, gradient_accumulation_steps=2))
+    x, y = lstm_data()
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)  # 5 batches: 2 updates, 1 gradient pending
     assert model.optimizer.iterations == 2
     assert model.optimizer.learning_rate == pytest.approx(0.1 * 0.5 ** 5)
@@ -78,8 +66,8 @@ def test_fit_counts_updates_and_the_schedule_reads_every_batch():
 
 def test_the_accumulators_survive_save_and_load_mid_way(tmp_path):
     spec = optimizers.Adam(learning_rate=0.01, gradient_accumulation_steps=3)
-    x, y = _data()
-    straight, saved = _lstm(spec), _lstm(spec)
+    x, y = lstm_data()
+    straight, saved = lstm_model(spec), lstm_model(spec)
     for model in (straight, saved):
         model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)  # 5 batches: 2 pending
     saved.save(tmp_path / "m.rnnkit")
@@ -111,7 +99,7 @@ def test_a_non_finite_step_under_a_loss_scale_leaves_accumulators_and_average_al
     # Keras's LossScaleOptimizer skips the whole apply on inf/NaN: no accumulation, no EMA, no count
     model = Sequential([Input((4, 2)), LSTM(3), Dense(1)], dtype="mixed_float16")
     model.compile(optimizers.SGD(learning_rate=0.1, gradient_accumulation_steps=3, use_ema=True), "mse")
-    x, y = _data(4)
+    x, y = lstm_data(4)
     model.train_on_batch(x, y)  # one gradient accumulated, averages started
     opt, scaler = model.optimizer, model.loss_scaler
     slots = {p: {k: v.clone() for k, v in s.items()} for p, s in opt.keras_slots.items()}

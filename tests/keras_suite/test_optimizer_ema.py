@@ -12,10 +12,10 @@ import pytest
 import torch
 
 import rnnkit
-from rnnkit import LSTM, Dense, Input, Sequential, optimizers
+from rnnkit import Dense, Input, Sequential, optimizers
 from rnnkit.optimizers.slots import EMA
 
-from optimizer_helpers import Weights, apply
+from optimizer_helpers import Weights, apply, lstm_data, lstm_model
 
 
 def _average(holder, index=0) -> np.ndarray:
@@ -70,22 +70,10 @@ def test_finalize_checks_the_weights_it_is_given():
         model.optimizer.finalize_variable_values([torch.zeros(1), torch.zeros(1)])
 
 
-def _data(n=20):
-    rng = np.random.default_rng(0)
-    return rng.normal(size=(n, 4, 2)).astype("float32"), rng.normal(size=(n, 1)).astype("float32")
-
-
-def _lstm(optimizer):
-    torch.manual_seed(0)
-    model = Sequential([Input((4, 2)), LSTM(3), Dense(1)])
-    model.compile(optimizer, "mse")
-    return model
-
-
 def test_the_averages_survive_save_and_load(tmp_path):
     spec = optimizers.Adam(learning_rate=0.01, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=4)
-    x, y = _data()
-    straight, saved = _lstm(spec), _lstm(spec)
+    x, y = lstm_data()
+    straight, saved = lstm_model(spec), lstm_model(spec)
     for model in (straight, saved):
         model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
     saved.save(tmp_path / "m.rnnkit")
