@@ -144,7 +144,7 @@ def test_a_changed_carried_checkpoint_is_refused(tmp_path):
     model.save(tmp_path / "m.h5")
     with h5py.File(tmp_path / "m.h5", "r+") as f:
         data = f[carried.H5_DATASET][()]
-        data[len(data) // 2] ^= 1
+        data[-1] ^= 1  # a byte of the tensors (the middle one may fall in the header, whose length varies)
         f[carried.H5_DATASET][...] = data
     with pytest.raises(CheckpointError, match="inside .*corrupt"):
         rnnkit.load(tmp_path / "m.h5")
