@@ -180,6 +180,50 @@ def reduce_weighted(values: Tensor, sample_weight: Tensor | None = None) -> Tens
     return weighted.sum() / weighted.numel()  # Keras divides by the weighted values' size
 
 
+def squeeze_or_expand_to_same_rank(x1: Tensor, x2: Tensor, expand_rank_1: bool = True) -> tuple[Tensor, Tensor]:
+    """Keras's rank matching (keras/src/losses/loss.py): where the ranks differ by one and the longer one
+    ends in an axis of 1, drop that axis (or, against a rank-1 tensor, add one to it)."""
+    if x1.dim() == x2.dim() + 1 and x1.shape[-1] == 1:
+        if x2.dim() == 1 and expand_rank_1:
+            x2 = x2.unsqueeze(-1)
+        else:
+            x1 = x1.squeeze(-1)
+    if x2.dim() == x1.dim() + 1 and x2.shape[-1] == 1:
+        if x1.dim() == 1 and expand_rank_1:
+            x1 = x1.unsqueeze(-1)
+        else:
+            x2 = x2.squeeze(-1)
+    return x1, x2
+
+
+def apply_mask(sample_weight: Tensor | None, mask: Tensor | None, reduction: str = "sum_over_batch_size"):
+    """Keras's `apply_mask`: a model output's mask turned into (or multiplied into) sample weights.
+
+    Under "sum_over_batch_size" a valid entry weighs total / valid and a masked one 0, so that the mean
+    over every entry is the mean over the valid ones: sum(loss * w) / valid. Under "sum" (metrics) the mask
+    weighs 1 and 0. Per-sample weights (B,) against a (B, T) mask apply to every step of their sample.
+
+    >>> apply_mask(None, torch.tensor([True, True, False, False])).tolist()
+    [2.0, 2.0, 0.0, 0.0]
+    """
+    if mask is None:
+        return sample_weight
+    dtype = sample_weight.dtype if isinstance(sample_weight, Tensor) and sample_weight.is_floating_point() \
+        else torch.float32
+    valid_entries = mask.to(torch.bool)
+    if reduction in ("mean", "sum_over_batch_size"):
+        valid = valid_entries.sum().to(dtype)
+        per_valid = torch.where(valid > 0, mask.numel() / valid.clamp(min=1), torch.zeros((), dtype=dtype))
+        float_mask = torch.where(valid_entries, per_valid, torch.zeros((), dtype=dtype, device=mask.device))
+    else:
+        float_mask = valid_entries.to(dtype)
+    if sample_weight is None:
+        return float_mask
+    sample_weight = torch.as_tensor(sample_weight, device=mask.device).to(dtype)
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    return sample_weight * float_mask
+
+
 _PER_SAMPLE = object()  # given as sample_weight, a built-in loss returns its values unreduced
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
@@ -221,15 +265,16 @@ class Loss:
         values = self.call(y_true, y_pred)
         if sample_weight is not None:
             sample_weight = torch.as_tensor(sample_weight, device=y_pred.device)
+        # y_pred's Keras mask (rnnkit.keras_mask), as Keras's Loss.__call__ reads it
+        sample_weight = apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None), self.reduction or "none")
         if self.reduction == "sum_over_batch_size":
             return reduce_weighted(values, sample_weight)
         if sample_weight is None:
             return values.sum() if self.reduction == "sum" else values
         if self.reduction == "sum":  # weights of the values' shape (or one per sample): sum(values * w)
             return reduce_weighted(values, sample_weight) * values.numel()
-        raise ValueError(f"{type(self).__name__} with reduction={self.reduction!r} does not take sample_weight in "
-                         "rnnkit: multiply the per-sample values by the weights yourself, or use reduction "
-                         "'sum_over_batch_size' or 'sum'.")
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight.to(values.dtype))
+        return values * sample_weight  # reduction None: the weighted values, as Keras's
 
 
 def _loss_class(name: str, fn: Callable, doc: str) -> type:

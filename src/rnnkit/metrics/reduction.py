@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..losses import apply_mask, squeeze_or_expand_to_same_rank  # noqa: F401 - the metrics import the latter from here
+
 Tensor = torch.Tensor
 EPSILON = 1e-7  # Keras's backend epsilon
 
@@ -35,22 +37,6 @@ def as_tensor(x, dtype: torch.dtype | None = None, device=None) -> Tensor:
 def float_dtype(dtype: str | None) -> torch.dtype:
     """The torch float type a metric computes in: float64 when asked for, else float32."""
     return torch.float64 if dtype in ("float64", torch.float64) else torch.float32
-
-
-def squeeze_or_expand_to_same_rank(x1: Tensor, x2: Tensor, expand_rank_1: bool = True) -> tuple[Tensor, Tensor]:
-    """Keras's rank matching: where the ranks differ by one and the longer one ends in an axis of 1, drop
-    that axis (or, against a rank-1 tensor, add one to it)."""
-    if x1.dim() == x2.dim() + 1 and x1.shape[-1] == 1:
-        if x2.dim() == 1 and expand_rank_1:
-            x2 = x2.unsqueeze(-1)
-        else:
-            x1 = x1.squeeze(-1)
-    if x2.dim() == x1.dim() + 1 and x2.shape[-1] == 1:
-        if x1.dim() == 1 and expand_rank_1:
-            x1 = x1.unsqueeze(-1)
-        else:
-            x2 = x2.squeeze(-1)
-    return x1, x2
 
 
 def _reduce(reduce_fn: Callable, x: Tensor, first: int) -> Tensor:
@@ -241,6 +227,8 @@ class MeanMetricWrapper(Mean):
         return sample_weight
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        # y_pred's Keras mask (rnnkit.keras_mask) weighs the masked steps 0, as Keras's update_state does
+        sample_weight = apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None), "sum")
         super().update_state(self.values(y_true, y_pred), sample_weight=self.weights(y_true, y_pred, sample_weight))
 
     def batch_value(self, y_true, y_pred) -> Tensor:

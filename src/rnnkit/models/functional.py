@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import keras_mask
 from ..io.checkpoint import build_model, model_config
 from ..layers.base import Layer
 from ..layers.core import Input
@@ -187,7 +188,8 @@ class Model(BaseModel):
                 values[id(symbol)] = value
             if isinstance(node.layer, Layer) and first is not None and len(node.outputs) == 1:
                 masks[id(node.outputs[0])] = node.layer.compute_mask(args[0], in_mask)
-        results = [values[id(s)] for s in self.outputs]
+        # each output carries its mask, so the loss and metrics skip the masked steps, as Keras's
+        results = [keras_mask.attach(values[id(s)], masks.get(id(s))) for s in self.outputs]
         return results if self._multi_output else results[0]
 
     # -- description ----------------------------------------------------------------------------------

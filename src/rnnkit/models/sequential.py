@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import keras_mask
 from ..layers.core import Embedding, Input
 from ..layers.rnn import RNN
 from ..layers.serialize import deserialize, serialize
@@ -97,7 +98,7 @@ class Sequential(BaseModel):
                 out = call_layer(layer, x, training, mask)
             mask = output_mask(layer, x, mask)  # Keras's rule: kept only by layers that support masking
             x = out
-        return x
+        return keras_mask.attach(x, mask)  # the loss and metrics skip the masked steps, as Keras's
 
     def _dummy_input(self, time_steps: int = 1) -> Tensor:
         shape = [d if d is not None else time_steps for d in self.input_spec.batch_shape[1:]]

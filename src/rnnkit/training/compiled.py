@@ -35,7 +35,7 @@ import warnings
 import torch
 from torch.func import functional_call, grad_and_value
 
-from .. import mixed_precision, optimizers
+from .. import keras_mask, mixed_precision, optimizers
 from ..layers.base import waiting_for_shape
 from ..layers.regularization import has_penalties
 from ..state import StateStore
@@ -44,6 +44,7 @@ from ..state import StateStore
 # cores: 56 s to compile at T=64 and 204 s at T=128, where a batch then took 2x oneDNN's fused kernel
 # (2.06 against 1.19 ms, 4.17 against 1.91 ms). Short windows are where compiling pays.
 MAX_UNROLL = 32
+_NO_MASK = torch.zeros(0, dtype=torch.bool)  # an output without a mask, in the compiled step's aux
 
 
 def train_function(model):
@@ -77,15 +78,17 @@ class CompiledStep:
         loss = self.model.compute_loss(xb, yb, out, sample_weight)
         # "mixed_float16": the gradients of the scaled loss (a tensor, so a new scale does not recompile)
         scaled = loss if scale is None else loss * scale
-        return scaled, (loss.detach(), out.detach(), store.snapshot())
+        mask = keras_mask.get(out)  # the metrics skip the masked steps too; detach drops the attribute
+        mask = _NO_MASK if mask is None else mask  # grad_and_value's aux takes tensors only
+        return scaled, (loss.detach(), out.detach(), mask, store.snapshot())
 
     def _step(self, params: dict, states: dict, xb, yb, sample_weight, adam, scale):
-        grads, (_, (loss, out, states)) = grad_and_value(self._loss, has_aux=True)(params, states, xb, yb,
-                                                                                   sample_weight, scale)
+        grads, (_, (loss, out, mask, states)) = grad_and_value(self._loss, has_aux=True)(
+            params, states, xb, yb, sample_weight, scale)
         if adam is not None:  # the update too, in the same graph (params and adam's state change in place)
             _adam_update(list(params.values()), [grads[k] for k in params], *adam)
             grads = None
-        return grads, loss.detach(), out, states
+        return grads, loss.detach(), out, mask, states
 
     def __call__(self, data) -> dict[str, float]:
         xb, yb, sample_weight = data if len(data) == 3 else (*data, None)
@@ -117,7 +120,7 @@ class CompiledStep:
         adam = _adam_state(model, [p for _, p in named]) if scaler is None else None
         scale = None if scaler is None else scaler.scale(torch.ones((), device=x0.device))
         try:
-            grads, loss, out, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, sample_weight,
+            grads, loss, out, mask, states = self._fn({k: p.detach() for k, p in named}, states, xb, yb, sample_weight,
                                                 adam, scale)
         except Exception as err:  # noqa: BLE001 - anything the compiler cannot do means: run eagerly
             if adam is not None:  # the eager step counts this iteration itself
@@ -131,7 +134,7 @@ class CompiledStep:
                 p.grad = grads[k]
             model.apply_gradients()
         self.compiled_calls += 1
-        return loss, out
+        return loss, keras_mask.attach(out, None if mask.numel() == 0 else mask)
 
     def _give_up(self, reason: str) -> None:
         self.fallback = reason

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import convert, losses
+from .. import convert, keras_mask, losses
 from .. import metrics as metrics_module
 from ..layers.regularization import collect_losses
 
@@ -102,6 +102,8 @@ class LossAndMetrics:
 
     @staticmethod
     def _loss_value(fn, y: Tensor, y_pred: Tensor, sample_weight) -> Tensor:
+        # y_pred's mask (Embedding(mask_zero) or Masking upstream): the loss averages over the valid steps
+        sample_weight = losses.apply_mask(sample_weight, keras_mask.get(y_pred))
         if fn in _BUILT_IN_LOSSES:  # these reduce per sample and take the weights themselves
             return fn(y, y_pred, sample_weight)
         return losses.reduce_weighted(fn(y, y_pred), sample_weight)
@@ -140,7 +142,13 @@ class LossAndMetrics:
                         continue
                     y_p, w = y_pred[c.output], weights[c.output]
                     y_t = self._output_targets(targets[c.output], y_p, c.output)
-                if c.metric.summed_state:  # its batch's state per row; the epoch's mean times rows is the sum
+                mask = keras_mask.get(y_p)
+                if mask is not None and isinstance(c.metric, metrics_module.MeanMetricWrapper):
+                    # Keras's MeanMetricWrapper weighs masked steps 0 whether or not it is a weighted metric
+                    w = losses.apply_mask(w if c.weighted else None, mask, "sum")
+                    value, weight = metrics_module.weighted_batch_value(c.metric, y_t, y_p, w)
+                    values[c.log_name], values[c.log_name + _WEIGHT] = float(value), float(weight)
+                elif c.metric.summed_state:  # its batch's state per row; the epoch's mean times rows is the sum
                     state = c.metric.batch_state(y_t, y_p, w if c.weighted else None)
                     values[c.log_name + _STATE] = state / max(y_p.shape[0] if y_p.dim() else 1, 1)
                 elif c.weighted and w is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import losses, optimizers
+from .. import keras_mask, losses, optimizers
 from . import compiled
 from .boundary import DataBoundary
 from .compile_utils import compiled_metrics, output_losses, single_loss
@@ -137,7 +137,7 @@ class Steps(DataBoundary, LossAndMetrics, OptimizerStep):
         optimizer.zero_grad(set_to_none=True)
         self.scale_loss(loss).backward()
         self.apply_gradients()
-        y_pred = [p.detach() for p in y_pred] if isinstance(y_pred, (list, tuple)) else y_pred.detach()
+        y_pred = keras_mask.detach(y_pred)
         return {"loss": float(loss.detach()), **self.compute_metrics(x, y, y_pred, sample_weight)}
 
     def test_step(self, data) -> dict[str, float]:
