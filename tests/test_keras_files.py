@@ -150,6 +150,19 @@ def test_a_changed_carried_checkpoint_is_refused(tmp_path):
         rnnkit.load(tmp_path / "m.h5")
 
 
+@pytest.mark.parametrize("where", ["header_length", "header_json"])
+def test_a_damaged_header_of_a_carried_checkpoint_is_called_corrupt(tmp_path, where):
+    model, _ = _trained(stateful=False)
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r+") as f:
+        data = f[carried.H5_DATASET][()]
+        data[12 if where == "header_json" else 0] ^= 0x20  # a byte of the JSON header, or of its length
+        f[carried.H5_DATASET][...] = data
+    with pytest.raises(CheckpointError, match="inside .*(corrupt|truncated)") as err:
+        rnnkit.load(tmp_path / "m.h5")
+    assert "not an rnnkit checkpoint" not in str(err.value)
+
+
 def test_save_weights_refuses_a_keras_model_name(tmp_path):
     model, _ = _trained(stateful=False)
     with pytest.raises(ValueError, match=r"\.keras file holds a whole model.*\.weights\.h5"):

@@ -266,19 +266,21 @@ def read(path) -> tuple[dict, dict[str, torch.Tensor]]:
             raise CheckpointError(f"{where} is a Keras model file without rnnkit's checkpoint inside (written by "
                                   "Keras, or by rnnkit.save_keras): it holds weights but no kept states. Load it "
                                   "with rnnkit.load_keras(path) (rnnkit.load_model does that by itself).")
-        data, where = inner, f"the rnnkit checkpoint inside {where}"
+        return decode(inner, f"the rnnkit checkpoint inside {where}", carried_inside=True)
     return decode(data, where)
 
 
-def decode(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
-    """(header, tensors) of the bytes of an rnnkit file, checked as `read` checks a file."""
+def decode(data: bytes, where: str, carried_inside: bool = False) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(header, tensors) of the bytes of an rnnkit file, checked as `read` checks a file. `carried_inside`:
+    the bytes are the checkpoint a Keras file carries (rnnkit wrote them), so an unreadable header means
+    damage, not a foreign file."""
     if len(data) < 8:
         raise CheckpointError(f"{where} is truncated ({len(data)} bytes): not a complete rnnkit checkpoint.")
     (size,) = struct.unpack("<Q", data[:8])
     if size > len(data) - 8:
         raise CheckpointError(f"{where} is truncated or not a safetensors file: its header claims {size} "
                               f"bytes but the file has {len(data) - 8} after the length field.")
-    outer, header, digest = _header(data, size, where)
+    outer, header, digest = _header(data, size, where, carried_inside)
     version = header.get("format_version")
     if header.get("format") != FORMAT or type(version) is not int:
         raise CheckpointError(f"{where} has no valid rnnkit format header.")
@@ -302,11 +304,16 @@ def decode(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
     return header, tensors
 
 
-def _header(data: bytes, size: int, where: str) -> tuple[dict, dict, str | None]:
+def _header(data: bytes, size: int, where: str, carried_inside: bool = False) -> tuple[dict, dict, str | None]:
     """The safetensors JSON header, rnnkit's header inside it and the stored digest (None in files
     older than format 3)."""
-    not_ours = CheckpointError(f"{where} is not an rnnkit checkpoint (no rnnkit header; a Keras file? use "
-                               "rnnkit.load_keras).")
+    if carried_inside:
+        not_ours = CheckpointError(f"{where} is corrupt: its header cannot be read (the file was changed or damaged "
+                                   "after it was saved). Use another copy, or rnnkit.load_keras(path) for its "
+                                   "weights alone.")
+    else:
+        not_ours = CheckpointError(f"{where} is not an rnnkit checkpoint (no rnnkit header; a Keras file? use "
+                                   "rnnkit.load_keras).")
     try:
         outer = json.loads(data[8:8 + size])
         meta = outer.get("__metadata__") if isinstance(outer, dict) else None
