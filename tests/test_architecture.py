@@ -25,7 +25,8 @@ SRC = ROOT / "src" / "rnnkit"
 # listed before it. Members are the first component under rnnkit/ (a module `x.py` or a package `x/`);
 # "__init__" is rnnkit/__init__.py itself.
 PARTS: list[tuple[str, list[str]]] = [
-    ("base", ["checks", "convert", "state", "registry", "symbolic", "activations", "initializers", "losses",
+    ("base", ["checks", "convert", "keras_mask", "state", "registry", "symbolic", "activations", "initializers",
+              "losses", "loss_functions",
               "metrics", "optimizers", "keras_optimizers", "schedules", "callbacks", "backend", "data",
               "preprocessing", "utils", "mixed_precision", "config", "catalog", "regularizers", "constraints"]),
     ("cells", ["cells"]),
