@@ -2,6 +2,7 @@
 where redis-server is installed, with a Redis store (append-only file, fsync every second).
 
     python -m benchmarks.serve            # writes benchmarks/RESULTS-serve.md and results-serve.json
+    python -m benchmarks.serve --dry --stores sqlite   # prints, writes nothing
 
 1. One-series endpoint, open loop: 50 clients send at a fixed total rate (each request at its scheduled
    moment, whether or not earlier ones were answered, so a slow server cannot hide its queue); latency is
@@ -16,7 +17,9 @@ committed to the store. Needs the `bench` extra (aiohttp).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -187,13 +190,25 @@ def run_store(model: Path, state: str, folder: Path) -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", default="sqlite,redis", help="which stores to load (default: sqlite,redis)")
+    parser.add_argument("--dry", action="store_true", help="print the results; leave RESULTS-serve.md and "
+                                                           "results-serve.json as they are")
+    args = parser.parse_args(argv)
+    stores = set(args.stores.split(","))
     folder = Path(tempfile.mkdtemp(prefix="rnnkit-serve-bench-"))
     model = build_model(folder)
+    # torch and the model, imported here to build the model file, would make every full garbage collection
+    # of this process (the load generator) walk ~200,000 objects: a pause counted as the server's latency
+    gc.collect()
+    gc.freeze()
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
                "python": platform.python_version(), "when": time.strftime("%Y-%m-%d"), "stores": {}}
-    results["stores"]["SQLite (WAL, fdatasync per batch)"] = run_store(model, "sqlite:states.sqlite", folder)
-    started = start_redis(folder)
+    if "sqlite" in stores:
+        results["stores"]["SQLite (WAL, fdatasync per batch)"] = run_store(model, "sqlite:states.sqlite", folder)
+    started = start_redis(folder) if "redis" in stores else None
     if started is not None:
         proc, url = started
         try:
@@ -201,6 +216,9 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(10)
+    if args.dry:
+        print(json.dumps(results, indent=2))
+        return
     (HERE / "results-serve.json").write_text(json.dumps(results, indent=2))
     write_report(results)
 

@@ -7,6 +7,7 @@ file in the data folder by default, or Redis shared by several servers) and runs
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import socket
@@ -61,4 +62,14 @@ def serve(model_path, host: str = "127.0.0.1", port: int = 8000, state: str | No
     service = Service(Engine(model, threads=threads), open_store(state, data_dir, model_path))
     app = create_app(service, token=token, model_name=Path(model_path).name)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)
+    settle_heap()
     uvicorn.Server(config).run()
+
+
+def settle_heap() -> None:
+    """Move every object alive after start-up (torch, the model, FastAPI: about 260,000) out of the garbage
+    collector's reach (`gc.freeze`). Without it, each full collection walks them all, ~50-120 ms with the
+    interpreter lock held on a 2-core machine: a stall every request in flight waits out, the tail of
+    the latency. Objects made while serving are collected as before."""
+    gc.collect()
+    gc.freeze()
