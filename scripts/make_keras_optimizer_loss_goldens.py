@@ -5,12 +5,14 @@ Keras's `apply_gradients` and records the weights (the cases added later: seven 
 Keras's EMA and gradient accumulators), and each case's `get_config()`. Losses: Keras's loss objects on fixed inputs, with
 and without sample_weight. The tests (tests/keras_suite/test_optimizer_loss_goldens.py) only read the
 files. Run: KERAS_BACKEND=jax python scripts/make_keras_optimizer_loss_goldens.py
+(`... losses` or `... optimizers` writes only that half; each half's numbers do not depend on the other's)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -226,7 +228,30 @@ LOSS_CASES = [
     ("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", {}, "onehot"),
     ("categorical_focal_crossentropy-logits", "CategoricalFocalCrossentropy",
      dict(alpha=0.5, gamma=1.0, from_logits=True, label_smoothing=0.1), "onehot_logits"),
+    # added later: Keras's overlap losses and LossFunctionWrapper ("fn" names the function of keras.losses,
+    # and of rnnkit.losses in the tests)
+    ("dice", "Dice", {}, "binary"),
+    ("dice-soft", "Dice", {}, "probabilities"),
+    ("dice-axis", "Dice", dict(axis=-1), "binary"),
+    ("tversky", "Tversky", {}, "binary"),
+    ("tversky-options", "Tversky", dict(alpha=0.3, beta=0.7, axis=-1), "binary"),
+    ("wrapper-mean_squared_error", "LossFunctionWrapper", dict(fn="mean_squared_error"), "regression"),
+    ("wrapper-tversky", "LossFunctionWrapper", dict(fn="tversky", alpha=0.2, beta=0.8, axis=-1), "probabilities"),
+    ("wrapper-huber", "LossFunctionWrapper", dict(fn="huber", delta=0.5), "regression"),
 ]
+# Keras's losses whose inputs are not one shape for y_true and y_pred, each on its own batch ("own/<kind>"):
+# CTC (labels padded with 0 against (batch, time, classes) logits; a softmax output taken as logits, as Keras
+# does) and Circle (integer labels against unit-norm embeddings, a singleton class giving a masked 0)
+OWN_INPUT_LOSS_CASES = [
+    ("ctc", "CTC", {}, "ctc"),
+    ("ctc-softmax", "CTC", {}, "ctc_softmax"),
+    ("ctc-long", "CTC", {}, "ctc_long"),
+    ("circle", "Circle", {}, "circle"),
+    ("circle-options", "Circle", dict(gamma=32.0, margin=0.25, remove_diagonal=False), "circle"),
+    ("wrapper-circle", "LossFunctionWrapper", dict(fn="circle", gamma=64.0), "circle"),
+    ("wrapper-ctc", "LossFunctionWrapper", dict(fn="ctc"), "ctc"),
+]
+OWN_REDUCTIONS = ["sum", None, "mean_with_sample_weight"]
 
 
 def loss_inputs():
@@ -256,6 +281,56 @@ def loss_inputs():
     return out
 
 
+def own_loss_inputs():
+    """(y_true, y_pred, sample_weight) per kind of OWN_INPUT_LOSS_CASES."""
+    rng = np.random.default_rng(9)
+
+    def softmax(z):
+        e = np.exp(z - z.max(-1, keepdims=True))
+        return (e / e.sum(-1, keepdims=True)).astype("float32")
+
+    # label sequences of length 3, 1, 0 and 2 (a repeat, which needs a blank between) over 6 steps, 5 classes
+    labels = np.array([[1, 2, 3, 0], [4, 0, 0, 0], [0, 0, 0, 0], [2, 2, 0, 0]], dtype="int64")
+    logits = (rng.standard_normal((4, 6, 5)) * 2).astype("float32")
+    long_labels = rng.integers(1, 8, (3, 9)).astype("int64")  # 20 steps, 8 classes, labels of 9, 6 and 3
+    long_labels[1, 6:], long_labels[2, 3:] = 0, 0
+    embeddings = rng.standard_normal((7, 4))
+    embeddings = (embeddings / np.linalg.norm(embeddings, axis=-1, keepdims=True)).astype("float32")
+    return {
+        "ctc": (labels, logits, rng.uniform(0, 2, 4).astype("float32")),
+        "ctc_softmax": (labels, softmax(logits), rng.uniform(0, 2, 4).astype("float32")),
+        "ctc_long": (long_labels, (rng.standard_normal((3, 20, 8)) * 3).astype("float32"),
+                     rng.uniform(0, 2, 3).astype("float32")),
+        "circle": (np.array([0, 1, 0, 2, 1, 1, 3], dtype="int64"), embeddings, rng.uniform(0, 2, 7).astype("float32")),
+    }
+
+
+def keras_loss(cls, kwargs, **extra):
+    kwargs = dict(kwargs, **extra)
+    if "fn" in kwargs:
+        kwargs["fn"] = getattr(keras.losses, kwargs["fn"])
+    if cls == "LossFunctionWrapper":  # Keras 3.15.1 keeps it out of keras.losses (Loss classes subclass it)
+        from keras.src.losses import LossFunctionWrapper
+        return LossFunctionWrapper(**kwargs)
+    return getattr(keras.losses, cls)(**kwargs)
+
+
+def own_loss_goldens(arrays):
+    """OWN_INPUT_LOSS_CASES: `{case}/own/value`, `/weighted`, and one array per reduction of OWN_REDUCTIONS."""
+    for kind, (y_true, y_pred, weight) in own_loss_inputs().items():
+        arrays[f"own/{kind}/y_true"], arrays[f"own/{kind}/y_pred"], arrays[f"own/{kind}/sample_weight"] = \
+            y_true, y_pred, weight
+    for case, cls, kwargs, kind in OWN_INPUT_LOSS_CASES:
+        y_true, y_pred, weight = (arrays[f"own/{kind}/{k}"] for k in ("y_true", "y_pred", "sample_weight"))
+        loss = keras_loss(cls, kwargs)
+        arrays[f"{case}/own/value"] = np.asarray(loss(y_true, y_pred), dtype="float32")
+        arrays[f"{case}/own/weighted"] = np.asarray(loss(y_true, y_pred, sample_weight=weight), dtype="float32")
+        for reduction in OWN_REDUCTIONS:
+            reduced = keras_loss(cls, kwargs, reduction=reduction)(y_true, y_pred, sample_weight=weight)
+            arrays[f"{case}/own/{reduction or 'none'}"] = np.asarray(reduced, dtype="float32")
+    return [{"id": c, "class": k, "kwargs": kw, "inputs": f"own/{i}"} for c, k, kw, i in OWN_INPUT_LOSS_CASES]
+
+
 def loss_goldens():
     inputs = loss_inputs()
     rng = np.random.default_rng(8)
@@ -267,18 +342,20 @@ def loss_goldens():
         # one weight per sample (2-D) or per sample and step (3-D: Keras 3 broadcasts (B,) against time)
         arrays[f"{rank}/sample_weight"] = rng.uniform(0, 2, batch).astype("float32")
     for case, cls, kwargs, kind in LOSS_CASES:
-        loss = getattr(keras.losses, cls)(**kwargs)
+        loss = keras_loss(cls, kwargs)
         for rank in inputs:
             y_true, y_pred = arrays[f"{rank}/{kind}/y_true"], arrays[f"{rank}/{kind}/y_pred"]
             arrays[f"{case}/{rank}/value"] = np.asarray(loss(y_true, y_pred), dtype="float32")
             arrays[f"{case}/{rank}/weighted"] = np.asarray(
                 loss(y_true, y_pred, sample_weight=arrays[f"{rank}/sample_weight"]), dtype="float32")
-            per_sample = getattr(keras.losses, cls)(**kwargs, reduction=None)
+            per_sample = keras_loss(cls, kwargs, reduction=None)
             arrays[f"{case}/{rank}/none"] = np.asarray(per_sample(y_true, y_pred), dtype="float32")
-            summed = getattr(keras.losses, cls)(**kwargs, reduction="sum")
+            summed = keras_loss(cls, kwargs, reduction="sum")
             arrays[f"{case}/{rank}/sum"] = np.asarray(summed(y_true, y_pred), dtype="float32")
+    own_cases = own_loss_goldens(arrays)
     meta = {"keras": keras.__version__, "backend": keras.backend.backend(),
             "cases": [{"id": c, "class": k, "kwargs": kw, "inputs": i} for c, k, kw, i in LOSS_CASES],
+            "own_input_cases": own_cases, "own_reductions": [r or "none" for r in OWN_REDUCTIONS],
             # the names keras.losses.get resolves, with the function each is
             "names": {n: keras.losses.get(n).__name__ for n in LOSS_NAMES if _resolves(n)}}
     np.savez(os.path.join(OUT, "keras_losses.npz"), **arrays)
@@ -291,7 +368,7 @@ LOSS_NAMES = ["mse", "mae", "mape", "msle", "MSE", "MAE", "MAPE", "MSLE", "mean_
               "kl_divergence", "kld", "KLD", "kullback_leibler_divergence", "poisson", "hinge", "squared_hinge",
               "categorical_hinge", "cosine_similarity", "binary_crossentropy", "categorical_crossentropy",
               "sparse_categorical_crossentropy", "binary_focal_crossentropy", "categorical_focal_crossentropy",
-              "huber_loss"]
+              "huber_loss", "ctc", "dice", "tversky", "circle"]
 
 
 def _resolves(name):
@@ -303,5 +380,8 @@ def _resolves(name):
 
 
 if __name__ == "__main__":
-    optimizer_goldens()
-    loss_goldens()
+    halves = sys.argv[1:] or ["optimizers", "losses"]
+    if "optimizers" in halves:
+        optimizer_goldens()
+    if "losses" in halves:
+        loss_goldens()

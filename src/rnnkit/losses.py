@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Callable
 
 import torch
+
+# Loss, LossFunctionWrapper, the classes and functions of CTC, Dice, Tversky and Circle, and the reduction
+# helpers the training loop and the metrics use are rnnkit.losses's too
+from .loss_functions.base import Loss, LossFunctionWrapper, loss_class  # noqa: F401
+from .loss_functions.circle import Circle, circle  # noqa: F401
+from .loss_functions.circle import target_shape_error as _circle_target_error
+from .loss_functions.ctc import CTC, ctc  # noqa: F401
+from .loss_functions.ctc import target_shape_error as _ctc_target_error
+from .loss_functions.overlap import Dice, Tversky, dice, tversky  # noqa: F401
+from .loss_functions.reduction import (apply_mask, built_in, reduce_weighted,  # noqa: F401
+                                       squeeze_or_expand_to_same_rank)
 
 Tensor = torch.Tensor
 _EPS = 1e-7  # Keras's backend epsilon, used to clip probabilities before the log
@@ -14,7 +24,9 @@ _LOG2 = 0.6931471805599453
 
 # Each built-in loss is Keras's: a value per sample (per time step for sequences) reduced over the last
 # axis, then Keras's "sum_over_batch_size" reduction: sum(values * sample_weight) / values.numel(). The
-# weights are not normalised by their sum, so weights of 2 double the loss (keras/src/losses/loss.py).
+# weights are not normalised by their sum, so weights of 2 double the loss (loss_functions.reduction).
+# Keras's CTC, Dice, Tversky and Circle live in loss_functions (ctc, overlap, circle); Loss and
+# LossFunctionWrapper in loss_functions.base.
 
 
 def mean_squared_error(y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None) -> Tensor:
@@ -147,146 +159,6 @@ def _smooth_categorical(y_true: Tensor, label_smoothing: float) -> Tensor:
     return y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1] if label_smoothing else y_true
 
 
-def reduce_weighted(values: Tensor, sample_weight: Tensor | None = None) -> Tensor:
-    """Keras's `reduce_weighted_values` with "sum_over_batch_size": sum(values * w) / values.numel().
-
-    The weight's rank is matched to the values' as Keras's `squeeze_or_expand_to_same_rank` does (a
-    trailing axis of 1 dropped or added); per-sample weights (B,) on per-step values (B, T) apply to every
-    step, as in Keras 2 (Keras 3 broadcasts them against the time axis and fails). A scalar `values`
-    (a custom loss that reduced itself) is scaled by the weights' mean, as Keras's reduction does.
-
-    >>> float(reduce_weighted(torch.tensor([1.0, 3.0]), torch.tensor([2.0, 0.0])))
-    1.0
-    """
-    if sample_weight is _PER_SAMPLE:  # Loss.call: the values before any reduction
-        return values
-    if sample_weight is None:
-        return values.mean() if values.dim() else values
-    w = sample_weight.to(values.dtype)
-    if values.dim() == w.dim() + 1 and values.shape[-1] == 1:
-        values = values.squeeze(-1)
-    elif w.dim() == values.dim() + 1 and w.shape[-1] == 1:
-        w = w.squeeze(-1)
-    if values.dim() == 0:
-        return (values * w).mean()
-    w = w.reshape(tuple(w.shape) + (1,) * (values.dim() - w.dim()))  # (B,) -> (B, 1): every step of a sample
-    try:
-        torch.broadcast_shapes(tuple(w.shape), tuple(values.shape))
-    except RuntimeError:
-        raise ValueError(f"sample_weight of shape {tuple(sample_weight.shape)} does not fit the loss values of "
-                         f"shape {tuple(values.shape)}: give one weight per sample, shape {tuple(values.shape[:1])}, "
-                         f"or per sample and time step, shape {tuple(values.shape)}.") from None
-    weighted = values * w
-    return weighted.sum() / weighted.numel()  # Keras divides by the weighted values' size
-
-
-def squeeze_or_expand_to_same_rank(x1: Tensor, x2: Tensor, expand_rank_1: bool = True) -> tuple[Tensor, Tensor]:
-    """Keras's rank matching (keras/src/losses/loss.py): where the ranks differ by one and the longer one
-    ends in an axis of 1, drop that axis (or, against a rank-1 tensor, add one to it)."""
-    if x1.dim() == x2.dim() + 1 and x1.shape[-1] == 1:
-        if x2.dim() == 1 and expand_rank_1:
-            x2 = x2.unsqueeze(-1)
-        else:
-            x1 = x1.squeeze(-1)
-    if x2.dim() == x1.dim() + 1 and x2.shape[-1] == 1:
-        if x1.dim() == 1 and expand_rank_1:
-            x1 = x1.unsqueeze(-1)
-        else:
-            x2 = x2.squeeze(-1)
-    return x1, x2
-
-
-def apply_mask(sample_weight: Tensor | None, mask: Tensor | None, reduction: str = "sum_over_batch_size"):
-    """Keras's `apply_mask`: a model output's mask turned into (or multiplied into) sample weights.
-
-    Under "sum_over_batch_size" a valid entry weighs total / valid and a masked one 0, so that the mean
-    over every entry is the mean over the valid ones: sum(loss * w) / valid. Under "sum" (metrics) the mask
-    weighs 1 and 0. Per-sample weights (B,) against a (B, T) mask apply to every step of their sample.
-
-    >>> apply_mask(None, torch.tensor([True, True, False, False])).tolist()
-    [2.0, 2.0, 0.0, 0.0]
-    """
-    if mask is None:
-        return sample_weight
-    dtype = sample_weight.dtype if isinstance(sample_weight, Tensor) and sample_weight.is_floating_point() \
-        else torch.float32
-    valid_entries = mask.to(torch.bool)
-    if reduction in ("mean", "sum_over_batch_size"):
-        valid = valid_entries.sum().to(dtype)
-        per_valid = torch.where(valid > 0, mask.numel() / valid.clamp(min=1), torch.zeros((), dtype=dtype))
-        float_mask = torch.where(valid_entries, per_valid, torch.zeros((), dtype=dtype, device=mask.device))
-    else:
-        float_mask = valid_entries.to(dtype)
-    if sample_weight is None:
-        return float_mask
-    sample_weight = torch.as_tensor(sample_weight, device=mask.device).to(dtype)
-    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
-    return sample_weight * float_mask
-
-
-_PER_SAMPLE = object()  # given as sample_weight, a built-in loss returns its values unreduced
-_REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
-
-
-class Loss:
-    """Keras's loss object: `loss(y_true, y_pred, sample_weight=None)` is the reduced loss, `call` the
-    values per sample. `compile(loss=BinaryCrossentropy(from_logits=True))` weighs `call`'s values as
-    Keras does. Reductions: "sum_over_batch_size" (Keras's default), "sum", None.
-
-    >>> float(BinaryCrossentropy(from_logits=True)(torch.tensor([[1.0]]), torch.tensor([[0.0]])))
-    0.6931471824645996
-    """
-
-    fn: Callable = None  # the loss function of the subclass
-
-    def __init__(self, reduction="sum_over_batch_size", name=None, **options):
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"Invalid value for argument `reduction`. Expected one of {list(_REDUCTIONS)}. "
-                             f"Received: reduction={reduction!r}")
-        self.reduction, self.options = reduction, options
-        default = type(self).fn.__name__
-        # A name compile's checkpoints can rebuild the loss from only where the options are the defaults
-        changed = ", ".join(f"{k}={v!r}" for k, v in options.items() if v != self._defaults().get(k))
-        self.name = name or (f"{default}({changed})" if changed else default)
-
-    def _defaults(self) -> dict:
-        return {k: p.default for k, p in inspect.signature(type(self).fn).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-
-    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        """The loss per sample (per sample and step for sequences)."""
-        return type(self).fn(y_true, y_pred, _PER_SAMPLE, **self.options)
-
-    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
-        y_pred = torch.as_tensor(y_pred)
-        y_true = torch.as_tensor(y_true, device=y_pred.device)
-        if y_true.is_floating_point() or not isinstance(self, SparseCategoricalCrossentropy):
-            y_true = y_true.to(y_pred.dtype)
-        values = self.call(y_true, y_pred)
-        if sample_weight is not None:
-            sample_weight = torch.as_tensor(sample_weight, device=y_pred.device)
-        # y_pred's Keras mask (rnnkit.keras_mask), as Keras's Loss.__call__ reads it
-        sample_weight = apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None), self.reduction or "none")
-        if self.reduction == "sum_over_batch_size":
-            return reduce_weighted(values, sample_weight)
-        if sample_weight is None:
-            return values.sum() if self.reduction == "sum" else values
-        if self.reduction == "sum":  # weights of the values' shape (or one per sample): sum(values * w)
-            return reduce_weighted(values, sample_weight) * values.numel()
-        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight.to(values.dtype))
-        return values * sample_weight  # reduction None: the weighted values, as Keras's
-
-
-def _loss_class(name: str, fn: Callable, doc: str) -> type:
-    def __init__(self, reduction="sum_over_batch_size", name=None, **options):
-        unknown = set(options) - set(Loss._defaults(self))
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}; it takes "
-                            f"{sorted(Loss._defaults(self))}, reduction and name.")
-        Loss.__init__(self, reduction, name, **options)
-    return type(name, (Loss,), {"fn": staticmethod(fn), "__init__": __init__, "__doc__": doc, "__module__": __name__})
-
-
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "mse": mean_squared_error,
     "mean_squared_error": mean_squared_error,
@@ -310,33 +182,40 @@ LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "cosine_similarity": cosine_similarity,
     "binary_focal_crossentropy": binary_focal_crossentropy,
     "categorical_focal_crossentropy": categorical_focal_crossentropy,
+    "ctc": ctc,
+    "dice": dice,
+    "tversky": tversky,
+    "circle": circle,
 }
+for _fn in LOSSES.values():
+    built_in(_fn)  # LossFunctionWrapper asks them for their values per sample
 _UPPER_CASE = {"MSE": "mse", "MAE": "mae", "MAPE": "mape", "MSLE": "msle", "KLD": "kld"}  # Keras accepts these too
 
-MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "Keras's MeanSquaredError.")
-MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error, "Keras's MeanAbsoluteError.")
-MeanAbsolutePercentageError = _loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error,
-                                          "Keras's MeanAbsolutePercentageError.")
-MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
-                                          "Keras's MeanSquaredLogarithmicError.")
-Huber = _loss_class("Huber", huber, "Keras's Huber(delta=1.0).")
-LogCosh = _loss_class("LogCosh", log_cosh, "Keras's LogCosh.")
-KLDivergence = _loss_class("KLDivergence", kl_divergence, "Keras's KLDivergence.")
-Poisson = _loss_class("Poisson", poisson, "Keras's Poisson.")
-Hinge = _loss_class("Hinge", hinge, "Keras's Hinge (labels 0/1 taken as -1/1).")
-SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "Keras's SquaredHinge.")
-CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge, "Keras's CategoricalHinge.")
-CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, "Keras's CosineSimilarity (last axis).")
-BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy,
-                                 "Keras's BinaryCrossentropy(from_logits=False, label_smoothing=0.0).")
-CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy,
-                                      "Keras's CategoricalCrossentropy(from_logits=False, label_smoothing=0.0).")
-SparseCategoricalCrossentropy = _loss_class("SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
-                                            "Keras's SparseCategoricalCrossentropy(from_logits=False).")
-BinaryFocalCrossentropy = _loss_class("BinaryFocalCrossentropy", binary_focal_crossentropy,
-                                      "Keras's BinaryFocalCrossentropy.")
-CategoricalFocalCrossentropy = _loss_class("CategoricalFocalCrossentropy", categorical_focal_crossentropy,
-                                           "Keras's CategoricalFocalCrossentropy.")
+MeanSquaredError = loss_class("MeanSquaredError", mean_squared_error, "Keras's MeanSquaredError.")
+MeanAbsoluteError = loss_class("MeanAbsoluteError", mean_absolute_error, "Keras's MeanAbsoluteError.")
+MeanAbsolutePercentageError = loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error,
+                                         "Keras's MeanAbsolutePercentageError.")
+MeanSquaredLogarithmicError = loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                         "Keras's MeanSquaredLogarithmicError.")
+Huber = loss_class("Huber", huber, "Keras's Huber(delta=1.0).")
+LogCosh = loss_class("LogCosh", log_cosh, "Keras's LogCosh.")
+KLDivergence = loss_class("KLDivergence", kl_divergence, "Keras's KLDivergence.")
+Poisson = loss_class("Poisson", poisson, "Keras's Poisson.")
+Hinge = loss_class("Hinge", hinge, "Keras's Hinge (labels 0/1 taken as -1/1).")
+SquaredHinge = loss_class("SquaredHinge", squared_hinge, "Keras's SquaredHinge.")
+CategoricalHinge = loss_class("CategoricalHinge", categorical_hinge, "Keras's CategoricalHinge.")
+CosineSimilarity = loss_class("CosineSimilarity", cosine_similarity, "Keras's CosineSimilarity (last axis).")
+BinaryCrossentropy = loss_class("BinaryCrossentropy", binary_crossentropy,
+                                "Keras's BinaryCrossentropy(from_logits=False, label_smoothing=0.0).")
+CategoricalCrossentropy = loss_class("CategoricalCrossentropy", categorical_crossentropy,
+                                     "Keras's CategoricalCrossentropy(from_logits=False, label_smoothing=0.0).")
+SparseCategoricalCrossentropy = loss_class("SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+                                           "Keras's SparseCategoricalCrossentropy(from_logits=False).",
+                                           integer_targets=True)
+BinaryFocalCrossentropy = loss_class("BinaryFocalCrossentropy", binary_focal_crossentropy,
+                                     "Keras's BinaryFocalCrossentropy.")
+CategoricalFocalCrossentropy = loss_class("CategoricalFocalCrossentropy", categorical_focal_crossentropy,
+                                          "Keras's CategoricalFocalCrossentropy.")
 
 
 def is_binary_or_sparse_categorical(y_true_shape: tuple, y_pred_shape: tuple) -> tuple[bool, bool]:
@@ -370,7 +249,7 @@ def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
     (1.0, 'mean_squared_error')
     """
     if isinstance(loss, Loss):  # per-sample values; compile's reduction weighs them as Keras's does
-        return loss.call, loss.name
+        return loss.values, loss.name
     if isinstance(loss, str) and loss.lower() in ("crossentropy", "ce"):
         return crossentropy, loss  # Keras names the loss as the user did
     if isinstance(loss, str):
@@ -387,9 +266,21 @@ def get(loss) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
     raise TypeError(f"loss must be a Keras loss name or a callable, received {type(loss).__name__}.")
 
 
+_TARGET_RULES = {"ctc": _ctc_target_error, "circle": _circle_target_error}  # targets not shaped like the output
+
+
 def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_sequences: bool | None) -> None:
     """Refuse targets whose shape cannot match the model's output (rather than broadcasting silently)."""
     y_shape, out_shape = tuple(y_shape), tuple(out_shape)
+    hint = _TARGET_RULES.get(loss_name, _output_shaped_targets)(y_shape, out_shape, loss_name)
+    if hint is not None:
+        raise ValueError(f"Targets y of shape {y_shape} (per batch) cannot match the model's output of shape "
+                         f"{out_shape} for loss {loss_name!r}.{hint}")
+
+
+def _output_shaped_targets(y_shape: tuple, out_shape: tuple, loss_name: str) -> str | None:
+    """Why targets of shape `y_shape` cannot go with the output's (None: they can), for the losses whose
+    targets are shaped like the output (or one class id per prediction)."""
     if loss_name.lower() in ("crossentropy", "ce"):
         loss_name = _picked_crossentropy(y_shape, out_shape)
     if loss_name == "sparse_categorical_crossentropy":
@@ -397,8 +288,7 @@ def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_seque
     else:
         ok = y_shape == out_shape
     if ok:
-        return
-    hint = ""
+        return None
     if len(out_shape) == 3 and len(y_shape) == 2:
         hint = (" The model returns one output per time step (a recurrent layer with "
                 "return_sequences=True feeds the output): give y one value per step, shape "
@@ -413,5 +303,4 @@ def check_targets(loss_name: str, y_shape: tuple, out_shape: tuple, return_seque
                 f"last layer {y_shape[-1]} units, or y {out_shape[-1]} values per target.")
     else:
         hint = f" Give y the shape of the output, {out_shape} per batch."
-    raise ValueError(f"Targets y of shape {y_shape} (per batch) cannot match the model's output of shape "
-                     f"{out_shape} for loss {loss_name!r}.{hint}")
+    return hint
