@@ -102,6 +102,9 @@ class LossAndMetrics:
 
     @staticmethod
     def _loss_value(fn, y: Tensor, y_pred: Tensor, sample_weight) -> Tensor:
+        owner = getattr(fn, "__self__", None)
+        if isinstance(owner, losses.Loss):  # a Loss object: called whole, as Keras's CompileLoss calls it, so
+            return owner(y, y_pred, sample_weight)  # its own reduction and y_pred's mask apply
         # y_pred's mask (Embedding(mask_zero) or Masking upstream): the loss averages over the valid steps
         sample_weight = losses.apply_mask(sample_weight, keras_mask.get(y_pred))
         if fn in _BUILT_IN_LOSSES:  # these reduce per sample and take the weights themselves
