@@ -7,9 +7,11 @@ three batches per kind of uneven size. Each case (.json "cases") makes a metric 
 arguments, or a name through compile's resolution, keras.src.trainers.compile_utils.get_metric), runs
 its steps ("u1": update_state with batch 1, "w1": the same with its sample_weight, "reset":
 reset_state) and records result() after every update, plus the metric's get_config() and the way it
-improves (_direction). "names" maps each name Keras's metrics.get takes to its class; "evaluate" holds
+improves (_direction). "names" maps each name Keras's metrics.get takes to its class, "names_refused"
+each name of a class that needs arguments to the exception Keras's metrics.get raises; "evaluate" holds
 Keras's model.evaluate logs of an identity model (predictions = the inputs) compiled with metrics and
-weighted_metrics, batch_size 8: the epoch's running state and its log names.
+weighted_metrics, batch_size 8: the epoch's running state and its log names; "evaluate_refused" the
+exception Keras's evaluate raises for a metric compile cannot use (Sum).
 
 Run: KERAS_BACKEND=jax python scripts/make_keras_metric_goldens.py
 """
@@ -30,14 +32,24 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
 SIZES = (8, 8, 5)  # three batches, the last smaller
 STEPS = ["u0", "w1", "u2", "reset", "w2", "w0"]
 
-# The classes rnnkit has (Keras's others: Sum, IoU family, correlations, *At* metrics, are not in rnnkit).
-CLASSES = ["Mean", "MeanMetricWrapper", "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError",
+# The classes rnnkit has: all of Keras 3.15.1's metrics.
+CLASSES = ["Mean", "Sum", "MeanMetricWrapper", "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCoshError",
            "R2Score", "AUC", "FalseNegatives", "FalsePositives", "Precision", "Recall", "TrueNegatives",
            "TruePositives", "Hinge", "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson",
            "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Accuracy",
            "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
-           "SparseTopKCategoricalAccuracy", "F1Score", "FBetaScore"]
+           "SparseTopKCategoricalAccuracy", "F1Score", "FBetaScore", "PearsonCorrelation", "ConcordanceCorrelation",
+           "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity", "IoU",
+           "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU"]
+# The arguments of each class's default case, where it needs some.
+DEFAULT_KWARGS = {
+    "MeanMetricWrapper": {"fn": "mean_squared_error"}, "PrecisionAtRecall": {"recall": 0.5},
+    "RecallAtPrecision": {"precision": 0.6}, "SensitivityAtSpecificity": {"specificity": 0.5},
+    "SpecificityAtSensitivity": {"sensitivity": 0.5}, "IoU": {"num_classes": 3, "target_class_ids": [0, 2]},
+    "MeanIoU": {"num_classes": 3}, "OneHotIoU": {"num_classes": 4, "target_class_ids": [0, 3]},
+    "OneHotMeanIoU": {"num_classes": 4},
+}
 # Names rnnkit takes beyond Keras's (Keras 3 refuses them): the Keras class they stand for.
 RNNKIT_NAMES = {"rmse": "RootMeanSquaredError", "RMSE": "RootMeanSquaredError", "logcosh": "LogCoshError"}
 COMPILE_NAMES = ["accuracy", "acc", "ACC"]  # compile's shape-chosen accuracy (compile_utils.get_metric)
@@ -52,7 +64,10 @@ DEFAULT_KIND = {
     "Poisson": "positive", "BinaryCrossentropy": "binary", "CategoricalCrossentropy": "onehot",
     "SparseCategoricalCrossentropy": "sparse", "Accuracy": "integers", "BinaryAccuracy": "binary",
     "CategoricalAccuracy": "onehot", "SparseCategoricalAccuracy": "sparse", "TopKCategoricalAccuracy": "onehot",
-    "SparseTopKCategoricalAccuracy": "sparse", "F1Score": "onehot", "FBetaScore": "onehot",
+    "SparseTopKCategoricalAccuracy": "sparse", "F1Score": "onehot", "FBetaScore": "onehot", "Sum": "values",
+    "PearsonCorrelation": "regression", "ConcordanceCorrelation": "regression", "PrecisionAtRecall": "binary",
+    "RecallAtPrecision": "binary", "SensitivityAtSpecificity": "binary", "SpecificityAtSensitivity": "binary",
+    "IoU": "class_ids", "BinaryIoU": "binary", "MeanIoU": "class_ids", "OneHotIoU": "onehot", "OneHotMeanIoU": "onehot",
 }
 
 # (case id, class, keyword arguments, kind): beyond each class's default case (id = class name)
@@ -136,6 +151,40 @@ CASES = [
     ("F1Score-threshold", "F1Score", dict(average="macro", threshold=0.5), "multilabel"),
     ("FBetaScore-beta2", "FBetaScore", dict(beta=2.0, average="weighted"), "multilabel"),
     ("FBetaScore-beta_half", "FBetaScore", dict(beta=0.5, threshold=0.3), "multilabel"),
+    ("Sum-sequence", "Sum", {}, "sequence_values"),
+    ("PearsonCorrelation-sequence", "PearsonCorrelation", {}, "sequence"),
+    ("PearsonCorrelation-axis1", "PearsonCorrelation", dict(axis=1), "positive"),
+    ("ConcordanceCorrelation-sequence", "ConcordanceCorrelation", {}, "sequence"),
+    ("ConcordanceCorrelation-positive", "ConcordanceCorrelation", {}, "positive"),
+    ("PrecisionAtRecall-high", "PrecisionAtRecall", dict(recall=0.9), "binary"),
+    ("PrecisionAtRecall-7_thresholds", "PrecisionAtRecall", dict(recall=0.4, num_thresholds=7), "binary"),
+    ("PrecisionAtRecall-class_id", "PrecisionAtRecall", dict(recall=0.5, class_id=1), "multilabel"),
+    ("RecallAtPrecision-unreachable", "RecallAtPrecision", dict(precision=1.0), "binary"),
+    ("RecallAtPrecision-1_threshold", "RecallAtPrecision", dict(precision=0.5, num_thresholds=1), "binary"),
+    ("RecallAtPrecision-pooled", "RecallAtPrecision", dict(precision=0.5), "multilabel"),
+    ("SensitivityAtSpecificity-2_thresholds", "SensitivityAtSpecificity", dict(specificity=0.0, num_thresholds=2),
+     "binary"),
+    ("SensitivityAtSpecificity-sequence", "SensitivityAtSpecificity", dict(specificity=0.8), "sequence_binary"),
+    ("SensitivityAtSpecificity-class_id", "SensitivityAtSpecificity", dict(specificity=0.3, class_id=2), "multilabel"),
+    ("SpecificityAtSensitivity-7_thresholds", "SpecificityAtSensitivity", dict(sensitivity=0.8, num_thresholds=7),
+     "binary"),
+    ("SpecificityAtSensitivity-sequence", "SpecificityAtSensitivity", dict(sensitivity=0.3), "sequence_binary"),
+    ("IoU-float32", "IoU", dict(num_classes=3, target_class_ids=[1], dtype="float32"), "class_ids"),
+    ("MeanIoU-integers", "MeanIoU", dict(num_classes=3), "integers"),
+    ("IoU-segmentation", "IoU", dict(num_classes=3, target_class_ids=[0, 1, 2], ignore_class=255), "segmentation"),
+    ("IoU-segmentation-float32", "IoU", dict(num_classes=3, target_class_ids=[2, 0], ignore_class=-1,
+                                             dtype="float32"), "segmentation"),
+    ("MeanIoU-segmentation", "MeanIoU", dict(num_classes=3, ignore_class=255), "segmentation"),
+    ("MeanIoU-segmentation-float32", "MeanIoU", dict(num_classes=3, dtype="float32"), "segmentation"),
+    ("MeanIoU-scores", "MeanIoU", dict(num_classes=4, sparse_y_pred=False), "sparse"),
+    ("MeanIoU-dense", "MeanIoU", dict(num_classes=4, sparse_y_true=False, sparse_y_pred=False, dtype="float32"),
+     "onehot"),
+    ("BinaryIoU-threshold", "BinaryIoU", dict(target_class_ids=[1], threshold=0.3, dtype="float32"), "binary"),
+    ("BinaryIoU-sequence", "BinaryIoU", dict(target_class_ids=[0]), "sequence_binary"),
+    ("OneHotIoU-float32", "OneHotIoU", dict(num_classes=4, target_class_ids=[1, 2], dtype="float32"), "onehot"),
+    ("OneHotIoU-ties", "OneHotIoU", dict(num_classes=4, target_class_ids=[0, 1, 2, 3]), "ties"),
+    ("OneHotMeanIoU-sequence", "OneHotMeanIoU", dict(num_classes=4, dtype="float32"), "sequence_onehot"),
+    ("OneHotMeanIoU-ties", "OneHotMeanIoU", dict(num_classes=4, dtype="float32"), "ties"),
 ]
 
 # model.evaluate of an identity model: (id, kind, loss, metrics, weighted_metrics); a dict is a class spec
@@ -159,6 +208,43 @@ EVALUATE = [
      ["r2_score", "rmse_as_class", "mae", "cosine_similarity",
       {"class": "R2Score", "kwargs": {"class_aggregation": "variance_weighted_average", "name": "r2_vw"}}],
      ["R2Score", "root_mean_squared_error", "log_cosh_error"]),
+    ("correlations", "regression", "mse", ["pearson_correlation", "ConcordanceCorrelation"],
+     ["pearson_correlation", {"class": "ConcordanceCorrelation", "kwargs": {"name": "w_ccc"}}]),
+    ("correlations-sequence", "sequence", "mse", [{"class": "PearsonCorrelation", "kwargs": {}}],
+     [{"class": "ConcordanceCorrelation", "kwargs": {}}]),
+    ("at_rates", "binary", "binary_crossentropy",
+     [{"class": "PrecisionAtRecall", "kwargs": {"recall": 0.5}},
+      {"class": "RecallAtPrecision", "kwargs": {"precision": 0.6}},
+      {"class": "SensitivityAtSpecificity", "kwargs": {"specificity": 0.5}},
+      {"class": "SpecificityAtSensitivity", "kwargs": {"sensitivity": 0.5, "num_thresholds": 7}}],
+     [{"class": "PrecisionAtRecall", "kwargs": {"recall": 0.5, "name": "w_par"}},
+      {"class": "SensitivityAtSpecificity", "kwargs": {"specificity": 0.7, "name": "w_sas"}}]),
+    ("at_rates-class_id", "multilabel", "binary_crossentropy",
+     [{"class": "RecallAtPrecision", "kwargs": {"precision": 0.5, "class_id": 1}}],
+     [{"class": "SpecificityAtSensitivity", "kwargs": {"sensitivity": 0.6, "class_id": 2, "name": "w_sas"}}]),
+    ("iou-class_ids", "class_ids", "mse",
+     [{"class": "IoU", "kwargs": {"num_classes": 3, "target_class_ids": [0, 2]}},
+      {"class": "MeanIoU", "kwargs": {"num_classes": 3}},
+      {"class": "IoU", "kwargs": {"num_classes": 3, "target_class_ids": [1], "dtype": "float32", "name": "iou_f32"}}],
+     [{"class": "MeanIoU", "kwargs": {"num_classes": 3, "name": "w_miou"}},
+      {"class": "MeanIoU", "kwargs": {"num_classes": 3, "dtype": "float32", "name": "w_miou_f32"}}]),
+    ("iou-segmentation", "segmentation", "mse",
+     [{"class": "MeanIoU", "kwargs": {"num_classes": 3, "ignore_class": 255}},
+      {"class": "IoU", "kwargs": {"num_classes": 3, "target_class_ids": [2], "ignore_class": -1, "dtype": "float32"}}],
+     [{"class": "MeanIoU", "kwargs": {"num_classes": 3, "ignore_class": 255, "dtype": "float32", "name": "w_miou"}}]),
+    ("iou-onehot", "onehot", "categorical_crossentropy",
+     [{"class": "OneHotIoU", "kwargs": {"num_classes": 4, "target_class_ids": [0, 3]}},
+      {"class": "OneHotMeanIoU", "kwargs": {"num_classes": 4}},
+      {"class": "MeanIoU", "kwargs": {"num_classes": 4, "sparse_y_true": False, "sparse_y_pred": False,
+                                      "name": "dense_miou"}}],
+     [{"class": "OneHotMeanIoU", "kwargs": {"num_classes": 4, "dtype": "float32", "name": "w_ohmiou"}}]),
+    ("iou-binary", "binary", "binary_crossentropy", ["binary_io_u"],
+     [{"class": "BinaryIoU", "kwargs": {"threshold": 0.3, "dtype": "float32", "name": "w_biou"}}]),
+]
+# model.evaluate that Keras refuses: (id, kind, loss, metrics, weighted_metrics)
+EVALUATE_REFUSED = [
+    ("sum", "regression", "mse", ["sum"], []),
+    ("sum-weighted", "regression", "mse", [], [{"class": "Sum", "kwargs": {}}]),
 ]
 
 
@@ -172,9 +258,23 @@ def batches() -> dict[str, list[tuple]]:
                                             "binary", "binary_logits", "multilabel", "sequence_binary", "signed",
                                             "onehot", "onehot_logits", "probabilities", "sequence_onehot", "sparse",
                                             "sparse_column", "sparse_logits", "sequence_sparse", "sorted_ids",
-                                            "integers", "ties", "sparse_ties", "multilabel_ties")}
+                                            "integers", "ties", "sparse_ties", "multilabel_ties", "segmentation",
+                                            "class_ids")}
     ties_rng = np.random.default_rng(12)  # its own stream, so adding these kept the other arrays
+    ids_rng = np.random.default_rng(13)  # the same for the IoU kinds
     for n in SIZES:
+        # segmentation maps of 5 pixels (n, 5, 1): labels 0-2 with void pixels (255, -1), predicted ids 0-3 (3 is out of
+        # range for 3 classes), weights per pixel in [0, 3) (an int32 IoU truncates them to 0, 1, 2)
+        seg_true = ids_rng.integers(0, 3, (n, 5))
+        seg_true[ids_rng.random((n, 5)) < 0.15] = 255
+        seg_true[ids_rng.random((n, 5)) < 0.1] = -1
+        seg_pred = np.where(ids_rng.random((n, 5)) < 0.6, np.clip(seg_true, 0, 2), ids_rng.integers(0, 4, (n, 5)))
+        out["segmentation"].append((seg_true[..., None].astype("float32"), seg_pred[..., None].astype("float32"),
+                                    np.round(ids_rng.uniform(0.0, 3.0, (n, 5)), 3).astype("float32")))
+        class_ids = ids_rng.integers(0, 3, (n, 1))  # ids 0-2 predicted right 60% of the time, else 0-3
+        out["class_ids"].append((class_ids.astype("float32"), np.where(
+            ids_rng.random((n, 1)) < 0.6, class_ids, ids_rng.integers(0, 4, (n, 1))).astype("float32"),
+            np.round(ids_rng.uniform(0.0, 3.0, n), 3).astype("float32")))
         # scores on a grid of 1/4: equal scores in most rows, where top_k and argmax must pick as Keras does
         tied = (np.round(ties_rng.uniform(0, 1, (n, 4)) * 4) / 4).astype("float32")
         tied_ids = ties_rng.integers(0, 4, n)
@@ -300,11 +400,17 @@ def main() -> None:
                 arrays[f"data/{kind}/{b}/y_true"] = y_true
             arrays[f"data/{kind}/{b}/y_pred"] = y_pred
             arrays[f"data/{kind}/{b}/sample_weight"] = weight
-    specs = [{"id": c, "class": c, "kwargs": {"fn": "mean_squared_error"} if c == "MeanMetricWrapper" else {},
-              "kind": DEFAULT_KIND[c]} for c in CLASSES]
+    specs = [{"id": c, "class": c, "kwargs": DEFAULT_KWARGS.get(c, {}), "kind": DEFAULT_KIND[c]} for c in CLASSES]
     specs += [{"id": i, "class": c, "kwargs": kw, "kind": k} for i, c, kw, k in CASES]
-    names = {n: cls.__name__ for n, cls in ALL_OBJECTS_DICT.items() if cls.__name__ in CLASSES
-             and cls.__name__ != "MeanMetricWrapper"}
+    names, refused = {}, {}
+    for n, cls in ALL_OBJECTS_DICT.items():
+        if cls.__name__ not in CLASSES or cls.__name__ == "MeanMetricWrapper":
+            continue
+        try:
+            keras.metrics.get(n)
+            names[n] = cls.__name__
+        except Exception as e:  # a class that needs arguments
+            refused[n] = type(e).__name__
     for name, cls in sorted(names.items()):
         specs.append({"id": f"name:{name}", "name": name, "kind": DEFAULT_KIND[cls]})
     for name, cls in RNNKIT_NAMES.items():  # Keras's class, under the name rnnkit takes
@@ -315,8 +421,17 @@ def main() -> None:
     cases = [run_case(spec, data[spec["kind"]]) for spec in specs]
     evaluate = [{"id": i, "kind": k, "loss": loss, "metrics": m, "weighted_metrics": wm,
                  "logs": evaluate_case(k, loss, m, wm, data[k])} for i, k, loss, m, wm in EVALUATE]
+    evaluate_refused = []
+    for i, k, loss, m, wm in EVALUATE_REFUSED:
+        try:
+            evaluate_case(k, loss, m, wm, data[k])
+            raise AssertionError(f"Keras evaluated {i}: move it to EVALUATE")
+        except (TypeError, ValueError) as e:
+            evaluate_refused.append({"id": i, "kind": k, "loss": loss, "metrics": m, "weighted_metrics": wm,
+                                     "error": type(e).__name__, "message": str(e)})
     meta = {"keras": keras.__version__, "backend": keras.backend.backend(), "steps": STEPS, "sizes": SIZES,
-            "cases": cases, "names": {**names, **RNNKIT_NAMES}, "evaluate": evaluate}
+            "cases": cases, "names": {**names, **RNNKIT_NAMES}, "names_refused": refused, "evaluate": evaluate,
+            "evaluate_refused": evaluate_refused}
     np.savez_compressed(os.path.join(OUT, "keras_metrics.npz"), **arrays)
     with open(os.path.join(OUT, "keras_metrics.json"), "w") as f:
         json.dump(meta, f, indent=1)

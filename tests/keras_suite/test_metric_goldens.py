@@ -4,9 +4,10 @@ by scripts/make_keras_metric_goldens.py with Keras 3.15.1 on JAX).
 Each case runs the same steps on the same batches as Keras did (update_state with and without
 sample_weight, reset_state) and compares result() after every update; its get_config(), default
 name and direction (EarlyStopping's mode="auto") are Keras's too, and from_config rebuilds a metric
-that gives the same numbers. The names compile takes resolve to Keras's classes, and model.evaluate
-of an identity model (predictions = inputs) logs Keras's names and values for metrics and
-weighted_metrics accumulated over uneven batches.
+that gives the same numbers. The names compile takes resolve to Keras's classes (the names of classes
+that need arguments, such as "mean_io_u", fail as Keras's do), and model.evaluate of an identity model
+(predictions = inputs) logs Keras's names and values for metrics and weighted_metrics accumulated over
+uneven batches, or refuses what Keras's refuses (Sum, which takes values, not y_true and y_pred).
 
 Tolerance: 1e-6 relative, plus one float32 step at 1.0 (2**-23 = 1.2e-7) absolute. Both compute in
 float32, and sums of fractional sample weights are added in another order (XLA's reductions vs
@@ -110,8 +111,15 @@ def test_name_resolves_to_keras_class(name):
     assert type(rnnkit.metrics.get(name)).__name__ == META["names"][name]
 
 
+@pytest.mark.parametrize("name", sorted(META["names_refused"]))
+def test_name_of_a_class_needing_arguments_fails_as_in_keras(name):
+    with pytest.raises(Exception, match="needs arguments") as error:
+        rnnkit.metrics.get(name)
+    assert type(error.value).__name__ == META["names_refused"][name]
+
+
 def test_every_name_and_class_has_a_golden_case():
-    names = {c["name"] for c in META["cases"] if "name" in c}
+    names = {c["name"] for c in META["cases"] if "name" in c} | set(META["names_refused"])
     assert set(rnnkit.metrics.NAMES) - names == set()
     classes = {getattr(rnnkit.metrics, n) for n in rnnkit.metrics.__all__}
     metric_classes = {c.__name__ for c in classes if isinstance(c, type) and issubclass(c, rnnkit.metrics.Metric)}
@@ -156,3 +164,14 @@ def test_evaluate_equals_keras(run_):
     for name, expected in run_["logs"].items():
         assert np.shape(logs[name]) == np.shape(expected), name
         np.testing.assert_allclose(logs[name], expected, **TOLERANCE, err_msg=name)
+
+
+@pytest.mark.parametrize("run_", META["evaluate_refused"], ids=[r["id"] for r in META["evaluate_refused"]])
+def test_evaluate_refuses_what_keras_refuses(run_):
+    data = batches(run_["kind"])
+    model = Sequential([Input(tuple(data[0][1].shape[1:])), Activation("linear")])
+    model.compile(loss=run_["loss"], metrics=[_compiled_metric(m) for m in run_["metrics"]],
+                  weighted_metrics=[_compiled_metric(m) for m in run_["weighted_metrics"]])
+    with pytest.raises(Exception, match="update_state") as error:
+        model.evaluate(data[0][1].numpy(), data[0][0].numpy(), sample_weight=data[0][2].numpy(), batch_size=8)
+    assert type(error.value).__name__ == run_["error"]

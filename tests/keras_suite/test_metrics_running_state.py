@@ -159,3 +159,24 @@ def test_an_identity_model_logs_the_metric_of_its_inputs():
     logs = model.evaluate(p, y, batch_size=4, return_dict=True)
     np.testing.assert_allclose(logs["auc"], _whole(M.AUC(multi_label=True), y, p), rtol=1e-6)
     np.testing.assert_allclose(logs["fbeta_score"], _whole(M.FBetaScore(beta=2.0, threshold=0.5), y, p), rtol=1e-6)
+
+
+def test_fit_reports_the_rate_at_rate_and_iou_metrics_of_the_epoch():
+    """PrecisionAtRecall and the other rate-at-rate metrics and the IoU family are sums over the epoch (their
+    counts and confusion matrix): fit's epoch value and validation value are each metric of all the samples,
+    weighted only in weighted_metrics (BinaryIoU's int32 counts truncate the fractional weights, as Keras's)."""
+    x, y, w = _data()
+    metrics = {"precision_at_recall": M.PrecisionAtRecall(0.5), "sas": M.SensitivityAtSpecificity(0.6, name="sas"),
+               "binary_io_u": M.BinaryIoU(threshold=0.4)}
+    weighted = {"w_rap": M.RecallAtPrecision(0.4, name="w_rap"), "w_biou": M.BinaryIoU(name="w_biou"),
+                "w_biou_f32": M.BinaryIoU(target_class_ids=[1], dtype="float32", name="w_biou_f32")}
+    model = _classifier(list(metrics.values()), weighted_metrics=list(weighted.values()))
+    p = model.predict(x, batch_size=22)
+    history = model.fit(x, y, sample_weight=w, batch_size=8, epochs=1, shuffle=False, verbose=0,
+                        validation_data=(x, y, w))
+    for name, metric in {**metrics, **weighted}.items():
+        expected = _whole(type(metric).from_config(metric.get_config()), y, p, w if name in weighted else None)
+        np.testing.assert_allclose(history.history[name], [expected], rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(history.history[f"val_{name}"], [expected], rtol=1e-6, err_msg=name)
+    batch_values = [_whole(M.PrecisionAtRecall(0.5), y[i:i + 8], p[i:i + 8]) for i in (0, 8, 16)]
+    assert abs(np.average(batch_values, weights=[8, 8, 6]) - history.history["precision_at_recall"][0]) > 1e-3

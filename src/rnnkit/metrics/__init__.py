@@ -1,14 +1,17 @@
 """Keras's metrics (keras.metrics): stateful classes with update_state / result / reset_state, the
 functions they average, and `get`, which resolves the names compile(metrics=[...]) accepts.
 
-Means of per-sample values (accuracies, crossentropies, errors, hinge, Poisson) and metrics kept as
-sums over batches (AUC, Precision, Recall, the true/false positive/negative counts, F1Score,
-FBetaScore, R2Score): fit and evaluate report both as Keras does, from every sample of the epoch.
+Means of per-sample values (accuracies, crossentropies, errors, hinge, Poisson, correlations) and
+metrics kept as sums over batches (AUC, Precision, Recall, the true/false positive/negative counts,
+PrecisionAtRecall and the other rate-at-rate metrics, F1Score, FBetaScore, R2Score, the IoU family):
+fit and evaluate report both as Keras does, from every sample of the epoch. Sum, like Keras's, sums
+values and cannot be compiled.
 
 Names: every class by its name or its snake_case name ("RootMeanSquaredError",
 "root_mean_squared_error") and Keras's short names "mse", "mae", "mape", "msle", "bce". Beyond Keras 3,
 which refuses them, "rmse" and "logcosh" are accepted too. compile's "accuracy"/"acc" picks binary,
-sparse or categorical accuracy from the shapes, as Keras 3 does.
+sparse or categorical accuracy from the shapes, as Keras 3 does. A class that needs arguments (IoU,
+"mean_io_u", PrecisionAtRecall, ...) cannot be made from its name alone, as in Keras (a TypeError).
 
 >>> m = RootMeanSquaredError()
 >>> m.update_state([2, 4, 6], [1, 3, 2])
@@ -29,29 +32,37 @@ from .accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Sp
                                sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from .auc import AUC
 from .confusion_metrics import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+                                  pearson_correlation)
 from .f_score_metrics import F1Score, FBetaScore
 from .hinge_metrics import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
+from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
                                     SparseCategoricalCrossentropy, binary_crossentropy, categorical_crossentropy,
                                     kl_divergence, poisson, sparse_categorical_crossentropy)
 from .r2_score import R2Score
-from .reduction import Mean, MeanMetricWrapper, Metric, _snake_case, weighted_batch_value
+from .reduction import Mean, MeanMetricWrapper, Metric, Sum, _snake_case, weighted_batch_value
 from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
                                  MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
                                  cosine_similarity, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
                                  mean_squared_error, mean_squared_logarithmic_error)
+from .sensitivity_specificity import (PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+                                      SpecificityAtSensitivity)
 
 __all__ = [
-    "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy", "CategoricalCrossentropy",
-    "CategoricalHinge", "CosineSimilarity", "F1Score", "FBetaScore", "FalseNegatives", "FalsePositives", "Hinge",
-    "KLDivergence", "LogCoshError", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanMetricWrapper",
-    "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "Poisson", "Precision", "R2Score", "Recall",
-    "RootMeanSquaredError", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
-    "SparseTopKCategoricalAccuracy", "SquaredHinge", "TopKCategoricalAccuracy", "TrueNegatives", "TruePositives",
-    "binary_accuracy", "binary_crossentropy", "categorical_accuracy", "categorical_crossentropy", "categorical_hinge",
-    "compile_metric", "cosine_similarity", "deserialize", "get", "hinge", "kl_divergence", "log_cosh",
+    "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "BinaryIoU", "CategoricalAccuracy",
+    "CategoricalCrossentropy", "CategoricalHinge", "ConcordanceCorrelation", "CosineSimilarity", "F1Score",
+    "FBetaScore", "FalseNegatives", "FalsePositives", "Hinge", "IoU", "KLDivergence", "LogCoshError", "Mean",
+    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanIoU", "MeanMetricWrapper", "MeanSquaredError",
+    "MeanSquaredLogarithmicError", "Metric", "OneHotIoU", "OneHotMeanIoU", "PearsonCorrelation", "Poisson",
+    "Precision", "PrecisionAtRecall", "R2Score", "Recall", "RecallAtPrecision", "RootMeanSquaredError",
+    "SensitivityAtSpecificity", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy", "SpecificityAtSensitivity", "SquaredHinge", "Sum", "TopKCategoricalAccuracy",
+    "TrueNegatives", "TruePositives", "binary_accuracy", "binary_crossentropy", "categorical_accuracy",
+    "categorical_crossentropy", "categorical_hinge", "compile_metric", "concordance_correlation",
+    "cosine_similarity", "deserialize", "get", "hinge", "kl_divergence", "log_cosh",
     "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "poisson", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
+    "pearson_correlation", "poisson", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
     "sparse_top_k_categorical_accuracy", "squared_hinge", "top_k_categorical_accuracy",
 ]
 
@@ -60,7 +71,9 @@ _CLASSES = [Mean, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, Mea
             CategoricalCrossentropy, SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy,
             SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, R2Score, AUC,
             FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives, Hinge, SquaredHinge,
-            CategoricalHinge, Poisson, F1Score, FBetaScore]
+            CategoricalHinge, Poisson, F1Score, FBetaScore, Sum, PearsonCorrelation, ConcordanceCorrelation,
+            PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, IoU, BinaryIoU,
+            MeanIoU, OneHotIoU, OneHotMeanIoU]
 # Keras's ALL_OBJECTS_DICT: each class by its name and its snake_case name, then the short names.
 NAMES: dict[str, type] = {**{c.__name__: c for c in _CLASSES}, **{_snake_case(c.__name__): c for c in _CLASSES}}
 NAMES.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,
@@ -95,6 +108,12 @@ def get(identifier) -> Metric | Callable:
         return deserialize(identifier)
     obj = NAMES.get(identifier) if isinstance(identifier, str) else identifier
     if inspect.isclass(obj) and issubclass(obj, Metric):
+        needed = [p.name for p in inspect.signature(obj.__init__).parameters.values()
+                  if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+        if needed:  # Keras's get fails too: "__init__() missing ... required positional argument(s)"
+            raise TypeError(f"{obj.__name__} needs arguments ({', '.join(needed)}), so {identifier!r} alone cannot "
+                            f"make it: pass rnnkit.metrics.{obj.__name__}("
+                            f"{', '.join(n + '=...' for n in needed)}) instead.")
         return obj()
     if callable(obj):
         return obj

@@ -130,7 +130,9 @@ class Metric:
                              "state_vector() of the same metric, built on the same shapes, gave.")
         offset = 0
         for v in self.variables:
-            v.copy_(torch.as_tensor(vector[offset:offset + v.numel()]).reshape(v.shape))
+            values = torch.as_tensor(vector[offset:offset + v.numel()]).reshape(v.shape)
+            # integer counts (IoU's confusion matrix) come back through float sums: round, never truncate
+            v.copy_(values if v.is_floating_point() else values.round())
             offset += v.numel()
 
     def batch_state(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
@@ -194,6 +196,45 @@ class Mean(Metric):
 
     def result(self) -> Tensor:
         return self.total / self.count if self.count != 0 else torch.zeros((), dtype=self.total.dtype)
+
+
+class Sum(Metric):
+    """The (weighted) sum of the values given (Keras's `Sum`): each sample's values summed, then the samples.
+
+    Like Keras's, it takes values, not (y_true, y_pred), so compile(metrics=[...]) refuses it.
+
+    >>> m = Sum()
+    >>> m.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0])
+    >>> float(m.result())
+    4.0
+    """
+
+    summed_state = True
+
+    def __init__(self, name: str = "sum", dtype: str | None = None):
+        super().__init__(name=name, dtype=dtype)
+
+    @property
+    def variables(self) -> list[Tensor]:
+        return [self.total]
+
+    def reset_state(self) -> None:
+        self.total = torch.zeros((), dtype=float_dtype(self._dtype))
+
+    def update_state(self, values, sample_weight=None) -> None:
+        values, _ = reduce_to_samplewise_values(as_tensor(values), sample_weight, torch.sum, float_dtype(self._dtype))
+        self.total += values.sum().detach().cpu()
+
+    def result(self) -> Tensor:
+        return self.total.clone()
+
+    def _not_compilable(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} ({self.name!r}) sums the values given to update_state(values, "
+                        "sample_weight); compile's metrics are given (y_true, y_pred, sample_weight), which Keras "
+                        "refuses for it too ('got multiple values for argument sample_weight'). Use it on its "
+                        "own (m.update_state(values)), or compile a function metric(y_true, y_pred).")
+
+    batch_value = batch_state = _not_compilable
 
 
 # The metric functions that are Keras losses (each module adds its own): a MeanMetricWrapper of one is an
