@@ -8,8 +8,7 @@ same names ("out_mse", "weighted_mse", "mse_1"); a metric whose name alone would
 with arguments: TopKCategoricalAccuracy(k=3), AUC(curve="PR"), a renamed Precision) is stored as
 Keras serializes it, {"class_name": ..., "config": ...}, which compile takes back. A model compiled
 with something that has no name to find it again by (a custom loss or metric function, a torch loss
-module, a torch optimizer, a MultiOptimizer choosing by a function) is stored without a loss and loads
-uncompiled: compile it again.
+module, a torch optimizer) is stored without a loss and loads uncompiled: compile it again.
 
 The optimizer's tensors travel as ``optimizer/<param>/<key>`` tensors beside the weights, the rest of its
 state_dict in the header.
@@ -18,7 +17,6 @@ state_dict in the header.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import torch
 
@@ -33,10 +31,6 @@ def compile_config(model) -> dict | None:
         return None
     spec = model.optimizer_config
     optimizer = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else None
-    try:
-        json.dumps(optimizer)
-    except TypeError:  # a MultiOptimizer choosing by a function: the model loads uncompiled, as with a torch optimizer
-        optimizer = None
     config = {"optimizer": optimizer, "jit_compile": model.jit_compile, "auto_scale_loss": model.auto_scale_loss}
     names = model.output_names_for_compile()
     if names is None:

@@ -9,27 +9,18 @@ builds it into a torch optimizer over its weights on the first batch. The parts:
 - spec: OptimizerSpec and the torch optimizer each kind builds;
 - hooks: the learning rate a schedule gives each step, the iteration count, Adam's epsilon-hat, weight decay
   and Keras's attributes (`learning_rate`, `iterations`) on the torch optimizer;
-- slots: Keras's moving average of the weights (use_ema) and gradient accumulation;
-- paths: each weight's Keras-style path ("sequential/dense/kernel"), which Muon, OptimizerMap and
-  `exclude_from_weight_decay` match;
-- wrappers, multi: LossScaleOptimizer, MultiOptimizer and OptimizerMap;
-- validation: the checks on hyper-parameters.
+- slots: Keras's moving average of the weights (use_ema) and gradient accumulation.
 
-The update rules torch lacks are in `rnnkit.keras_optimizers`, and Muon's and ScheduleFreeAdamW's in
-`muon_update` and `schedule_free_update`.
+The update rules torch lacks are in `rnnkit.keras_optimizers`.
 """
 
 from .. import schedules
 from .hooks import KerasAttributes, advance_schedule, keras_flavoured, step_undone, torch_class
-from .keras_classes import (_BY_NAME, SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Muon,
-                            Nadam, RMSprop, ScheduleFreeAdamW, deserialize, get, serialize)
-from .paths import KerasVariable, variable_paths
+from .keras_classes import (_BY_NAME, SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam,
+                            RMSprop, deserialize, get, serialize)
 from .spec import OptimizerSpec, build, can_fuse, get_learning_rate, set_learning_rate
-from .wrappers import (LossScaleOptimizer, MultiOptimizer, OptimizerMap, learning_rate_owners, loss_scale_settings,
-                       update_parts)
 
-__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "KerasAttributes", "KerasVariable",
-           "Lamb", "Lion", "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "OptimizerMap", "OptimizerSpec",
-           "RMSprop", "SGD", "ScheduleFreeAdamW", "advance_schedule", "build", "can_fuse", "deserialize", "get",
-           "get_learning_rate", "keras_flavoured", "learning_rate_owners", "loss_scale_settings", "schedules", "serialize",
-           "set_learning_rate", "step_undone", "torch_class", "update_parts", "variable_paths"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "KerasAttributes", "Lamb", "Lion",
+           "Nadam", "OptimizerSpec", "RMSprop", "SGD", "advance_schedule", "build", "can_fuse", "deserialize", "get",
+           "get_learning_rate", "keras_flavoured", "schedules", "serialize", "set_learning_rate", "step_undone",
+           "torch_class"]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numbers
 
 from .. import schedules
-from . import validation
-from .spec import KERAS_CLASSES, OptimizerSpec
+from .spec import OptimizerSpec
 
 
 def learning_rate_argument(learning_rate, lr, default):
@@ -17,23 +16,19 @@ def learning_rate_argument(learning_rate, lr, default):
 
 def check_arguments(kind: str, kwargs: dict, clipnorm, clipvalue, global_clipnorm) -> dict:
     """Keras's checks on the base arguments every optimizer takes; returns those of them an OptimizerSpec
-    keeps (name, use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps,
-    loss_scale_factor)."""
-    kwargs, where = dict(kwargs), KERAS_CLASSES.get(kind, kind)
+    keeps (name, use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps)."""
+    kwargs = dict(kwargs)
     base = {"name": kwargs.pop("name", None), "use_ema": bool(kwargs.pop("use_ema", False)),
             "ema_momentum": kwargs.pop("ema_momentum", 0.99),
             "ema_overwrite_frequency": kwargs.pop("ema_overwrite_frequency", None),
             "gradient_accumulation_steps": kwargs.pop("gradient_accumulation_steps", None)}
-    base["loss_scale_factor"] = kwargs.pop("loss_scale_factor", None)
-    validation.number(where, "loss_scale_factor", base["loss_scale_factor"], 0.0, low_open=True, none=True,
-                      fix="The loss is multiplied by it and the gradients divided by it (a fixed loss scale); "
-                          "None leaves the loss as it is. For a scale that adapts, wrap the optimizer in "
-                          "LossScaleOptimizer.")
+    scale = kwargs.pop("loss_scale_factor", None)
+    if scale is not None:
+        raise ValueError(f"Argument `loss_scale_factor` is not supported by rnnkit's optimizers (received "
+                         f"loss_scale_factor={scale!r}); leave it at None. For mixed_float16, rnnkit scales the "
+                         "loss dynamically (compile(auto_scale_loss=True)), as Keras's LossScaleOptimizer.")
     if kwargs:
         raise TypeError(f"Argument(s) not recognized by rnnkit's {kind} optimizer: {kwargs}")
-    for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
-        validation.number(where, name, value, 0.0, none=True,
-                          fix="Keras skips clipping for a value <= 0; set None for no clipping.")
     if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
         raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                          f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
@@ -57,8 +52,6 @@ def check_arguments(kind: str, kwargs: dict, clipnorm, clipvalue, global_clipnor
 def make_spec(kind: str, learning_rate, options: dict, clipnorm, clipvalue, weight_decay=None, global_clipnorm=None,
               kwargs=None) -> OptimizerSpec:
     """An OptimizerSpec for a float learning rate or a LearningRateSchedule."""
-    validation.number(KERAS_CLASSES.get(kind, kind), "weight_decay", weight_decay, none=True,
-                      fix="Each update first takes w * weight_decay * learning_rate off every weight.")
     extra = dict(weight_decay=weight_decay, global_clipnorm=global_clipnorm,
                  **check_arguments(kind, kwargs or {}, clipnorm, clipvalue, global_clipnorm))
     if isinstance(learning_rate, schedules.LearningRateSchedule):

@@ -4,12 +4,9 @@ attributes (`learning_rate`, `iterations`, `finalize_variable_values`)."""
 
 from __future__ import annotations
 
-import re
-
 import torch
 
 from .. import schedules
-from .paths import tensor_name
 from .slots import apply_count, finalize_variable_values
 
 SCHEDULE_FIXED = ("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
@@ -68,29 +65,13 @@ def _saved_epsilon(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:
     return state_dict
 
 
-def decay_weights(optimizer: torch.optim.Optimizer, weight_decay: float | None) -> None:
+def decay_weights(optimizer: torch.optim.Optimizer, weight_decay: float) -> None:
     """Keras's weight decay (keras/src/optimizers/base_optimizer.py `_apply_weight_decay`): before each update,
     every weight with a gradient becomes w - w * weight_decay * lr, lr the rate of this step (the hook runs
-    after count_iterations's, which sets a schedule's rate). The group keeps it as "keras_weight_decay"
-    (a group that set its own, as Muon's two do, keeps that); "keras_no_decay" lists the positions in the
-    group of the weights `exclude_from_decay` leaves out."""
-    if weight_decay:
-        for group in optimizer.param_groups:
-            group.setdefault("keras_weight_decay", weight_decay)
-    if any(group.get("keras_weight_decay") for group in optimizer.param_groups):
-        optimizer.register_step_pre_hook(lambda opt, args, kwargs: _decay(opt))
-
-
-def exclude_from_decay(optimizer: torch.optim.Optimizer, paths: dict, names: list[str] | None,
-                       tensors: set[int] | None) -> None:
-    """Keras's `exclude_from_weight_decay`: the tensors whose id is in `tensors`, and those whose Keras name
-    (the last part of their path) one of the `names` patterns finds, are not decayed."""
-    pattern = re.compile("|".join(sorted(set(names)))) if names else None
+    after count_iterations's, which sets a schedule's rate). The group keeps it as "keras_weight_decay"."""
     for group in optimizer.param_groups:
-        skip = [i for i, p in enumerate(group["params"])
-                if id(p) in (tensors or ()) or (pattern is not None and pattern.search(tensor_name(paths[p])))]
-        if skip:
-            group["keras_no_decay"] = skip
+        group["keras_weight_decay"] = weight_decay
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: _decay(opt))
 
 
 @torch.no_grad()
@@ -99,9 +80,8 @@ def _decay(optimizer: torch.optim.Optimizer) -> None:
         wd = group.get("keras_weight_decay")
         if wd:
             factor = wd * float(group["lr"])
-            skip = group.get("keras_no_decay", ())
-            for i, p in enumerate(group["params"]):
-                if p.grad is not None and i not in skip:
+            for p in group["params"]:
+                if p.grad is not None:
                     p.sub_(p * factor)
 
 
