@@ -120,9 +120,9 @@ def apply_mask(sample_weight: Tensor | None, mask: Tensor | None, reduction: str
         else torch.float32
     valid_entries = mask.to(torch.bool)
     if reduction in ("mean", "sum_over_batch_size"):
-        valid = valid_entries.sum().to(dtype)
-        per_valid = torch.where(valid > 0, mask.numel() / valid.clamp(min=1), torch.zeros((), dtype=dtype))
-        float_mask = torch.where(valid_entries, per_valid, torch.zeros((), dtype=dtype, device=mask.device))
+        valid, zero = valid_entries.sum().to(dtype), torch.zeros((), dtype=dtype, device=mask.device)
+        per_valid = torch.where(valid > 0, mask.numel() / valid.clamp(min=1), zero)  # Keras's divide_no_nan
+        float_mask = torch.where(valid_entries, per_valid, zero)
     else:
         float_mask = valid_entries.to(dtype)
     if sample_weight is None:

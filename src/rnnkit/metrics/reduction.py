@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .. import keras_mask
 from ..losses import apply_mask, squeeze_or_expand_to_same_rank  # noqa: F401 - the metrics import the latter from here
 
 Tensor = torch.Tensor
@@ -269,7 +270,7 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         # y_pred's Keras mask (rnnkit.keras_mask) weighs the masked steps 0, as Keras's update_state does
-        sample_weight = apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None), "sum")
+        sample_weight = apply_mask(sample_weight, keras_mask.get(y_pred), "sum")
         super().update_state(self.values(y_true, y_pred), sample_weight=self.weights(y_true, y_pred, sample_weight))
 
     def batch_value(self, y_true, y_pred) -> Tensor:

@@ -145,16 +145,14 @@ class LossAndMetrics:
                         continue
                     y_p, w = y_pred[c.output], weights[c.output]
                     y_t = self._output_targets(targets[c.output], y_p, c.output)
-                mask = keras_mask.get(y_p)
-                if mask is not None and isinstance(c.metric, metrics_module.MeanMetricWrapper):
+                w = w if c.weighted else None
+                if isinstance(c.metric, metrics_module.MeanMetricWrapper):
                     # Keras's MeanMetricWrapper weighs masked steps 0 whether or not it is a weighted metric
-                    w = losses.apply_mask(w if c.weighted else None, mask, "sum")
-                    value, weight = metrics_module.weighted_batch_value(c.metric, y_t, y_p, w)
-                    values[c.log_name], values[c.log_name + _WEIGHT] = float(value), float(weight)
-                elif c.metric.summed_state:  # its batch's state per row; the epoch's mean times rows is the sum
-                    state = c.metric.batch_state(y_t, y_p, w if c.weighted else None)
+                    w = losses.apply_mask(w, keras_mask.get(y_p), "sum")
+                if c.metric.summed_state:  # its batch's state per row; the epoch's mean times rows is the sum
+                    state = c.metric.batch_state(y_t, y_p, w)
                     values[c.log_name + _STATE] = state / max(y_p.shape[0] if y_p.dim() else 1, 1)
-                elif c.weighted and w is not None:
+                elif w is not None:
                     value, weight = metrics_module.weighted_batch_value(c.metric, y_t, y_p, w)
                     values[c.log_name], values[c.log_name + _WEIGHT] = float(value), float(weight)
                 else:
