@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import platform
@@ -31,6 +30,8 @@ from pathlib import Path
 import aiohttp
 import orjson
 import numpy as np
+
+from rnnkit.serve import settle_heap
 
 HERE = Path(__file__).resolve().parent
 FEATURES, SERIES, CLIENTS = 8, 400, 50
@@ -202,8 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     model = build_model(folder)
     # torch and the model, imported here to build the model file, would make every full garbage collection
     # of this process (the load generator) walk ~200,000 objects: a pause counted as the server's latency
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
                "python": platform.python_version(), "when": time.strftime("%Y-%m-%d"), "stores": {}}
     if "sqlite" in stores:

@@ -2,10 +2,13 @@
 
     python benchmarks/serve_worker_overlap.py
 
-Times, for 8,000 series of LSTM(64) x 2 on one PyTorch thread: the model step alone, the SQLite commit
-plus its fdatasync alone, and both at once in two threads (a pipelined worker's best case). Prints ms
-per batch; nothing is written but a temporary store.
+Times, for 8,000 series of LSTM(64) x 2 (benchmarks/serve.py's model) on one PyTorch thread: the model
+step alone, the SQLite commit plus its fdatasync alone, and both at once in two threads (a pipelined
+worker's best case). Prints ms per batch; nothing is written but a temporary store.
 """
+
+from __future__ import annotations
+
 import sys
 import tempfile
 import threading
@@ -16,28 +19,48 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-torch.set_num_threads(1)
-from benchmarks import serve as B
-from rnnkit import load_model
-from rnnkit.serve import Engine, SQLiteStore
-folder = Path(tempfile.mkdtemp()); m = B.build_model(folder)
-eng = Engine(load_model(m), threads=1)
-store = SQLiteStore(folder / "s.sqlite"); store.check(eng.signature(), eng.width, eng.outputs)
-N = 8000
-ids_b = [f"b{i}" for i in range(N)]
-x = np.random.rand(N, 8).astype(np.float32)
-def compute(k):
-    st = eng.zeros(N)
-    for _ in range(k): y, s = eng.step(x, st)
-def commit(k):
-    rec = store.rows(ids_b)
-    for _ in range(k):
-        at = rec["step"].copy(); rec["step"] += 1
-        store.commit(ids_b, at, rec); store.sync()
-K = 20
-for name, f in [("compute", compute), ("commit", commit)]:
-    t = time.perf_counter(); f(K); print(name, f"{(time.perf_counter()-t)/K*1e3:.1f} ms per {N}")
-t = time.perf_counter()
-th = [threading.Thread(target=compute, args=(K,)), threading.Thread(target=commit, args=(K,))]
-[a.start() for a in th]; [a.join() for a in th]
-print("both concurrently", f"{(time.perf_counter()-t)/K*1e3:.1f} ms per pair")
+from benchmarks.serve import FEATURES, build_model  # noqa: E402
+from rnnkit import load_model  # noqa: E402
+from rnnkit.serve import Engine, SQLiteStore  # noqa: E402
+
+ROWS, REPEATS = 8000, 20
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    folder = Path(tempfile.mkdtemp(prefix="rnnkit-overlap-"))
+    engine = Engine(load_model(build_model(folder)), threads=1)
+    store = SQLiteStore(folder / "states.sqlite")
+    store.check(engine.signature(), engine.width, engine.outputs)
+    ids = [f"s{i}" for i in range(ROWS)]
+    x = np.random.default_rng(0).random((ROWS, FEATURES), dtype=np.float32)
+
+    def step() -> None:
+        states = engine.zeros(ROWS)
+        for _ in range(REPEATS):
+            engine.step(x, states)
+
+    def commit() -> None:
+        records = store.rows(ids)
+        for _ in range(REPEATS):
+            at = records["step"].copy()
+            records["step"] += 1
+            store.commit(ids, at, records)
+            store.sync()
+
+    for name, work in (("model step", step), ("commit + fdatasync", commit)):
+        started = time.perf_counter()
+        work()
+        print(f"{name}: {(time.perf_counter() - started) / REPEATS * 1e3:.1f} ms per {ROWS} series")
+    threads = [threading.Thread(target=step), threading.Thread(target=commit)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"both at once, two threads: {(time.perf_counter() - started) / REPEATS * 1e3:.1f} ms per pair")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
