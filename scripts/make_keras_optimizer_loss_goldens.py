@@ -2,7 +2,8 @@
 
 Optimizers: from the same float32 weights, every case applies the same five batches of gradients with
 Keras's `apply_gradients` and records the weights (the cases added later: seven batches on five tensors, and
-Keras's EMA and gradient accumulators), and each case's `get_config()`. Losses: Keras's loss objects on fixed inputs, with
+Keras's EMA and gradient accumulators; Muon, ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer and
+exclude_from_weight_decay are scripts/keras_optimizer_goldens_more.py's), and each case's `get_config()`. Losses: Keras's loss objects on fixed inputs, with
 and without sample_weight. The tests (tests/keras_suite/test_optimizer_loss_goldens.py) only read the
 files. Run: KERAS_BACKEND=jax python scripts/make_keras_optimizer_loss_goldens.py
 (`... losses` or `... optimizers` writes only that half; each half's numbers do not depend on the other's)
@@ -18,6 +19,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from keras_optimizer_goldens_more import keras_optimizer, more_optimizer_goldens, record  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
 
@@ -114,14 +116,8 @@ EXTRA_CASES = [
 ]
 # The names keras.optimizers.get is asked to resolve (the fixture records which it does)
 OPTIMIZER_NAMES = ["adam", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "adamw", "lion", "ftrl",
-                   "adafactor", "lamb", "Ftrl", "FTRL", "Adafactor", "Lamb"]
-
-
-def keras_optimizer(cls, kwargs):
-    kwargs = dict(kwargs)
-    if isinstance(kwargs.get("learning_rate"), dict):
-        kwargs["learning_rate"] = keras.optimizers.schedules.deserialize(kwargs["learning_rate"])
-    return getattr(keras.optimizers, cls)(**kwargs)
+                   "adafactor", "lamb", "Ftrl", "FTRL", "Adafactor", "Lamb", "muon", "Muon", "schedulefreeadamw",
+                   "ScheduleFreeAdamW"]
 
 
 def optimizer_goldens():
@@ -143,6 +139,8 @@ def optimizer_goldens():
         configs[case] = opt.get_config()
     cases = [{"id": c, "class": k, "kwargs": kw} for c, k, kw in OPTIMIZER_CASES]
     extra_optimizer_goldens(weights, grads, arrays, configs, cases)
+    more = {}  # Muon, ScheduleFreeAdamW, the wrappers, exclude_from_weight_decay (keras_optimizer_goldens_more)
+    more_optimizer_goldens(arrays, configs, cases, more, len(SHAPES) + 1, EXTRA_STEPS)
     names = {}
     for name in OPTIMIZER_NAMES:
         try:
@@ -151,7 +149,7 @@ def optimizer_goldens():
             names[name] = None
     meta = {"keras": keras.__version__, "backend": keras.backend.backend(), "shapes": SHAPES,
             "steps": STEPS, "cases": cases, "extra_shape": EXTRA_SHAPE, "extra_steps": EXTRA_STEPS,
-            "configs": configs, "names": names}
+            "configs": configs, "names": names, **more}
     np.savez(os.path.join(OUT, "keras_optimizers.npz"), **arrays)
     with open(os.path.join(OUT, "keras_optimizers.json"), "w") as f:
         json.dump(meta, f, indent=1)
@@ -176,17 +174,7 @@ def extra_optimizer_goldens(weights, grads, arrays, configs, cases):
         opt = keras_optimizer(cls, kwargs)
         for gs in grads:
             opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in gs], variables))
-        for i, v in enumerate(variables):
-            arrays[f"{case}/{i}"] = np.asarray(v.numpy(), dtype="float32")
-        if kwargs.get("gradient_accumulation_steps"):
-            for i, a in enumerate(opt._accumulated_gradients):
-                arrays[f"{case}/accumulator/{i}"] = np.asarray(a.numpy(), dtype="float32")
-        if kwargs.get("use_ema"):
-            for i, a in enumerate(opt._model_variables_moving_average):
-                arrays[f"{case}/average/{i}"] = np.asarray(a.numpy(), dtype="float32")
-            opt.finalize_variable_values(variables)
-            for i, v in enumerate(variables):
-                arrays[f"{case}/finalized/{i}"] = np.asarray(v.numpy(), dtype="float32")
+        record(case, opt, variables, arrays, kwargs)
         configs[case] = opt.get_config()
         cases.append({"id": case, "class": cls, "kwargs": kwargs, "steps": EXTRA_STEPS, "tensors": len(weights)})
 

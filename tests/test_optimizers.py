@@ -74,13 +74,20 @@ def test_compile_names_ftrl_adafactor_and_lamb(name, kind):
 def test_a_keras_config_dict_names_an_optimizer():
     spec = optimizers.get({"class_name": "Adafactor", "config": {"learning_rate": 0.01, "clip_threshold": 2.0}})
     assert (spec.kind, spec.learning_rate, spec.options["clip_threshold"]) == ("adafactor", 0.01, 2.0)
+    assert optimizers.get({"class_name": "Muon", "config": {"ns_steps": 3}}).options["ns_steps"] == 3
     with pytest.raises(ValueError, match="Could not interpret optimizer config.*expected .*'Ftrl'"):
-        optimizers.get({"class_name": "Muon", "config": {}})
+        optimizers.get({"class_name": "Shampoo", "config": {}})
 
 
-def test_loss_scale_factor_is_refused_with_what_to_use_instead():
-    with pytest.raises(ValueError, match="`loss_scale_factor` is not supported.*auto_scale_loss=True"):
-        optimizers.Adam(loss_scale_factor=128.0)
+def test_loss_scale_factor_scales_the_loss_and_divides_the_gradients():
+    spec = optimizers.Adam(loss_scale_factor=128.0)
+    assert spec.get_config()["loss_scale_factor"] == 128.0
+    model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])
+    model.compile(spec, "mse")
+    assert float(model.scale_loss(torch.tensor(2.0))) == 256.0
+    with pytest.raises(ValueError, match=r"Adam: `loss_scale_factor` must be a number in \(0.0, inf\].*Received: "
+                                         r"loss_scale_factor=-1.0.*LossScaleOptimizer"):
+        optimizers.Adam(loss_scale_factor=-1.0)
 
 
 def test_keras_base_arguments_at_their_defaults_and_name_are_accepted():
@@ -135,9 +142,13 @@ def test_weight_decay_and_global_clipnorm_survive_save_and_reload(tmp_path):
 
 @pytest.mark.parametrize("spec", [optimizers.AdamW(), optimizers.Adam(weight_decay=0.01),
                                   optimizers.Adam(global_clipnorm=1.0), optimizers.Lion(),
-                                  optimizers.Adam(use_ema=True), optimizers.Adam(gradient_accumulation_steps=2)],
+                                  optimizers.Adam(use_ema=True), optimizers.Adam(gradient_accumulation_steps=2),
+                                  optimizers.Adam(loss_scale_factor=4.0), optimizers.Muon(),
+                                  optimizers.ScheduleFreeAdamW(), optimizers.LossScaleOptimizer(optimizers.Adam()),
+                                  optimizers.MultiOptimizer(optimizers.OptimizerMap(optimizers.Adam()))],
                          ids=["adamw", "adam-weight_decay", "adam-global_clipnorm", "lion", "adam-ema",
-                              "adam-accumulation"])
+                              "adam-accumulation", "adam-loss_scale_factor", "muon", "schedulefreeadamw",
+                              "loss_scale_optimizer", "multi_optimizer"])
 def test_compiled_step_falls_back_to_eager_for_what_it_does_not_do(spec):
     from rnnkit.training.compiled import _adam_state
     model = Sequential([Input((4, 1)), LSTM(3), Dense(1)])

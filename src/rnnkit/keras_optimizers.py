@@ -21,16 +21,21 @@ from __future__ import annotations
 import torch
 
 
+def closure_loss(closure):
+    """The loss of torch's `step(closure)` protocol: closure() with gradients on, None without a closure."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 class _PerParameter(torch.optim.Optimizer):
     """The loop every optimizer here shares: for each parameter with a gradient, make its state on first
     use (`_init_state`), count the step, and apply `_update`."""
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

@@ -22,8 +22,9 @@ model called inside the user's own `torch.autocast` is left to it.
 
 Files: a Sequential or functional model's config holds its policy, so `rnnkit.load` gives it back; a
 topology (ManyToOne, Seq2Seq, ...) saves its constructor's arguments, which do not, so it takes the
-global policy when loaded (set `model.dtype_policy` again). The loss scale is not saved: after loading
-it starts again at 2**15 and finds its level within a few steps.
+global policy when loaded (set `model.dtype_policy` again). The loss scale and its count of finite
+steps travel with the optimizer's state (`training.loss_scale_state`), as Keras's LossScaleOptimizer
+keeps them among its variables; a Keras-format file (`save_keras`) holds no optimizer state.
 
 On a CPU whose oneDNN has no bfloat16 (float16) kernels (`torch.ops.mkldnn._is_mkldnn_bf16_supported()`
 is False: CPUs without AVX-512), oneDNN's fused LSTM refuses low precision, so the forward runs with
@@ -213,7 +214,13 @@ def needs_loss_scaling(policy: Policy) -> bool:
     return policy.compute_dtype == "float16"
 
 
-def loss_scaler(device: torch.device, init_scale: float = INITIAL_LOSS_SCALE) -> torch.amp.GradScaler:
-    """A dynamic loss scale with Keras's LossScaleOptimizer's numbers, for the weights' device."""
-    return torch.amp.GradScaler(torch.device(device).type, init_scale=init_scale, growth_factor=2.0,
-                                backoff_factor=0.5, growth_interval=LOSS_SCALE_GROWTH_STEPS)
+def loss_scaler(device: torch.device, init_scale: float = INITIAL_LOSS_SCALE,
+                growth_interval: int = LOSS_SCALE_GROWTH_STEPS) -> torch.amp.GradScaler:
+    """A dynamic loss scale with Keras's LossScaleOptimizer's rule, for the weights' device: halved (and
+    the step skipped) on a non-finite gradient, doubled after `growth_interval` finite steps in a row. Its
+    scale exists from the start, so gradients given directly (not from a scaled loss) can be unscaled."""
+    device = torch.device(device)
+    scaler = torch.amp.GradScaler(device.type, init_scale=init_scale, growth_factor=2.0, backoff_factor=0.5,
+                                  growth_interval=growth_interval)
+    scaler.scale(torch.zeros((), device=device))  # makes the scale tensor (GradScaler makes it on first use)
+    return scaler

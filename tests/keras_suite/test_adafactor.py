@@ -1,16 +1,14 @@
 """Keras 3's Adafactor, ported from keras/src/optimizers/adafactor_test.py with Keras's numbers.
 
-test_weight_decay keeps Keras's first variable only: rnnkit has no `exclude_from_weight_decay`.
 test_optimizer_goldens.py compares Adafactor with Keras 3.15.1 over seven steps on five tensors (a 3-axis
 one among them), with a schedule, weight decay and global_clipnorm.
 """
 
 import numpy as np
-import pytest
 
 from rnnkit import optimizers
 
-from optimizer_helpers import CLIPPING, Weights, apply, assert_clips, assert_golden_run
+from optimizer_helpers import CLIPPING, Weights, apply, assert_clips, assert_golden_run, assert_weight_decay
 
 OPTIONS = dict(learning_rate=0.5, beta_2_decay=-0.65, epsilon_1=1e-15, epsilon_2=1e-4, clip_threshold=0.9,
                relative_step=False)
@@ -49,13 +47,7 @@ def test_a_matrix_steps_the_same_transposed():
 
 
 def test_weight_decay():
-    # Keras's var1 goes through three optimizers' apply_gradients (zero gradient): three decays, w * 0.996 ** 3
-    value = [2.0]
-    for _ in range(3):
-        weights = Weights(value, optimizers.Adafactor(learning_rate=1.0, weight_decay=0.004))
-        apply(weights, [0.0])
-        value = weights.values()
-    assert float(value[0]) == pytest.approx(1.9760959, abs=1e-6)
+    assert_weight_decay(lambda: optimizers.Adafactor(learning_rate=1.0, weight_decay=0.004))
 
 
 def test_correctness_with_golden():

@@ -1,7 +1,7 @@
 """Keras 3's Lamb, ported from keras/src/optimizers/lamb_test.py with Keras's numbers.
 
-test_weight_decay keeps Keras's first variable only: rnnkit has no `exclude_from_weight_decay`.
-test_optimizer_goldens.py compares Lamb with Keras 3.15.1 over seven steps on five tensors.
+test_optimizer_goldens.py compares Lamb with Keras 3.15.1 over seven steps on five tensors. rnnkit checks
+Lamb's hyper-parameters when it is made (Keras does not).
 """
 
 import numpy as np
@@ -9,7 +9,7 @@ import pytest
 
 from rnnkit import optimizers
 
-from optimizer_helpers import CLIPPING, Weights, apply, assert_clips, assert_golden_run
+from optimizer_helpers import CLIPPING, Weights, apply, assert_clips, assert_golden_run, assert_weight_decay
 
 
 def test_config():
@@ -27,13 +27,7 @@ def test_single_step():
 
 
 def test_weight_decay():
-    # Keras's var1 goes through three optimizers' apply_gradients (zero gradient): three decays, w * 0.996 ** 3
-    value = [2.0]
-    for _ in range(3):
-        weights = Weights(value, optimizers.Lamb(learning_rate=1.0, weight_decay=0.004))
-        apply(weights, [0.0])
-        value = weights.values()
-    assert float(value[0]) == pytest.approx(1.9760959, abs=1e-6)
+    assert_weight_decay(lambda: optimizers.Lamb(learning_rate=1.0, weight_decay=0.004))
 
 
 def test_correctness_with_golden():
@@ -51,3 +45,15 @@ def test_the_trust_ratio_is_one_for_zero_weights():
     weights = Weights([np.zeros(3)], optimizers.Lamb(learning_rate=0.1))
     apply(weights, [[1.0, -2.0, 0.5]])
     np.testing.assert_allclose(weights.values()[0], [-0.1, 0.1, -0.1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(beta_1=1.0), r"Lamb: `beta_1` must be a number in \[0.0, 1.0\). Received: beta_1=1.0. It is the decay rate"),
+    (dict(beta_2=-0.1), r"`beta_2` must be a number in \[0.0, 1.0\). Received: beta_2=-0.1"),
+    (dict(beta_1="0.9"), r"`beta_1` must be a number.*Received: beta_1='0.9'"),
+    (dict(epsilon=-1e-7), r"Lamb: `epsilon` must be a number in \[0.0, inf\]. Received: epsilon=-1e-07. It keeps"),
+], ids=["beta_1-one", "beta_2-negative", "beta_1-string", "epsilon-negative"])
+def test_hyper_parameters_are_checked_when_made(kwargs, message):
+    # Keras's Lamb takes them unchecked (beta_1=1 divides by 1 - 1 ** t = 0 at the first step): rnnkit says so
+    with pytest.raises(ValueError, match=message):
+        optimizers.Lamb(**kwargs)

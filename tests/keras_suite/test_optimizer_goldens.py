@@ -4,7 +4,8 @@ and with use_ema and gradient_accumulation_steps Keras's moving averages and acc
 The goldens (tests/fixtures/keras_optimizers.npz) are Keras 3.15.1's own `apply_gradients` on the same
 float32 weights and gradients (scripts/make_keras_optimizer_loss_goldens.py); each case's rnnkit spec is
 built from the Keras class name and arguments the fixture records (a learning-rate schedule as Keras's
-serialized dict). The updates run through `apply_gradients` of a model's optimizer step, so clipping,
+serialized dict), over the Keras paths and with the `exclude_from_weight_decay` the case names, if any.
+The wrappers' goldens (LossScaleOptimizer, MultiOptimizer) are test_optimizer_wrapper_goldens.py's. The updates run through `apply_gradients` of a model's optimizer step, so clipping,
 accumulation and the EMA are rnnkit's as fit applies them.
 """
 
@@ -18,7 +19,7 @@ import torch
 from rnnkit import optimizers
 from rnnkit.optimizers.slots import ACCUMULATOR, EMA
 
-from optimizer_helpers import Weights, spec_of
+from optimizer_helpers import Weights, golden_weights
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 with open(os.path.join(FIXTURES, "keras_optimizers.json")) as f:
@@ -35,7 +36,7 @@ XFAIL = {}
 def run(case) -> Weights:
     """The case's steps through apply_gradients; the weights holder, with its optimizer."""
     tensors = case.get("tensors", N)
-    model = Weights([GOLDENS[f"w0/{i}"] for i in range(tensors)], spec_of(case))
+    model = golden_weights(case, [GOLDENS[f"w0/{i}"] for i in range(tensors)])
     for t in range(case.get("steps", META["steps"])):
         for i, p in enumerate(model.weights):
             p.grad = torch.tensor(GOLDENS[f"grad/{t}/{i}"])

@@ -214,6 +214,45 @@ CASES += [
     ("adafactor-options", optimizers.Adafactor(learning_rate=0.5, **ADAFACTOR_OPTIONS), adafactor, 0.5,
      ADAFACTOR_OPTIONS),
 ]
+
+
+def muon(w, g, st, t, lr, weight_decay=0.004, adam_weight_decay=0.004, adam_beta_1=0.9, adam_beta_2=0.999,
+         epsilon=1e-7, muon_a=3.4445, muon_b=-4.7750, muon_c=2.0315, adam_lr_ratio=1, momentum=0.95, ns_steps=5,
+         nesterov=True, rms_rate=0.2):
+    # keras/src/optimizers/muon.py: `_apply_weight_decay` (at the base rate) then `update_step`
+    if w.ndim != 2:  # `_should_use_adamw`: `_adamw_update_step` is Adam at lr * adam_lr_ratio
+        return adam(w - w * adam_weight_decay * lr, g, st, t, lr * adam_lr_ratio, adam_beta_1, adam_beta_2, epsilon)
+    w = w - w * weight_decay * lr
+    m = st["m"] = st.get("m", 0.0) * momentum + g
+    x = g + momentum * m if nesterov else m
+    tall = x.shape[0] > x.shape[1]
+    x = (x.T if tall else x) / (np.linalg.norm(x) + 1e-7)  # `zeropower_via_newtonschulz5`
+    for _ in range(ns_steps):
+        a = x @ x.T
+        x = muon_a * x + (muon_b * a + muon_c * a @ a) @ x
+    step = lr * (x.T if tall else x)
+    return w - (step if rms_rate is None else step * np.sqrt(max(w.shape)) * rms_rate)  # `lr_adjust`
+
+
+def schedule_free_adamw(w, g, st, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0):
+    # keras/src/optimizers/schedule_free_adamw.py: z (`momentum`) starts at the weights
+    z = st.get("z", w)
+    lr = lr * min(t / warmup_steps, 1.0) if warmup_steps > 0 else lr
+    v = st["v"] = st.get("v", 0.0) + (g ** 2 - st.get("v", 0.0)) * (1 - beta_2)
+    z_new = st["z"] = z - lr * g / (np.sqrt(v / (1 - beta_2 ** t)) + epsilon)
+    x = (1 - 1 / t) * (w - (1 - beta_1) * z) / beta_1 + z_new / t
+    return (1 - beta_1) * z_new + beta_1 * x
+
+
+MUON_OPTIONS = dict(momentum=0.9, nesterov=False, ns_steps=3, rms_rate=None, adam_lr_ratio=0.5, weight_decay=0.1,
+                    adam_weight_decay=0.05, muon_a=2.0, muon_b=-1.5, muon_c=0.5)
+CASES += [
+    ("muon", optimizers.Muon(), muon, 0.001, {}),
+    ("muon-options", optimizers.Muon(learning_rate=0.02, **MUON_OPTIONS), muon, 0.02, MUON_OPTIONS),
+    ("schedulefreeadamw", optimizers.ScheduleFreeAdamW(), schedule_free_adamw, 0.0025, {}),
+    ("schedulefreeadamw-warmup", optimizers.ScheduleFreeAdamW(learning_rate=0.05, beta_1=0.8, warmup_steps=3),
+     schedule_free_adamw, 0.05, dict(beta_1=0.8, warmup_steps=3)),
+]
 PARAMS = [pytest.param(*c, id=c[0]) for c in CASES]
 
 
@@ -240,8 +279,9 @@ def test_every_named_optimizer_is_covered():
 
 
 @pytest.mark.parametrize("spec", [optimizers.RMSprop(momentum=0.9, centered=True), optimizers.Adamax(),
-                                  optimizers.Ftrl(beta=0.1), optimizers.Lamb(), optimizers.Adafactor()],
-                         ids=["rmsprop", "adamax", "ftrl", "lamb", "adafactor"])
+                                  optimizers.Ftrl(beta=0.1), optimizers.Lamb(), optimizers.Adafactor(),
+                                  optimizers.Muon(), optimizers.ScheduleFreeAdamW(weight_decay=0.1)],
+                         ids=["rmsprop", "adamax", "ftrl", "lamb", "adafactor", "muon", "schedulefreeadamw"])
 def test_keras_optimizer_state_round_trips(spec):
     """Stopping after 2 steps, saving the state and loading it into a fresh optimizer carries on exactly."""
     full, _ = rnnkit_weights(spec)

@@ -288,21 +288,24 @@ class ReduceLROnPlateau(MonitorCallback):
         return self.cooldown_counter > 0
 
     def _reduce(self, epoch: int) -> bool:
-        optimizer = _optimizer(self.model)
-        old_lr = optimizers.get_learning_rate(optimizer)
-        if old_lr <= np.float32(self.min_lr):
-            return False
-        new_lr = max(old_lr * self.factor, self.min_lr)
-        optimizers.set_learning_rate(optimizer, new_lr)
-        if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
-        return True
+        reduced = False
+        for name, optimizer in optimizers.learning_rate_owners(_optimizer(self.model)):  # each of a MultiOptimizer's
+            old_lr = optimizers.get_learning_rate(optimizer)
+            if old_lr <= np.float32(self.min_lr):
+                continue
+            new_lr = max(old_lr * self.factor, self.min_lr)
+            optimizers.set_learning_rate(optimizer, new_lr)
+            if self.verbose > 0:
+                which = "" if name is None else f" {name}"
+                print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{which} learning rate to {new_lr}.")
+            reduced = True
+        return reduced
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = logs if logs is not None else {}
-        logs["learning_rate"] = optimizers.get_learning_rate(_optimizer(self.model))
+        log_learning_rates(self.model, logs)
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
@@ -327,20 +330,27 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        optimizer = _optimizer(self.model)
-        try:  # Keras tries the two-argument form first and falls back on any TypeError
-            learning_rate = self.schedule(epoch, optimizers.get_learning_rate(optimizer))
-        except TypeError:
-            learning_rate = self.schedule(epoch)
-        if not isinstance(learning_rate, (float, np.float32, np.float64)):
-            raise ValueError(f"The output of the `schedule` function should be a float. Got: {learning_rate}")
-        optimizers.set_learning_rate(optimizer, float(learning_rate))
-        if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
+        for name, optimizer in optimizers.learning_rate_owners(_optimizer(self.model)):  # each of a MultiOptimizer's
+            try:  # Keras tries the two-argument form first and falls back on any TypeError
+                learning_rate = self.schedule(epoch, optimizers.get_learning_rate(optimizer))
+            except TypeError:
+                learning_rate = self.schedule(epoch)
+            if not isinstance(learning_rate, (float, np.float32, np.float64)):
+                raise ValueError(f"The output of the `schedule` function should be a float. Got: {learning_rate}")
+            optimizers.set_learning_rate(optimizer, float(learning_rate))
+            if self.verbose > 0:
+                which = "" if name is None else f" {name}"
+                print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting{which} learning rate to {learning_rate}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = optimizers.get_learning_rate(_optimizer(self.model))
+            log_learning_rates(self.model, logs)
+
+
+def log_learning_rates(model, logs: dict) -> None:
+    """logs["learning_rate"], or for a MultiOptimizer Keras's logs["learning_rate_<name>"] of each inner one."""
+    for name, optimizer in optimizers.learning_rate_owners(_optimizer(model)):
+        logs["learning_rate" if name is None else f"learning_rate_{name}"] = optimizers.get_learning_rate(optimizer)
 
 
 class CSVLogger(Callback):

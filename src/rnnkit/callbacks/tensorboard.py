@@ -21,8 +21,7 @@ import time
 
 import torch
 
-from .. import optimizers
-from .core import Callback, _optimizer
+from .core import Callback, log_learning_rates
 
 
 def _summary_writer():
@@ -118,8 +117,8 @@ class TensorBoard(Callback):
         logs = dict(logs or {})
         train = {k: v for k, v in logs.items() if not k.startswith("val_")}
         val = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
-        if self.model.compiled and "learning_rate" not in train:
-            train["learning_rate"] = optimizers.get_learning_rate(_optimizer(self.model))
+        if self.model.compiled and not any(k.startswith("learning_rate") for k in train):
+            log_learning_rates(self.model, train)  # a MultiOptimizer's: learning_rate_<name> each
         if self.write_steps_per_second:
             train["steps_per_second"] = self._epoch_batches / max(time.time() - self._epoch_start, 1e-9)
         for which, values in (("train", train), ("validation", val)):

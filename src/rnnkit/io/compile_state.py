@@ -8,7 +8,8 @@ same names ("out_mse", "weighted_mse", "mse_1"); a metric whose name alone would
 with arguments: TopKCategoricalAccuracy(k=3), AUC(curve="PR"), a renamed Precision) is stored as
 Keras serializes it, {"class_name": ..., "config": ...}, which compile takes back. A model compiled
 with something that has no name to find it again by (a custom loss or metric function, a torch loss
-module, a torch optimizer) is stored without a loss and loads uncompiled: compile it again.
+module, a torch optimizer, a MultiOptimizer choosing by a function, a learning rate given as a function) is stored without a loss and loads
+uncompiled: compile it again.
 
 The optimizer's tensors travel as ``optimizer/<param>/<key>`` tensors beside the weights, the rest of its
 state_dict in the header.
@@ -17,12 +18,13 @@ state_dict in the header.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import torch
 
 from .. import losses as losses_module
 from .. import metrics as metrics_module
-from ..optimizers import OptimizerSpec
+from ..optimizers import revive as revive_optimizer
 
 
 def compile_config(model) -> dict | None:
@@ -31,6 +33,12 @@ def compile_config(model) -> dict | None:
         return None
     spec = model.optimizer_config
     optimizer = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else None
+    try:
+        json.dumps(optimizer)
+    except TypeError:  # a MultiOptimizer choosing by a function: the model loads uncompiled, as with a torch optimizer
+        optimizer = None
+    if optimizer is not None and spec.uses_rate_function():  # a function as learning rate: the same
+        optimizer = None
     config = {"optimizer": optimizer, "jit_compile": model.jit_compile, "auto_scale_loss": model.auto_scale_loss}
     names = model.output_names_for_compile()
     if names is None:
@@ -106,7 +114,7 @@ def restore_compile(model, header: dict, tensors: dict) -> None:
     spec = compiled.get("optimizer")
     if compiled.get("loss") is None or spec is None:
         return  # custom loss or metric, or a torch optimizer: the user compiles again
-    model.compile(optimizer=OptimizerSpec(**spec), loss=compiled["loss"], metrics=compiled["metrics"],
+    model.compile(optimizer=revive_optimizer(spec), loss=compiled["loss"], metrics=compiled["metrics"],
                   jit_compile=compiled.get("jit_compile", False), auto_scale_loss=compiled.get("auto_scale_loss", True),
                   loss_weights=compiled.get("loss_weights"), weighted_metrics=compiled.get("weighted_metrics"))
     saved = header.get("optimizer")

@@ -66,6 +66,10 @@ class Sequential(BaseModel):
         if self.input_spec is not None and self.input_spec.batch_shape[-1] is not None:
             self.build()
 
+    def keras_root_scope(self) -> str | None:
+        """A Sequential puts its name first in its weights' Keras paths ("sequential/dense/kernel"), as Keras's does."""
+        return self.name
+
     def get_config(self) -> dict:
         spec = self.input_spec
         return {"name": self.name, "input": None if spec is None else list(spec.batch_shape),

@@ -4,9 +4,12 @@ Keras's checks on the arguments every optimizer takes."""
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from .. import schedules
-from .spec import OptimizerSpec
+from . import validation
+from .hooks import CalledEachStep
+from .spec import KERAS_CLASSES, OptimizerSpec
 
 
 def learning_rate_argument(learning_rate, lr, default):
@@ -16,19 +19,23 @@ def learning_rate_argument(learning_rate, lr, default):
 
 def check_arguments(kind: str, kwargs: dict, clipnorm, clipvalue, global_clipnorm) -> dict:
     """Keras's checks on the base arguments every optimizer takes; returns those of them an OptimizerSpec
-    keeps (name, use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps)."""
-    kwargs = dict(kwargs)
+    keeps (name, use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps,
+    loss_scale_factor)."""
+    kwargs, where = dict(kwargs), KERAS_CLASSES.get(kind, kind)
     base = {"name": kwargs.pop("name", None), "use_ema": bool(kwargs.pop("use_ema", False)),
             "ema_momentum": kwargs.pop("ema_momentum", 0.99),
             "ema_overwrite_frequency": kwargs.pop("ema_overwrite_frequency", None),
             "gradient_accumulation_steps": kwargs.pop("gradient_accumulation_steps", None)}
-    scale = kwargs.pop("loss_scale_factor", None)
-    if scale is not None:
-        raise ValueError(f"Argument `loss_scale_factor` is not supported by rnnkit's optimizers (received "
-                         f"loss_scale_factor={scale!r}); leave it at None. For mixed_float16, rnnkit scales the "
-                         "loss dynamically (compile(auto_scale_loss=True)), as Keras's LossScaleOptimizer.")
+    base["loss_scale_factor"] = kwargs.pop("loss_scale_factor", None)
+    validation.number(where, "loss_scale_factor", base["loss_scale_factor"], 0.0, low_open=True, none=True,
+                      fix="The loss is multiplied by it and the gradients divided by it (a fixed loss scale); "
+                          "None leaves the loss as it is. For a scale that adapts, wrap the optimizer in "
+                          "LossScaleOptimizer.")
     if kwargs:
         raise TypeError(f"Argument(s) not recognized by rnnkit's {kind} optimizer: {kwargs}")
+    for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+        validation.number(where, name, value, 0.0, none=True,
+                          fix="Keras skips clipping for a value <= 0; set None for no clipping.")
     if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
         raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                          f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
@@ -49,17 +56,47 @@ def check_arguments(kind: str, kwargs: dict, clipnorm, clipvalue, global_clipnor
     return base
 
 
+def legacy_decay(kind: str, learning_rate, decay):
+    """Keras 2's `decay` argument (seed 000: `Adam(lr=0.009, decay=0.01)`): the rate of update t (from 0)
+    was lr / (1 + decay * t). Keras 3 warns and ignores it, which changes what such a script trains; rnnkit
+    keeps Keras 2's meaning, as the schedule InverseTimeDecay(lr, decay_steps=1, decay_rate=decay), and
+    says so once."""
+    if decay is None or decay == 0:
+        return learning_rate
+    where = KERAS_CLASSES.get(kind, kind)
+    validation.number(where, "decay", decay, 0.0, fix="Keras 2's rate of update t was lr / (1 + decay * t).")
+    if not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool):
+        raise ValueError(f"{where}: `decay` (Keras 2's inverse-time decay of the learning rate) needs a float "
+                         f"learning_rate to decay; received learning_rate={learning_rate!r} with decay={decay!r}. "
+                         "Put the decay in the schedule or function instead, and leave `decay` out.")
+    warnings.warn(f"{where}(decay={decay}) is Keras 2's argument; Keras 3 ignores it. rnnkit applies it as Keras 2 "
+                  f"did, lr / (1 + decay * iterations): the same as learning_rate=schedules.InverseTimeDecay("
+                  f"{learning_rate}, decay_steps=1, decay_rate={decay}), which is how it is saved.", UserWarning,
+                  stacklevel=4)
+    return schedules.InverseTimeDecay(float(learning_rate), decay_steps=1, decay_rate=float(decay))
+
+
 def make_spec(kind: str, learning_rate, options: dict, clipnorm, clipvalue, weight_decay=None, global_clipnorm=None,
               kwargs=None) -> OptimizerSpec:
-    """An OptimizerSpec for a float learning rate or a LearningRateSchedule."""
+    """An OptimizerSpec for a float learning rate, a LearningRateSchedule or a function of no arguments
+    (called before every update for that update's rate, as Keras calls it; `hooks.CalledEachStep`)."""
+    kwargs = dict(kwargs or {})
+    learning_rate = legacy_decay(kind, learning_rate, kwargs.pop("decay", None))
+    validation.number(KERAS_CLASSES.get(kind, kind), "weight_decay", weight_decay, none=True,
+                      fix="Each update first takes w * weight_decay * learning_rate off every weight.")
     extra = dict(weight_decay=weight_decay, global_clipnorm=global_clipnorm,
-                 **check_arguments(kind, kwargs or {}, clipnorm, clipvalue, global_clipnorm))
+                 **check_arguments(kind, kwargs, clipnorm, clipvalue, global_clipnorm))
     if isinstance(learning_rate, schedules.LearningRateSchedule):
         spec = OptimizerSpec(kind, float(learning_rate(0)), options, clipnorm, clipvalue,
                              schedule=schedules.serialize(learning_rate), **extra)
         spec._schedule = learning_rate
         return spec
+    if callable(learning_rate) and not isinstance(learning_rate, type):
+        spec = OptimizerSpec(kind, CalledEachStep(learning_rate)(0), options, clipnorm, clipvalue, **extra)
+        spec._rate_function = learning_rate
+        return spec
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
         raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule "
-                         f"(rnnkit.optimizers.schedules). Received instead: learning_rate={learning_rate!r}")
+                         "(rnnkit.optimizers.schedules), or a function of no arguments that returns the rate. "
+                         f"Received instead: learning_rate={learning_rate!r}")
     return OptimizerSpec(kind, float(learning_rate), options, clipnorm, clipvalue, **extra)

@@ -4,14 +4,36 @@ attributes (`learning_rate`, `iterations`, `finalize_variable_values`)."""
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from .. import schedules
+from .keras_variable import tensor_name
 from .slots import apply_count, finalize_variable_values
 
+FUNCTION_FIXED = ("This optimizer was created with a function as its `learning_rate`, which gives each update its "
+                  "rate, hence its learning rate is not settable. Make the function return the rate you want, "
+                  "or instantiate the optimizer with a float `learning_rate` argument.")
 SCHEDULE_FIXED = ("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
                   "constructor argument, hence its learning rate is not settable. If you need the learning rate "
                   "to be settable, you should instantiate the optimizer with a float `learning_rate` argument.")
+
+
+class CalledEachStep:
+    """A learning rate given as a function of no arguments (Keras takes one: `SGD(learning_rate=lambda: 0.1)`),
+    as a schedule: each update's rate is what the function returns when the update is made."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, step=None) -> float:
+        value = self.function()
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"The learning-rate function {self.function!r} returned {value!r}; it must return a "
+                            "number (the rate of the update about to be made).") from None
 
 
 # -- learning-rate schedules on torch optimizers --------------------------------------------------------------
@@ -65,13 +87,29 @@ def _saved_epsilon(optimizer: torch.optim.Optimizer, state_dict: dict) -> dict:
     return state_dict
 
 
-def decay_weights(optimizer: torch.optim.Optimizer, weight_decay: float) -> None:
+def decay_weights(optimizer: torch.optim.Optimizer, weight_decay: float | None) -> None:
     """Keras's weight decay (keras/src/optimizers/base_optimizer.py `_apply_weight_decay`): before each update,
     every weight with a gradient becomes w - w * weight_decay * lr, lr the rate of this step (the hook runs
-    after count_iterations's, which sets a schedule's rate). The group keeps it as "keras_weight_decay"."""
+    after count_iterations's, which sets a schedule's rate). The group keeps it as "keras_weight_decay"
+    (a group that set its own, as Muon's two do, keeps that); "keras_no_decay" lists the positions in the
+    group of the weights `exclude_from_decay` leaves out."""
+    if weight_decay:
+        for group in optimizer.param_groups:
+            group.setdefault("keras_weight_decay", weight_decay)
+    if any(group.get("keras_weight_decay") for group in optimizer.param_groups):
+        optimizer.register_step_pre_hook(lambda opt, args, kwargs: _decay(opt))
+
+
+def exclude_from_decay(optimizer: torch.optim.Optimizer, paths: dict, names: list[str] | None,
+                       tensors: set[int] | None) -> None:
+    """Keras's `exclude_from_weight_decay`: the tensors whose id is in `tensors`, and those whose Keras name
+    (the last part of their path) one of the `names` patterns finds, are not decayed."""
+    pattern = re.compile("|".join(sorted(set(names)))) if names else None
     for group in optimizer.param_groups:
-        group["keras_weight_decay"] = weight_decay
-    optimizer.register_step_pre_hook(lambda opt, args, kwargs: _decay(opt))
+        skip = [i for i, p in enumerate(group["params"])
+                if id(p) in (tensors or ()) or (pattern is not None and pattern.search(tensor_name(paths[p])))]
+        if skip:
+            group["keras_no_decay"] = skip
 
 
 @torch.no_grad()
@@ -80,8 +118,9 @@ def _decay(optimizer: torch.optim.Optimizer) -> None:
         wd = group.get("keras_weight_decay")
         if wd:
             factor = wd * float(group["lr"])
-            for p in group["params"]:
-                if p.grad is not None:
+            skip = group.get("keras_no_decay", ())
+            for i, p in enumerate(group["params"]):
+                if p.grad is not None and i not in skip:
                     p.sub_(p * factor)
 
 
@@ -166,7 +205,8 @@ def current_learning_rate(optimizer: torch.optim.Optimizer) -> float:
 
 def assign_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
     """Keras's `optimizer.learning_rate = value` on every param group; a TypeError under a schedule."""
-    if getattr(optimizer, "learning_rate_schedule", None) is not None:
-        raise TypeError(SCHEDULE_FIXED)
+    schedule = getattr(optimizer, "learning_rate_schedule", None)
+    if schedule is not None:
+        raise TypeError(FUNCTION_FIXED if isinstance(schedule, CalledEachStep) else SCHEDULE_FIXED)
     for group in optimizer.param_groups:
         group["lr"] = float(value)

@@ -145,14 +145,16 @@ class CompiledStep:
 def _adam_state(model, params: list):
     """torch Adam's per-parameter state and hyperparameters, for the update inside the graph; None
     where the eager optimizer step must run (another optimizer, AMSGrad, weight decay, clipping, EMA,
-    gradient accumulation, or an optimizer over other parameters than the trained ones, a distributed fit)."""
+    gradient accumulation, a loss_scale_factor, or an optimizer over other parameters than the trained ones,
+    a distributed fit)."""
     opt, spec = model.optimizer, model.optimizer_config
     if model.__dict__.get("_shard") is not None:
         return None  # distributed: the gradients are averaged across ranks before the update
     if (optimizers.torch_class(opt) is not torch.optim.Adam or len(opt.param_groups) != 1 or getattr(spec, "clipnorm", None)
             or getattr(spec, "clipvalue", None) or getattr(spec, "global_clipnorm", None)
             or getattr(spec, "weight_decay", None) or getattr(spec, "kind", "adam") not in ("adam",)
-            or getattr(spec, "use_ema", False) or getattr(spec, "gradient_accumulation_steps", None)):
+            or getattr(spec, "use_ema", False) or getattr(spec, "gradient_accumulation_steps", None)
+            or getattr(spec, "loss_scale_factor", None)):
         return None
     group = opt.param_groups[0]
     same = len(group["params"]) == len(params) and all(a is b for a, b in zip(group["params"], params))
