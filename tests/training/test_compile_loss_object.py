@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import rnnkit
-from rnnkit import losses
+from rnnkit import Dense, Input, Model, Sequential, losses
 
 
 def _model(masked: bool):
@@ -45,3 +45,18 @@ def test_a_masked_output_is_masked_once_by_a_loss_object():
     squared = ((model.predict(x, verbose=0) - y) ** 2).mean(-1)
     assert by_object == pytest.approx(by_name, rel=1e-6)
     assert by_object == pytest.approx(float(squared[x != 0].mean()), rel=1e-5)
+
+
+@pytest.mark.parametrize("reduction", [None, "none"])
+def test_a_loss_that_does_not_reduce_is_refused_at_compile(reduction):
+    """Keras compiles it and fit then fails in backward ("grad can be implicitly created only for scalar
+    outputs"); rnnkit says at compile what is wrong, for one output and per output."""
+    model = Sequential([Input((3,)), Dense(2)])
+    with pytest.raises(ValueError, match=r"reduction=.*gives one value per sample"):
+        model.compile(loss=losses.MeanSquaredError(reduction=reduction))
+    a = Input((3,))
+    two = Model(a, [Dense(1, name="p")(a), Dense(1, name="q")(a)])
+    with pytest.raises(ValueError, match="MeanAbsoluteError"):
+        two.compile(loss={"p": "mse", "q": losses.MeanAbsoluteError(reduction=reduction)})
+    two.compile(loss={"p": "mse", "q": losses.MeanAbsoluteError(reduction="sum")})  # a reducing one compiles
+    assert two.compiled

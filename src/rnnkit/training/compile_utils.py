@@ -49,12 +49,24 @@ def _by_output(value, output_names: list[str], argument: str, allow_partial_dict
                      f"received {value!r} of type {type(value).__name__}.")
 
 
+def _compiled_loss(loss) -> tuple[Callable, str]:
+    """losses.get, refusing a Loss object that does not reduce to one number (reduction None or "none"),
+    which fit cannot differentiate (Keras fails later, in backward, with "grad can be implicitly created
+    only for scalar outputs")."""
+    if isinstance(loss, losses_module.Loss) and loss.reduction in (None, "none"):
+        raise ValueError(f"compile's loss must reduce to one number, and {type(loss).__name__}(reduction="
+                         f"{loss.reduction!r}) gives one value per sample. Leave reduction at its default "
+                         "('sum_over_batch_size'), or pass 'sum' or 'mean'; reduction=None is for calling the loss "
+                         "yourself, e.g. in a custom train_step.")
+    return losses_module.get(loss)
+
+
 def single_loss(loss, loss_weights) -> tuple[Callable, str, float | None]:
     """(function, name, weight) of compile's loss for a model with one output; Keras accepts [loss] and
     [weight] for it too."""
     if isinstance(loss, (list, tuple)) and len(loss) == 1:
         loss = loss[0]
-    fn, name = losses_module.get(loss)
+    fn, name = _compiled_loss(loss)
     if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
         loss_weights = loss_weights[0]
     if loss_weights is not None and (isinstance(loss_weights, bool) or not isinstance(loss_weights, (int, float))):
@@ -84,7 +96,7 @@ def output_losses(loss, loss_weights, output_names: list[str]) -> list[OutputLos
     for i, (name, spec, weight) in enumerate(zip(output_names, per_output, weights)):
         if spec is None:
             continue
-        fn, loss_name = losses_module.get(spec)
+        fn, loss_name = _compiled_loss(spec)
         entries.append(OutputLoss(i, fn, loss_name, None if weight is None else float(weight), f"{name}_loss"))
     if not entries:
         raise ValueError(f"compile: every output of {output_names} has loss None, so there is nothing to train. "
