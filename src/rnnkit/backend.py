@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from .utils.session import clear_session  # noqa: F401  (Keras's keras.backend.clear_session, also in utils)
+
 
 def concatenate(tensors, axis: int = -1) -> torch.Tensor:
     return torch.cat(list(tensors), dim=axis)

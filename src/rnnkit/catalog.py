@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 
-from .registry import get_registered, registered_name
+from .registry import get_registered, get_registered_object, registered_name
 
 
 class Catalog:
@@ -45,8 +45,8 @@ class Catalog:
             return None
         if isinstance(identifier, dict):
             obj = self.deserialize(identifier)
-        elif isinstance(identifier, str):
-            obj = self.names.get(identifier)
+        elif isinstance(identifier, str):  # a name of the family, else a custom object's (scope, registered)
+            obj = self.names.get(identifier) or get_registered_object(identifier)
         else:
             obj = identifier
         if callable(obj):

@@ -148,3 +148,29 @@ def record(layer, args: tuple, kwargs: dict):
     # Keras's `layer.input` / `layer.output` name the first call's symbols (inbound_nodes[0])
     layer.__dict__.setdefault("_inbound_nodes", []).append(node)
     return list(node.outputs) if node.returns_list else node.outputs[0]
+
+
+def is_keras_tensor(x) -> bool:
+    """Keras's `is_keras_tensor`: whether `x` is a symbolic tensor (an `Input`, or a layer's output in a
+    functional model being described), not data."""
+    return isinstance(x, Symbol)
+
+
+def get_source_inputs(tensor):
+    """Keras's `get_source_inputs`: the Inputs `tensor` is computed from, as a list in the order the graph
+    reaches them, each once. An Input gives [itself]; anything that is not symbolic is returned as it is."""
+    if not isinstance(tensor, Symbol):
+        return tensor
+    sources: list[Symbol] = []
+    stack, seen = [tensor], set()
+    while stack:  # depth first, inputs in order (iterative: decoders unrolled 150 steps are long chains)
+        s = stack.pop()
+        if s.node is None:
+            if all(s is not t for t in sources):
+                sources.append(s)
+            continue
+        if id(s.node) in seen:
+            continue
+        seen.add(id(s.node))
+        stack.extend(reversed(s.node.input_symbols()))
+    return sources

@@ -1,6 +1,7 @@
 """rnnkit.utils, ported from Keras 3's keras/src/utils/numerical_utils_test.py (to_categorical's cases,
 github.com/keras-team/keras), with set_random_seed (keras/src/utils/rng_utils.py) and the data aliases
-keras.utils keeps. Not ported: normalize and build_pos_neg_masks (rnnkit.utils has neither).
+keras.utils keeps, and test_normalize (orders 1, 2, 3; NumPy and tensors). Not ported: build_pos_neg_masks
+(a helper of Keras's losses, not in keras.utils).
 """
 
 import random
@@ -69,3 +70,31 @@ def test_set_random_seed_repeats_python_numpy_and_torch():
 def test_keras_utils_aliases():
     assert rnnkit.utils.pad_sequences is sequence.pad_sequences
     assert rnnkit.utils.timeseries_dataset_from_array is rnnkit.preprocessing.timeseries_dataset_from_array
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_normalize(order):
+    xb = torch.rand((3, 3), generator=torch.Generator().manual_seed(1337))
+    xnp = xb.numpy()
+    l2 = np.atleast_1d(np.linalg.norm(xnp, order, axis=-1))  # Keras's expected result
+    l2[l2 == 0] = 1
+    expected = xnp / np.expand_dims(l2, axis=-1)
+    out = rnnkit.utils.normalize(xnp, axis=-1, order=order)  # NumPy in, NumPy out
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    out = rnnkit.utils.normalize(xb, axis=-1, order=order)  # a tensor in, a tensor out
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5)
+
+
+def test_normalize_zero_rows_other_axes_and_bad_order():
+    x = np.array([[3.0, 4.0], [0.0, 0.0]])
+    assert rnnkit.utils.normalize(x).tolist() == [[0.6, 0.8], [0.0, 0.0]]  # a zero norm divides by 1
+    # along axis 0 (Keras's NumPy path gives [[1, 1.333], [0, 0]] here: its `axis or -1` takes 0 for None; its
+    # tensor path, like rnnkit's two, gives [[1, 1], [0, 0]])
+    np.testing.assert_allclose(rnnkit.utils.normalize(x, axis=0), [[1.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_allclose(rnnkit.utils.normalize(torch.tensor(x), axis=0).numpy(), [[1.0, 1.0], [0.0, 0.0]])
+    assert torch.equal(rnnkit.utils.normalize(torch.zeros(2, 2)), torch.zeros(2, 2))  # Keras's epsilon: no NaN
+    np.testing.assert_allclose(rnnkit.utils.normalize(torch.tensor([[3.0, 4.0]]), order=1).numpy(), [[3 / 7, 4 / 7]])
+    with pytest.raises(ValueError, match="Argument `order` must be an int >= 1. Received: order=0"):
+        rnnkit.utils.normalize(torch.ones(2), order=0)

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections import defaultdict
-
 import torch
 from torch import nn
 
 from .. import checks
 from ..cells.penalties import get_regularizer
 from ..convert import device_of, is_converted, is_tensors, to_mask, to_tensor, to_tensors
+from ..registry import rebuild
 from ..symbolic import is_symbolic, record
+from ..utils.session import snake_case as _snake_case  # noqa: F401  (explanation.diagram uses it)
+from ..utils.session import unique_name  # the counters utils.clear_session resets
 from .regularization import collect_losses, track_activity
-
-_name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
-
-
-def _snake_case(class_name: str) -> str:
-    # "SimpleRNN" -> "simple_rnn", "TimeDistributed" -> "time_distributed", "Conv1D" -> "conv1d", as Keras
-    # names layers (a digit does not start a new word).
-    s = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", class_name)
-    return re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", s).lower()
-
-
-def unique_name(class_name: str) -> str:
-    base = _snake_case(class_name)
-    n = next(_name_counters[base])
-    return base if n == 0 else f"{base}_{n}"
 
 
 def normalize_shape(input_shape, batch_input_shape, batch_size=None, where: str = "",
@@ -165,6 +149,13 @@ class Layer(nn.Module):
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = list(self.batch_input_shape)
         return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """Keras's `Layer.from_config`: a new layer (new weights) from `get_config()`'s dict, as loading
+        rebuilds it (nested layers and cells, activations; custom ones from the registry, a
+        `custom_object_scope` or `custom_objects`). `type(layer).from_config(layer.get_config())` clones it."""
+        return rebuild(cls, config, custom_objects)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")

@@ -13,7 +13,8 @@ from typing import Callable
 from torch import nn
 
 from .. import activations
-from ..registry import BUILTIN, get_registered, registered, registered_name
+from ..cells.base import Cell
+from ..registry import BUILTIN, all_custom_objects, get_registered, register_rebuilder, registered, registered_name
 from .base import Layer
 
 _ACTIVATION_KEYS = ("activation", "recurrent_activation")
@@ -36,15 +37,24 @@ def serialize(layer: nn.Module) -> dict:
 
 
 def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -> Layer:
-    """Rebuild a layer from `serialize`'s output. custom_objects maps custom activation names to functions."""
+    """Rebuild a layer from `serialize`'s output. custom_objects maps custom activation names to functions
+    (the registered objects and those of a `custom_object_scope` are found too)."""
     name = spec.get("class_name")
     cls = get_registered(name, custom_objects) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"Unknown layer {name!r}. Known layers: {', '.join(sorted(registered(Layer)))}. A custom "
                          "layer class is found when decorated with @rnnkit.register_serializable(), or passed "
                          "as custom_objects={'Name': cls}.")
-    config = dict(spec.get("config", {}))
-    if "layer" in config:  # wrappers hold the config of the layer they wrap
+    return rebuild(cls, spec.get("config", {}), custom_objects)
+
+
+def rebuild(cls: type, config: dict, custom_objects: dict[str, Callable] | None = None):
+    """The layer or cell of class `cls` that `config` (its get_config()) describes: nested layers and
+    cells rebuilt, activations and a Lambda's function looked up (`Layer.from_config`)."""
+    name = registered_name(cls) or cls.__name__
+    custom_objects = all_custom_objects(custom_objects)
+    config = dict(config or {})
+    if isinstance(config.get("layer"), dict):  # wrappers hold the config of the layer they wrap
         config["layer"] = deserialize(config["layer"], custom_objects)
     if isinstance(config.get("cell"), dict):  # RNN holds the config of its cell
         config["cell"] = deserialize(config["cell"], custom_objects)
@@ -63,6 +73,10 @@ def deserialize(spec: dict, custom_objects: dict[str, Callable] | None = None) -
     if batch_input_shape is not None:
         layer.batch_input_shape = tuple(batch_input_shape)
     return layer
+
+
+register_rebuilder(Layer, rebuild)  # Layer.from_config, and deserialize_keras_object for layers and cells
+register_rebuilder(Cell, rebuild)
 
 
 def _activation(name, custom_objects):

@@ -1,5 +1,14 @@
-"""Keras's keras.utils for sequence models: `to_categorical`, `set_random_seed`, and the data helpers
-`pad_sequences` and `timeseries_dataset_from_array` (also in `rnnkit.preprocessing`), and `plot_model`.
+"""Keras's keras.utils: `to_categorical`, `normalize`, `set_random_seed`, the data helpers `pad_sequences`
+and `timeseries_dataset_from_array` (also in `rnnkit.preprocessing`), `plot_model`; `get_file` (downloads
+into Keras's cache, `file_utils`); `PyDataset` / `Sequence` (batches by index, which fit, evaluate and
+predict read, `py_dataset`); `Progbar`; the custom-object registry (`register_keras_serializable`,
+`get_custom_objects`, `custom_object_scope`, ... from `rnnkit.registry`) and `serialize_keras_object` /
+`deserialize_keras_object` (`serialization`); `clear_session` (`session`); `pack_x_y_sample_weight`,
+`unpack_x_y_sample_weight` and `split_dataset` (`dataset_utils`); `is_keras_tensor` and
+`get_source_inputs` for functional models' symbolic tensors.
+
+This package belongs to rnnkit's base part: it imports no layers, models or training code.
+(`clone_model`, `model_from_json` and `save_model` are in `rnnkit.models`, as in Keras.)
 """
 
 from __future__ import annotations
@@ -9,10 +18,23 @@ import random
 import numpy as np
 import torch
 
-from .preprocessing.sequence import pad_sequences
-from .preprocessing.timeseries import timeseries_dataset_from_array
+from ..preprocessing.sequence import pad_sequences
+from ..preprocessing.timeseries import timeseries_dataset_from_array
+from ..registry import (CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
+                        get_registered_object, register_keras_serializable)
+from ..symbolic import get_source_inputs, is_keras_tensor
+from .dataset_utils import pack_x_y_sample_weight, split_dataset, unpack_x_y_sample_weight
+from .file_utils import get_file
+from .progbar import Progbar
+from .py_dataset import PyDataset, Sequence
+from .serialization import deserialize_keras_object, serialize_keras_object
+from .session import clear_session
 
-__all__ = ["pad_sequences", "plot_model", "set_random_seed", "timeseries_dataset_from_array", "to_categorical"]
+__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session", "custom_object_scope",
+           "deserialize_keras_object", "get_custom_objects", "get_file", "get_registered_name",
+           "get_registered_object", "get_source_inputs", "is_keras_tensor", "normalize", "pack_x_y_sample_weight",
+           "pad_sequences", "plot_model", "register_keras_serializable", "serialize_keras_object", "set_random_seed",
+           "split_dataset", "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight"]
 
 
 def to_categorical(x, num_classes: int | None = None):
@@ -63,6 +85,36 @@ def _check_labels(labels: np.ndarray, num_classes: int | None) -> None:
     if num_classes and high >= num_classes:
         raise ValueError(f"to_categorical received class id {high} with num_classes={num_classes}: ids must be "
                          f"in [0, {num_classes}). Pass num_classes={high + 1} (or leave it None), or fix the labels.")
+
+
+def normalize(x, axis: int | None = -1, order: int = 2):
+    """Keras's `normalize`: `x` divided by its `order`-norm along `axis`, as a copy.
+
+    NumPy in, NumPy out, as Keras's NumPy path: a zero norm divides by 1 (the row stays zero). A torch
+    tensor in gives a tensor, as Keras's backend path (`ops.normalize`): `order` must be an int >= 1 and
+    the norm is floored at 1e-7 (Keras's epsilon). (Keras's NumPy path takes axis=0 for None, `axis or -1`,
+    and so divides by the wrong norms along axis 0; rnnkit normalizes along axis 0 as its tensor path does.)
+
+    >>> normalize(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    if isinstance(x, np.ndarray):
+        norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+        norm[norm == 0] = 1
+        return x / np.expand_dims(norm, -1 if axis is None else axis)
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
+    x = torch.as_tensor(x)
+    if not x.is_floating_point():
+        x = x.float()
+    if x.dim() == 0:
+        x = x.unsqueeze(0)
+    epsilon = 1e-7
+    if order == 2:  # Keras's special case: x * rsqrt(sum of squares), the factor capped at 1 / epsilon
+        inv_norm = torch.rsqrt(x.square().sum(dim=axis, keepdim=True))
+        return x * torch.clamp(inv_norm, max=1.0 / epsilon)
+    norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
+    return x / torch.clamp(norm, min=epsilon)
 
 
 def set_random_seed(seed: int) -> None:
