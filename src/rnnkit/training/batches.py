@@ -10,6 +10,10 @@ stops.
 Each item is `(x, y)` or `(x, y, sample_weight)` for fit and evaluate; predict takes `x`, `(x,)`,
 `(x, y)` or `(x, y, sample_weight)` and drops y, as Keras's `unpack_x_y_sample_weight` does.
 
+A `PyDataset` (Keras's `Sequence`) is read by index, one pass of its batches per epoch (shuffled when
+fit's `shuffle` says so, as Keras's PyDatasetAdapter), between its `on_epoch_begin` and `on_epoch_end`
+(`rnnkit.utils.py_dataset`).
+
 Each batch read is converted for the model (`convert_batch`); a source that runs out early gets Keras's
 warning, one that yields nothing an error (the messages below say what to pass instead).
 """
@@ -23,6 +27,8 @@ import numpy as np
 import torch
 
 from .. import checks, convert
+from ..utils.dataset_utils import unpack_x_y_sample_weight as unpack
+from ..utils.py_dataset import PyDataset, read_pass
 from .weighting import sample_weights
 
 
@@ -44,7 +50,10 @@ def is_batch_source(x) -> bool:
 
 def batches_per_pass(x) -> int | None:
     """len(x) for a source that knows it (a DataLoader, timeseries_dataset_from_array's dataset): the
-    batches of one epoch when steps_per_epoch (validation_steps, steps) is not given, as in Keras."""
+    batches of one epoch when steps_per_epoch (validation_steps, steps) is not given, as in Keras; a
+    PyDataset's num_batches (None: endless)."""
+    if isinstance(x, PyDataset):
+        return x.num_batches
     try:
         return len(x) or None
     except TypeError:
@@ -62,8 +71,9 @@ class BatchSource:
     none (training stops), `cut_short` whether a re-iterable's pass ended inside the epoch (a warning).
     """
 
-    def __init__(self, source, steps: int | None):
+    def __init__(self, source, steps: int | None, shuffle: bool = False, rng: np.random.Generator | None = None):
         self.source, self.steps = source, steps
+        self.shuffle, self.rng = shuffle, rng  # a PyDataset's batch order (fit's shuffle), else unused
         self.per_pass = batches_per_pass(source)
         self.ran_out = self.cut_short = False
         self._iterator: Iterator | None = None  # a re-iterable's current pass, kept when steps are given
@@ -73,8 +83,25 @@ class BatchSource:
         """Items an epoch asks for (None: until the source ends)."""
         return self.steps or self.per_pass
 
+    def _new_pass(self) -> Iterator:
+        if isinstance(self.source, PyDataset):
+            return read_pass(self.source, self.shuffle, self.rng)
+        return iter(self.source)
+
     def epoch(self) -> Iterator:
-        """The raw items of one epoch."""
+        """The raw items of one epoch (a PyDataset's between its on_epoch_begin and on_epoch_end)."""
+        if not isinstance(self.source, PyDataset):
+            return self._epoch()
+        return self._dataset_epoch()
+
+    def _dataset_epoch(self) -> Iterator:
+        self.source.on_epoch_begin()
+        try:
+            yield from self._epoch()
+        finally:
+            self.source.on_epoch_end()
+
+    def _epoch(self) -> Iterator:
         self.ran_out = self.cut_short = False
         count = self.steps_per_epoch
         generator = is_iterator(self.source)
@@ -82,7 +109,7 @@ class BatchSource:
         if generator:  # read on (TimeseriesDataset's __next__ never ends)
             iterator = self.source
         elif fresh:
-            iterator = self._iterator = iter(self.source)
+            iterator = self._iterator = self._new_pass()
         else:  # steps given: go on where the last epoch stopped
             iterator = self._iterator
         done = 0
@@ -91,7 +118,7 @@ class BatchSource:
                 item = next(iterator)
             except StopIteration:
                 if not generator and not fresh and done == 0:  # the last epoch used the pass up: a new one
-                    iterator = self._iterator = iter(self.source)
+                    iterator = self._iterator = self._new_pass()
                     fresh = True
                     continue
                 if generator or done == 0:  # Keras's "ran out of data": training stops
@@ -102,23 +129,6 @@ class BatchSource:
                 return
             done += 1
             yield item
-
-
-def unpack(item) -> tuple:
-    """Keras's `unpack_x_y_sample_weight`: (x, y, sample_weight) from x, (x,), (x, y) or (x, y, sw)."""
-    if isinstance(item, list):
-        item = tuple(item)
-    if not isinstance(item, tuple):
-        return item, None, None
-    if len(item) == 1:
-        return item[0], None, None
-    if len(item) == 2:
-        return item[0], item[1], None
-    if len(item) == 3:
-        return item
-    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
-                     f"found a {type(item).__name__} of length {len(item)}. Yield x alone, or (x, y), or "
-                     "(x, y, sample_weight); a model with several inputs takes ([x1, x2], y).")
 
 
 def predict_input(item, input_count: int):

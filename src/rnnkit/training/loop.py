@@ -62,18 +62,19 @@ def fit(model, x, y, batch_size: int, epochs: int, verbose: int, callbacks: list
     validation through their test hooks, as Keras's fit runs evaluate with them."""
     history = History()
     callbacks = [*callbacks, history]
-    source = BatchSource(x, steps_per_epoch) if is_batch_source(x) else None
+    shard = distributed.Shard(model, batch_size) if distributed.wanted(distribute) else None
+    if shard is not None:  # one seed for every rank, so all draw the same global batches
+        seed, verbose = shard.shared_seed(seed), verbose if shard.rank == 0 else 0
+    # Shuffling follows NumPy's global seed (np.random.seed) unless fit is given its own seed.
+    rng = np.random.default_rng(seed if seed is not None else np.random.randint(0, 2**31 - 1))
+    # shuffle reorders a PyDataset's batches (Keras's PyDatasetAdapter); other sources are read as they come
+    source = BatchSource(x, steps_per_epoch, shuffle, rng) if is_batch_source(x) else None
     steps = source.steps_per_epoch if source is not None else -(-convert.num_samples(x) // batch_size)
     if is_batch_source(validation_data):
         validation_data = BatchSource(validation_data, validation_steps)
     for cb in callbacks:
         cb.set_model(model)
         cb.set_params({"epochs": epochs, "steps": steps, "batch_size": batch_size, "verbose": verbose})
-    shard = distributed.Shard(model, batch_size) if distributed.wanted(distribute) else None
-    if shard is not None:  # one seed for every rank, so all draw the same global batches
-        seed, verbose = shard.shared_seed(seed), verbose if shard.rank == 0 else 0
-    # Shuffling follows NumPy's global seed (np.random.seed) unless fit is given its own seed.
-    rng = np.random.default_rng(seed if seed is not None else np.random.randint(0, 2**31 - 1))
     progress = EpochProgress(verbose, epochs, steps)
     train_function = model.make_train_function()
     model.stop_training = False

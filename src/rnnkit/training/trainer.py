@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import checks, convert
 from ..callbacks import Callback, History
+from ..utils.py_dataset import PyDataset
 from . import evaluate_predict, loop
 from .arrays import array_batches, batch_indices, split_validation
 from .batches import BatchSource, is_batch_source, no_batch_message, predict_input, ran_out_message, source_batches
@@ -100,6 +101,9 @@ class Trainer(Steps):
         A stateful model carries its states from batch to batch (row i continues row i), so it needs
         `shuffle=False` and a sample count that `batch_size` divides.
 
+        x may also be a generator or any iterable of batches (a DataLoader), read as it comes, or a
+        `rnnkit.utils.PyDataset` (Keras's `Sequence`), whose batches `shuffle` reorders each epoch, as Keras.
+
         Under torchrun (or in a process group, or with ``distribute=DataParallel()``) fit trains on every
         rank, `batch_size` being the global batch (see `rnnkit.training.distributed`); ``distribute=False``
         trains this process alone.
@@ -126,8 +130,14 @@ class Trainer(Steps):
             if sample_weight is not None:
                 raise ValueError("fit: x is a generator, so sample_weight cannot be given separately: yield "
                                  "(x, y, sample_weight) batches.")
+            shuffle = shuffle and isinstance(x, PyDataset)  # a PyDataset's batch order, as Keras; others as they come
+            if self.stateful and shuffle:
+                raise ValueError(
+                    "fit: this model is stateful (row i of each batch continues row i of the previous batch), so "
+                    "shuffling the PyDataset's batches would feed it pieces of unrelated sequences. Pass "
+                    "shuffle=False.")
             validation_data = self._validation_data(validation_data)
-            return loop.fit(self, x, None, batch_size or 0, epochs, verbose, callbacks, validation_data, False,
+            return loop.fit(self, x, None, batch_size or 0, epochs, verbose, callbacks, validation_data, shuffle,
                             initial_epoch, steps_per_epoch, validation_steps, seed, distribute,
                             class_weight=class_weight, validation_freq=validation_freq)
         if x is None or y is None:
