@@ -86,6 +86,17 @@ def read_keras(path) -> KerasModel:
     return model
 
 
+def model_from_keras_config(raw, where: str = "the model config") -> KerasModel:
+    """The model a Keras model config describes (`model.to_json()`'s text, or its dict), as rnnkit layers
+    (or symbols) with new weights: what `rnnkit.models.model_from_json` makes of Keras's JSON. The config
+    is checked as a file's is."""
+    config = _parse_config(raw, where) if isinstance(raw, (str, bytes)) else _object(raw, where)
+    model, _, graph = _build(config)
+    if graph is not None:
+        model.inputs, model.outputs = graph.build()
+    return model
+
+
 # -- the config ----------------------------------------------------------------------------------------
 def _parse_config(raw, where: str) -> dict:
     if isinstance(raw, np.ndarray) and raw.ndim == 0:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import torch
 from torch import nn
@@ -15,6 +17,7 @@ from ..layers.rnn import RNN
 from ..state import StateStore, preserved, share_store
 from ..symbolic import is_symbolic, record
 from ..training.trainer import Trainer
+from ..utils.serialization import serialize_keras_object
 
 Tensor = torch.Tensor
 
@@ -162,6 +165,11 @@ class BaseModel(Trainer, nn.Module):
         (`.keras`, `.h5`) it is Keras's own format, which Keras 3 opens, carrying rnnkit's file inside so
         that `rnnkit.load` / `load_model` restore kept states and optimizer too (io/keras_files.py)."""
         keras_files.save_model(self, path, scaler=scaler, include_optimizer=include_optimizer)
+
+    def to_json(self, **kwargs) -> str:
+        """Keras's `to_json`: the architecture (no weights) as JSON, `serialize_keras_object(model)`;
+        `rnnkit.models.model_from_json` rebuilds the model from it. `kwargs` go to `json.dumps`."""
+        return json.dumps(serialize_keras_object(self), **kwargs)
 
     def save_weights(self, path) -> None:
         """The weights: Keras 3's weights file for `*.weights.h5`, Keras's legacy one for `*.h5`,
