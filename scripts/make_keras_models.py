@@ -137,13 +137,37 @@ def masked_graph():  # masks through a functional graph, which Keras 3 records a
     return model, [x_ids, x_features]
 
 
+def explicit_mask():  # keras-io video_classification's sequence model: a boolean Input passed as GRU's mask=
+    features, mask = keras.Input((6, 5), name="frame_features"), keras.Input((6,), dtype="bool", name="frame_mask")
+    x = L.GRU(4, return_sequences=True)(features, mask=mask)  # the mask goes on to the next GRU (Keras 3.15)
+    x = L.GRU(3)(x)
+    x = L.Dropout(0.4)(x)
+    x = L.Dense(3, activation="relu")(x)
+    model = keras.Model([features, mask], L.Dense(2, activation="softmax")(x))
+    x_mask = np.ones((4, 6), dtype=bool)
+    x_mask[1, 4:] = False
+    x_mask[2, 1:] = False
+    x_mask[3, 5:] = False
+    x_features = rng.normal(size=(4, 6, 5)) * x_mask[..., None]  # zero features at the masked steps, as the example
+    return model, [x_features, x_mask]
+
+
+def next_frame():  # keras-io conv_lstm's model: ConvLSTM2D, BatchNormalization, Conv3D over frames of any number
+    frames = keras.Input((None, 6, 5, 1))
+    x = L.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True, activation="relu")(frames)
+    x = L.BatchNormalization()(x)
+    x = L.Conv3D(4, (3, 2, 1), strides=(1, 2, 1), activation="relu")(x)  # an uneven kernel shows a layout slip
+    x = L.Conv3D(filters=1, kernel_size=(3, 3, 3), activation="sigmoid", padding="same")(x)
+    return keras.Model(frames, x), rng.normal(size=(2, 7, 6, 5, 1))
+
+
 def unsupported():
     model = keras.Sequential([keras.Input((6, 2)), L.UpSampling1D(2), L.LSTM(2)])
     return model, rng.normal(size=(1, 6, 2))
 
 
 CASES = {f.__name__: f for f in (airline, stacked, bidirectional, embedding, frames, repeat, masking, conv1d,
-                                 convlstm, seq2seq, attention, masked_graph, unsupported)}
+                                 convlstm, seq2seq, attention, masked_graph, explicit_mask, next_frame, unsupported)}
 
 
 def random_weights(model):

@@ -32,8 +32,12 @@ CASES = {
     # records their computation as keras.ops calls (NotEqual, Any, LogicalOr...), which rnnkit redoes itself
     "masked_graph": ["Embedding", "LSTM", "Masking", "TimeDistributed", "Dense", "Add", "Concatenate",
                      "Bidirectional", "GRU", "Multiply", "GlobalAveragePooling1D"],
+    # keras-io video_classification's sequence model: a boolean Input given to GRU as mask=, which Keras
+    # passes on to the next GRU (its file records that call with mask= too)
+    "explicit_mask": ["GRU", "Dropout", "Dense"],
+    "next_frame": ["ConvLSTM2D", "BatchNormalization", "Conv3D"],  # keras-io conv_lstm's model
 }
-FUNCTIONAL = ["seq2seq", "attention", "masked_graph"]
+FUNCTIONAL = ["seq2seq", "attention", "masked_graph", "explicit_mask", "next_frame"]
 
 
 def _data(case: str) -> tuple[list, list]:

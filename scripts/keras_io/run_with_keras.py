@@ -5,10 +5,13 @@ turned back into Keras's (`import rnnkit as keras` -> `import keras`, `from rnnk
     KERAS_BACKEND=torch python scripts/keras_io/run_with_keras.py scripts/keras_io/bidirectional_lstm_imdb.py
 
 Needs Keras 3 (pip install keras); the torch backend needs nothing else. Prints the per-epoch training
-losses at the end. Two stand-ins where Keras needs what is not installed here (each says so when used):
+losses at the end. Three stand-ins where Keras needs what is not installed here (each says so when used):
 - without TensorFlow, Keras's `timeseries_dataset_from_array` cannot run (it builds a tf.data.Dataset),
   so the same windows come from rnnkit's (checked against Keras's own tests in
   tests/keras_suite/test_preprocessing_timeseries.py), served as a keras.utils.PyDataset with `take`;
+- without TensorFlow, Keras's `StringLookup` refuses to be made (it is built on TensorFlow's tables on
+  every backend), so rnnkit's is used (checked against Keras's own tests in
+  tests/keras_suite/test_string_lookup.py); it returns a torch tensor, which keras.ops.convert_to_numpy takes;
 - without pydot, Keras's `plot_model` raises ImportError, so it becomes a no-op.
 """
 
@@ -32,6 +35,7 @@ def patch_keras() -> None:
     import keras
 
     if importlib.util.find_spec("tensorflow") is None:
+        import rnnkit.layers
         import rnnkit.preprocessing
 
         class Windows(keras.utils.PyDataset):
@@ -54,6 +58,12 @@ def patch_keras() -> None:
 
         keras.preprocessing.timeseries_dataset_from_array = timeseries_dataset_from_array
         keras.utils.timeseries_dataset_from_array = timeseries_dataset_from_array
+
+        def string_lookup(*args, **kwargs):
+            print("run_with_keras: no TensorFlow, so StringLookup is rnnkit's (a dictionary with Keras's rules)")
+            return rnnkit.layers.StringLookup(*args, **kwargs)
+
+        keras.layers.StringLookup = string_lookup
     if importlib.util.find_spec("pydot") is None:
         keras.utils.plot_model = lambda *args, **kwargs: print("run_with_keras: no pydot, plot_model skipped")
 

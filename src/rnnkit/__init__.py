@@ -8,7 +8,7 @@ optimizers, callbacks, data -> cells -> layers -> training (steps, Trainer, fit 
 -> explanation -> experiments, cli. tests/test_architecture.py checks it.
 """
 
-from . import (backend, callbacks, config, constraints, layers, losses, metrics, mixed_precision, optimizers,
+from . import (backend, callbacks, config, constraints, layers, losses, metrics, mixed_precision, ops, optimizers,
                preprocessing, regularizers, schedules, utils)
 from .callbacks import (CSVLogger, EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
                         ReduceLROnPlateau, ResetStates, TensorBoard, TerminateOnNaN)
@@ -39,7 +39,7 @@ __all__ = [
     "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",
     "BatchNormalization", "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
     "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN", "schedules", "metrics",
-    "preprocessing", "utils", "config", "mixed_precision", "regularizers", "constraints",
+    "preprocessing", "utils", "config", "mixed_precision", "regularizers", "constraints", "ops",
     "Activation", "Add", "BaseModel", "Bidirectional", "Cell", "CheckpointError", "Concatenate", "Conv2D", "Dense",
     "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU", "GRUCell", "History", "Input", "KerasFileError",
     "LSTM", "LSTMCell", "OnnxStream",

@@ -39,6 +39,7 @@ _KEYS = {
     "Bidirectional": ("merge_mode",),
     "Masking": ("mask_value",),
     "Conv1D": (*_CONV_KEYS, "groups", "activation", "use_bias"),
+    "Conv3D": (*_CONV_KEYS, "groups", "activation", "use_bias"),
     "MaxPooling1D": _POOL_KEYS,
     "AveragePooling1D": _POOL_KEYS,
     "GlobalAveragePooling1D": ("data_format", "keepdims"),
@@ -61,7 +62,8 @@ _KEYS = {
 _CLASSES = {name: builtin_layers()[name] for name in _KEYS}
 _ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU",
             "Convolution1D": "Conv1D", "MaxPool1D": "MaxPooling1D", "AvgPool1D": "AveragePooling1D",
-            "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalMaxPool1D": "GlobalMaxPooling1D"}
+            "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
+            "Convolution3D": "Conv3D"}
 SUPPORTED = sorted([*_CLASSES, "InputLayer"])
 MULTI_INPUT = ("Concatenate", "Add", "Multiply", "Attention", "AdditiveAttention")
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
@@ -183,6 +185,9 @@ def _plan(kind: str, kw: dict, inner: list) -> list[tuple]:
     if kind in ("Conv1D", "Conv2D"):
         size = _window(kw["kernel_size"], 1 if kind == "Conv1D" else 2)
         size = size * 2 if kind == "Conv2D" and len(size) == 1 else size
+        return [(*size, _CHANNELS, kw["filters"])] + ([(kw["filters"],)] if bias else [])
+    if kind == "Conv3D":  # (k1, k2, k3, channels // groups, filters)
+        size = _window(kw["kernel_size"], 3)
         return [(*size, _CHANNELS, kw["filters"])] + ([(kw["filters"],)] if bias else [])
     if kind in _CONV_LSTM_RANK:
         size, F = _window(kw["kernel_size"], _CONV_LSTM_RANK[kind]), kw["filters"]

@@ -7,6 +7,7 @@ from .attention import Attention
 from .base import Layer
 from .conv import Conv2D, Convolution2D, MaxPooling2D
 from .conv1d import Conv1D, Convolution1D
+from .conv3d import Conv3D, Convolution3D
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape
 from .masking import Masking
@@ -19,12 +20,14 @@ from .recurrent import GRU, LSTM, SimpleRNN
 from .relu import ReLU
 from .rnn import RNN
 from .spatial_dropout import SpatialDropout1D
+from .string_lookup import StringLookup
 from .wrappers import Bidirectional, RepeatVector, TimeDistributed
 
 __all__ = [
     "AdditiveAttention", "Attention",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "ConvLSTMCell",
     "AveragePooling1D", "AvgPool1D", "Conv1D", "Convolution1D", "GlobalAveragePooling1D", "GlobalAvgPool1D",
+    "Conv3D", "Convolution3D", "StringLookup",
     "GlobalMaxPool1D", "GlobalMaxPooling1D", "Masking", "MaxPool1D", "MaxPooling1D", "BatchNormalization",
     "LayerNormalization", "Multiply", "Permute", "ReLU", "SpatialDropout1D", "multiply",
     "Activation", "Add", "Bidirectional", "Cell", "Concatenate", "Constant", "Conv2D", "Convolution2D", "Dense",

@@ -178,7 +178,11 @@ class Model(BaseModel):
                 listed = [masks.get(id(s)) if isinstance(s, Symbol) else None for s in node.args[0]]
                 in_mask = listed if any(m is not None for m in listed) else None
                 first = node.args[0][0] if isinstance(node.args[0][0], Symbol) else None
-            if takes_mask and in_mask is not None:
+            if kwargs.get("mask") is not None:
+                # Keras 3's Layer.__call__: a mask passed explicitly (`GRU(16)(x, mask=mask_input)`) is the
+                # one the layer gets, and the one its compute_mask passes on to the next layer
+                in_mask = kwargs["mask"]
+            elif takes_mask and in_mask is not None:
                 kwargs["mask"] = in_mask
             if state_store is not None and isinstance(node.layer, RNN):
                 kwargs["state_store"] = state_store

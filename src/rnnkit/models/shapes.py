@@ -10,6 +10,7 @@ from ..layers.base import Layer
 from ..layers.core import Dense, Embedding, Flatten, Input
 from ..layers.conv import Conv2D
 from ..layers.conv1d import Conv1D
+from ..layers.conv3d import Conv3D
 from ..layers.conv_lstm import ConvLSTM
 from ..layers.pooling import AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from ..layers.rnn import RNN
@@ -43,7 +44,7 @@ def last_axis_name(layer, default: str) -> str:
         return "filters"
     if isinstance(inner, (RNN, Bidirectional, Dense)):
         return "units"
-    if isinstance(inner, (Conv2D, Conv1D)):
+    if isinstance(inner, (Conv2D, Conv1D, Conv3D)):
         return "filters"
     if isinstance(inner, (GlobalAveragePooling1D, GlobalMaxPooling1D)):  # the channels, time pooled away
         return "features"
@@ -81,9 +82,9 @@ def time_effect(layer, in_shape: tuple, out_shape: tuple, time_in: bool) -> str:
     if isinstance(layer, (GlobalAveragePooling1D, GlobalMaxPooling1D)):
         how = "averaged" if isinstance(layer, GlobalAveragePooling1D) else "max"
         return f"dropped: pooled over all steps ({how})"
-    if isinstance(layer, (Conv1D, MaxPooling1D, AveragePooling1D)) and out_shape[1:2] != in_shape[1:2]:
+    if isinstance(layer, (Conv1D, Conv3D, MaxPooling1D, AveragePooling1D)) and out_shape[1:2] != in_shape[1:2]:
         return "kept: shortened by the window and strides"
-    if isinstance(layer, Conv1D):
+    if isinstance(layer, (Conv1D, Conv3D)):  # on video, Conv3D's first convolved axis is time
         return "kept: each output step sees a window of steps"
     if isinstance(layer, TimeDistributed):
         return "kept: the layer is applied to each step"
