@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from rnnkit.training.distributed import torchrun_command
 
 HERE = Path(__file__).resolve().parent
 SAMPLES, TIME_STEPS, FEATURES, BATCH, EPOCHS = 2048, 50, 8, 64, 3
@@ -51,18 +52,11 @@ def job(out: str) -> None:
                                          "samples_per_s": SAMPLES * EPOCHS / seconds, "device": device}))
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure(processes: int, threads: int = 1) -> dict:
     out = Path(tempfile.mkdtemp()) / "result.json"
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "RNNKIT_BENCH_THREADS": str(threads)}
-    launcher = [] if processes == 1 else ["-m", "torch.distributed.run", "--nproc_per_node", str(processes),
-                                          "--master_addr", "127.0.0.1", "--master_port", str(_port())]
-    cmd = [sys.executable, *launcher, str(Path(__file__)), "--job", str(out)]  # torchrun takes a script path
+    launcher = [sys.executable] if processes == 1 else torchrun_command(processes)
+    cmd = [*launcher, str(Path(__file__)), "--job", str(out)]  # torchrun takes a script path
     subprocess.run(cmd, env=env, check=True, cwd=HERE.parent, timeout=1800)
     return json.loads(out.read_text())
 

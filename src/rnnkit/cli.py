@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import zipfile
@@ -25,6 +24,7 @@ from .explanation import SpecError, explain
 from .io.onnx_export import export_onnx
 from .models import load_model
 from .serve import serve
+from .training.distributed import torchrun_command
 
 _MODEL_SUFFIXES = (".rnnkit", ".keras", ".h5", ".hdf5")
 _DIAGRAM_SUFFIXES = (".png", ".svg", ".html")
@@ -279,11 +279,7 @@ def _serve(args) -> int:
 
 def _torchrun(args) -> int:
     """`rnnkit run NAME --nproc N`: the same command on N processes under torchrun, on this machine."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(args.nproc),
-               "--master_addr", "127.0.0.1", "--master_port", str(port), "-m", "rnnkit.cli", "run", args.name,
+    command = [*torchrun_command(args.nproc), "-m", "rnnkit.cli", "run", args.name,
                "--seed", str(args.seed), "--out", args.out or f"runs/{args.name}"]  # each rank: RANK is set
     if args.quick:
         command.append("--quick")
@@ -316,6 +312,14 @@ def _hint(message: str, argv: list[str]) -> str:
     return ""
 
 
+def _error_line(text: str) -> None:
+    """Write one line to stderr in one write: the ranks of `rnnkit run --nproc` share one stderr, unbuffered
+    (torchrun runs them with python -u), and print's separate write of the newline let two ranks' lines run
+    together into one ("...processes.rnnkit run: ..."), which `_torchrun` then relayed as it was."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line on `argv` (default: sys.argv[1:]); returns the exit code."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
@@ -329,10 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("RNNKIT_DEBUG"):
             raise
         hint = _hint(str(err), argv) if isinstance(err, UsageError) else ""
-        print(f"{getattr(err, 'prog', None) or prog}: {_one_line(err)}{hint}", file=sys.stderr)
+        _error_line(f"{getattr(err, 'prog', None) or prog}: {_one_line(err)}{hint}")
         return 2
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        _error_line(f"{prog}: interrupted")
         return 130
 
 

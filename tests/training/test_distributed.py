@@ -3,7 +3,6 @@ the same global batch, each on its half of every batch; stateful rows stay on th
 move between world sizes. The job itself is tests/training/distributed_job.py."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,21 +18,29 @@ pytestmark = pytest.mark.skipif(not dist.is_available() or sys.platform == "win3
                                 reason="torch.distributed with gloo")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _run(args, nproc: int | None):
+def _run(args, nproc: int | None, timeout: float = 600):
+    """Run the job as one plain process (nproc None) or under torchrun; fail with its stderr if it fails."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
-    launcher = [] if nproc is None else ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc),
-                                         "--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
-    done = subprocess.run([sys.executable, *launcher, str(JOB), *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # torchrun --standalone binds its ports itself (port 0): no port chosen here that another process could
+    # take before torchrun binds it.
+    command = [*([sys.executable] if nproc is None else distributed.torchrun_command(nproc)), str(JOB),
+               *map(str, args)]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGTERM, not SIGKILL: torchrun then stops its ranks, which run in sessions of their own and would
+            # outlive a killed torchrun, taking the CPU from the tests after this one.
+            proc.terminate()
+            try:
+                _, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+            pytest.fail(f"{' '.join(command)} did not finish in {timeout:.0f} s; stderr ends:\n{err[-6000:]}")
+    assert proc.returncode == 0, f"{' '.join(command)} exited with {proc.returncode}; stderr ends:\n{err[-6000:]}"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ Under ``torchrun --nproc_per_node N script.py`` (or with a process group the scr
   ends (and whenever a checkpoint is written), so outside fit the model is what one process would hold.
 - Losses and metrics are averaged across ranks (weighted by rows) for History, progress and callbacks;
   rank 0 decides whether to stop and every rank follows; only rank 0 prints and writes files.
-`generate` and `Stream` stay single-process.
+`generate` and `Stream` stay single-process. `torchrun_command` is the launch on this machine that
+`rnnkit run --nproc` and the tests use.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,18 @@ class DataParallel:
     NCCL when CUDA is available, gloo otherwise."""
 
     backend: str | None = None
+
+
+def torchrun_command(nproc: int) -> list[str]:
+    """The command, up to the script, that starts `nproc` ranks on this machine under torchrun.
+
+    ``--standalone``: torchrun's rendezvous and the store the ranks meet at listen on port 0, so the
+    kernel picks a free port as it binds. A port found free beforehand and passed as ``--master_port``
+    can be taken by another process before torchrun binds it, and the launch then fails with EADDRINUSE.
+    ``--local_addr 127.0.0.1``: the ranks reach that store on the loopback address, not at whatever the
+    machine's host name resolves to."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
+            "--local_addr", "127.0.0.1"]
 
 
 def initialize(backend: str | None = None) -> bool:
