@@ -229,14 +229,27 @@ class Embedding(Layer, WeightPenalties):
         return cls(**config)
 
     def forward(self, x, training: bool | None = None) -> Tensor:
-        if x.is_floating_point():
-            if not bool((x == x.round()).all()):
-                raise ValueError(f"Embedding {self.name!r} expects integer ids, received non-integer floats.")
-            x = x.long()
+        if not torch.compiler.is_compiling():
+            self._check_ids(x)
+        elif x.numel():
+            # Compiled (the compiled train step), a branch on the ids' values would break the graph, and
+            # torch.compile would then run the whole step eagerly: the check stays in the graph as an assert,
+            # whose failure sends the step to the eager one, which raises the error below.
+            torch._assert_async(self._valid_ids(x),
+                                f"Embedding {self.name!r}: ids must be integers in [0, {self.input_dim - 1}]")
+        return F.embedding(x.long(), self.weight)
+
+    def _valid_ids(self, x: Tensor) -> Tensor:
+        """True (a tensor) when every id is an integer in [0, input_dim)."""
+        valid = (x.min() >= 0) & (x.max() < self.input_dim)
+        return valid & (x == x.round()).all() if x.is_floating_point() else valid
+
+    def _check_ids(self, x: Tensor) -> None:
+        if x.is_floating_point() and not bool((x == x.round()).all()):
+            raise ValueError(f"Embedding {self.name!r} expects integer ids, received non-integer floats.")
         if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.input_dim):
             raise ValueError(f"Embedding {self.name!r} has input_dim={self.input_dim}: ids must be in "
                              f"[0, {self.input_dim - 1}], received ids in [{int(x.min())}, {int(x.max())}].")
-        return F.embedding(x.long(), self.weight)
 
     def compute_mask(self, x, mask=None):
         """True where the id is not 0 (the padding) with mask_zero=True, else None (Keras's rule)."""

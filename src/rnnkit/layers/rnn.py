@@ -242,8 +242,8 @@ class RNN(Layer):
             if tuple(mask.shape) != (B, T):
                 raise ValueError(f"{type(self).__name__} {self.name!r}: mask must be boolean ({B}, {T}) "
                                  f"like the input's batch and time axes, received {tuple(mask.shape)}.")
-            if bool(mask.all()):
-                mask = None
+            if not torch.compiler.is_compiling() and bool(mask.all()):  # value-dependent: eager only
+                mask = None  # (compiled, the masked loop computes the same for a mask of all True)
         if self.go_backwards:
             x = x.flip(1)
             mask = None if mask is None else mask.flip(1)
@@ -338,7 +338,10 @@ class RNN(Layer):
 
     def _run(self, x: Tensor, states: list[Tensor], mask: Tensor | None, training: bool):
         loop, path = (self._run_loop, "loop") if self._split else (self._run_calls, "call")
-        if torch.compiler.is_compiling():  # the compiler fuses the cell math itself; it cannot see into _VF kernels
+        # Compiled, the compiler fuses the cell math itself (it cannot see into _VF kernels). Under a torch.func
+        # transform (the compiled train step's grad_and_value, run eagerly where torch.compile gives up on it),
+        # the packed-sequence kernel of a mask reads the storage of functorch's wrapper tensors, which have none.
+        if torch.compiler.is_compiling() or (mask is not None and _in_func_transform()):
             self.last_path = path
             return loop(x, states, mask, training)
         kernel, lengths = self._fused_kernel(mask, training)
@@ -451,6 +454,11 @@ class RNN(Layer):
 
     def set_keras_weights(self, weights) -> None:
         self.cell.set_keras_weights(weights)
+
+
+def _in_func_transform() -> bool:
+    """Whether a torch.func transform (grad, vmap, ...) is running the current call."""
+    return torch._C._functorch.peek_interpreter_stack() is not None
 
 
 def _with_output(states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:

@@ -129,4 +129,7 @@ def apply_mask(sample_weight: Tensor | None, mask: Tensor | None, reduction: str
         return float_mask
     sample_weight = torch.as_tensor(sample_weight, device=mask.device).to(dtype)
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    missing = float_mask.dim() - sample_weight.dim()
+    if sample_weight.dim() > 0 and missing > 0:  # (B,) -> (B, 1): every step of its sample, as in `_weigh`
+        sample_weight = sample_weight.reshape(tuple(sample_weight.shape) + (1,) * missing)
     return sample_weight * float_mask
