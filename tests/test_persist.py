@@ -191,14 +191,14 @@ def test_load_weights_of_another_shape_changes_nothing(tmp_path):
 
 
 def test_custom_activation_needs_custom_objects(tmp_path):
-    def mish(x):
+    def my_mish(x):  # not "mish", which is a Keras activation (saved and loaded by name, as in Keras)
         return x * torch.tanh(torch.nn.functional.softplus(x))
-    model = Sequential([Input((3, 1)), LSTM(2), Dense(1, activation=mish)])
+    model = Sequential([Input((3, 1)), LSTM(2), Dense(1, activation=my_mish)])
     model.save(tmp_path / "m.rnnkit")
-    with pytest.raises(ValueError, match="custom_objects=\\{'mish': fn\\}"):
+    with pytest.raises(ValueError, match="custom_objects=\\{'my_mish': fn\\}"):
         rnnkit.load(tmp_path / "m.rnnkit")
     x = np.ones((1, 3, 1))
-    loaded = rnnkit.load(tmp_path / "m.rnnkit", custom_objects={"mish": mish})
+    loaded = rnnkit.load(tmp_path / "m.rnnkit", custom_objects={"my_mish": my_mish})
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), atol=1e-6)
 
 

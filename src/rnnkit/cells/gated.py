@@ -35,18 +35,9 @@ _INITIALIZER_KEYS = ("kernel_initializer", "recurrent_initializer", "bias_initia
 
 
 def initializer_value(init):
-    """An initializer as a config holds it: its Keras name, a Constant's value, else None (a custom
-    callable, which a JSON config cannot hold)."""
-    for name, fn in initializers._NAMED.items():
-        if fn is init:
-            return name
-    if isinstance(init, str):
-        return init
-    if isinstance(init, initializers.Constant):
-        return init.value
-    if isinstance(init, (int, float)) and not isinstance(init, bool):
-        return float(init)
-    return None
+    """An initializer as a config holds it: the Keras name of a default one, a Constant's value, else its
+    config dict (`initializers.config_value`); None for a custom function, which a JSON config cannot hold."""
+    return initializers.config_value(init)
 
 
 PENALTY_KEYS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
@@ -143,11 +134,11 @@ class GatedCell(Cell, DropoutRNNCell, WeightPenalties):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def reset_parameters(self) -> None:
-        self.kernel_initializer(self.weight_ih)
-        self.recurrent_initializer(self.weight_hh)
-        for bias in (self.bias_ih, self.bias_hh):
-            if bias is not None:
-                self.bias_initializer(bias)
+        # Each Keras variable filled as Keras fills it: its shape and fans, Keras's gate order, GRU's two
+        # biases as one (2, 3H) variable (a plain function fills each PyTorch weight instead).
+        inits = (self.kernel_initializer, self.recurrent_initializer, self.bias_initializer)
+        for rule, init in zip(self.keras_weight_rules(), inits):
+            initializers.fill(init, rule.params, rule.read, rule.write)
 
     def get_config(self) -> dict:
         """The constructor arguments, initializers included (as their Keras name or constant value;

@@ -104,7 +104,8 @@ class Conv2D(Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding,
-                "activation": self.activation_name, "use_bias": self.use_bias, "in_channels": self.in_channels}
+                "activation": self.activation_name, "use_bias": self.use_bias, "in_channels": self.in_channels,
+                **initializers.configs(kernel_initializer=self.kernel_initializer)}
 
 
 Convolution2D = Conv2D

@@ -194,7 +194,9 @@ class Conv1D(Layer, WeightPenalties):
                 "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups, "activation": self.activation_name,
                 "use_bias": self.use_bias, "in_channels": self.in_channels,
-                **penalties_config(self, _DENSE_PENALTIES)}
+                **penalties_config(self, _DENSE_PENALTIES),
+                **initializers.configs(kernel_initializer=self.kernel_initializer,
+                                       bias_initializer=self.bias_initializer)}
 
 
 Convolution1D = Conv1D

@@ -168,7 +168,9 @@ class Conv3D(Layer, WeightPenalties):
                 "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
                 "activation": self.activation_name, "use_bias": self.use_bias, "in_channels": self.in_channels,
-                **penalties_config(self, _DENSE_PENALTIES)}
+                **penalties_config(self, _DENSE_PENALTIES),
+                **initializers.configs(kernel_initializer=self.kernel_initializer,
+                                       bias_initializer=self.bias_initializer)}
 
 
 Convolution3D = Conv3D

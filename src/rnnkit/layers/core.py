@@ -179,7 +179,9 @@ class Dense(Layer, WeightPenalties):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation_name,
-                "use_bias": self.use_bias, "input_size": self.input_size, **penalties_config(self, _DENSE_PENALTIES)}
+                "use_bias": self.use_bias, "input_size": self.input_size, **penalties_config(self, _DENSE_PENALTIES),
+                **initializers.configs(kernel_initializer=self.kernel_initializer,
+                                       bias_initializer=self.bias_initializer)}
 
 
 @register_serializable(package=BUILTIN)
@@ -214,8 +216,10 @@ class Embedding(Layer, WeightPenalties):
         checks.weight_size("Embedding", f"input_dim={self.input_dim}, output_dim={self.output_dim}",
                            (self.input_dim, self.output_dim))
         self.supports_masking = self.mask_zero
-        self.weight = nn.Parameter(initializers.get(embeddings_initializer)(torch.empty(self.input_dim,
-                                                                                        self.output_dim)))
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        table = torch.empty(self.input_dim, self.output_dim)  # Keras's layout too: fans are Keras's as they are
+        initializers.fill(self.embeddings_initializer, (table,), read=lambda w: w, write=lambda v: (v,))
+        self.weight = nn.Parameter(table)
         if weights is not None:
             self.set_keras_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
 
@@ -274,7 +278,8 @@ class Embedding(Layer, WeightPenalties):
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "mask_zero": self.mask_zero, **penalties_config(self, _EMBEDDING_PENALTIES)}
+                "mask_zero": self.mask_zero, **penalties_config(self, _EMBEDDING_PENALTIES),
+                **initializers.configs(embeddings_initializer=self.embeddings_initializer)}
 
 
 @register_serializable(package=BUILTIN)

@@ -148,7 +148,9 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "rms_scaling": self.rms_scaling}
+                "scale": self.scale, "rms_scaling": self.rms_scaling,
+                **initializers.configs(beta_initializer=self.beta_initializer,
+                                       gamma_initializer=self.gamma_initializer)}
 
 
 @register_serializable(package=BUILTIN)
@@ -286,4 +288,8 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale,
+                **initializers.configs(beta_initializer=self.initializers["bias"],
+                                       gamma_initializer=self.initializers["weight"],
+                                       moving_mean_initializer=self.initializers["moving_mean"],
+                                       moving_variance_initializer=self.initializers["moving_variance"])}

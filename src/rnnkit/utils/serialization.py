@@ -1,8 +1,8 @@
 """Keras's `serialize_keras_object` / `deserialize_keras_object` (keras/src/saving/serialization_lib.py)
 for what rnnkit serializes: layers and cells, models, losses, metrics, optimizers, learning rate
-schedules, regularizers, constraints, functions (activations and loss functions by name, registered
-functions by their registered name), and the plain values inside configs (NumPy arrays, tensors, bytes,
-slices, Ellipsis).
+schedules, regularizers, constraints, initializers, functions (activations and loss functions by name,
+registered functions by their registered name), and the plain values inside configs (NumPy arrays,
+tensors, bytes, slices, Ellipsis).
 
 An object becomes Keras's dict: {"module", "class_name", "config", "registered_name"}, with its
 `get_config()` as the config; rnnkit's own classes name their public module ("rnnkit.layers",
@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 import torch
 
-from .. import activations, constraints, losses, metrics, optimizers, regularizers, registry
+from .. import activations, constraints, initializers, losses, metrics, optimizers, regularizers, registry
 from ..loss_functions.base import Loss
 from ..optimizers.serialization import CLASSES as OPTIMIZER_CLASSES
 from ..symbolic import Symbol
@@ -40,7 +40,7 @@ _MARKERS = ("function", "__numpy__", "__tensor__", "__bytes__", "__slice__", "__
 _PUBLIC = {"loss_functions": "losses", "keras_optimizers": "optimizers"}  # rnnkit modules -> their public one
 _FAMILY_OF = {"layers": "registry", "models": "registry", "cells": "registry", "schedules": "registry",
               "losses": "losses", "metrics": "metrics", "optimizers": "optimizers", "regularizers": "regularizers",
-              "constraints": "constraints", "activations": "activations"}
+              "constraints": "constraints", "activations": "activations", "initializers": "initializers"}
 
 
 # -- serializing -------------------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def _class_tables() -> dict[str, dict]:
     return {"registry": {k: v for k, v in registry.registered().items() if ">" not in k},
             "losses": _loss_classes(), "metrics": metrics.NAMES,
             "optimizers": {k: v for k, v in OPTIMIZER_CLASSES.items()},
-            "regularizers": regularizers.NAMES, "constraints": constraints.NAMES}
+            "regularizers": regularizers.NAMES, "constraints": constraints.NAMES, "initializers": initializers.NAMES}
 
 
 def _retrieve_class(name, registered_name, module, full_config, custom_objects):
