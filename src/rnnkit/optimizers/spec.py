@@ -99,6 +99,10 @@ class OptimizerSpec:
         params = list(params)
         paths = {p: (paths or {}).get(p, "variable") for p in params}
         self._built = True
+        return self._make(params, paths)
+
+    def _make(self, params: list, paths: dict) -> torch.optim.Optimizer:
+        """`build`'s optimizer, over a list of weights each with its path (a wrapper's spec makes its own)."""
         optimizer = keras_flavoured(self._build(params, paths))
         schedule = self.learning_rate_schedule()
         if schedule is not None:

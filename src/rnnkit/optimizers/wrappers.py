@@ -48,12 +48,9 @@ class WrapperSpec(OptimizerSpec):
         raise AttributeError("Learning rate cannot be accessed on a MultiOptimizer. Access the learning rate on the "
                              "individual sub-optimizers instead.")
 
-    def build(self, params, paths: dict | None = None):
+    def _make(self, params: list, paths: dict):
         """A LossScaleOptimizer's inner optimizer (the model scales the loss); a MultiOptimizer's
         `optimizers.multi.MultiOptimizer`."""
-        params = list(params)
-        paths = {p: (paths or {}).get(p, "variable") for p in params}
-        self._built = True
         if self.kind == "loss_scale_optimizer":
             return self.options["inner_optimizer"].build(params, paths)
         return build_multi(self, params, paths)
