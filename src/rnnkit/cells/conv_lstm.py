@@ -80,9 +80,9 @@ class ConvLSTMCell(Cell, DropoutRNNCell, WeightPenalties):
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = checks.boolean("use_bias", use_bias, where)
         self.unit_forget_bias = checks.boolean("unit_forget_bias", unit_forget_bias, where)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.for_weight(kernel_initializer)
+        self.recurrent_initializer = initializers.for_weight(recurrent_initializer)
+        self.bias_initializer = initializers.for_weight(bias_initializer)
         assign_penalties(self, where, kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                          recurrent_regularizer=recurrent_regularizer, kernel_constraint=kernel_constraint,
                          recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)

@@ -104,9 +104,9 @@ class GatedCell(Cell, DropoutRNNCell, WeightPenalties):
         self.use_bias = checks.boolean("use_bias", use_bias, where)
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.for_weight(kernel_initializer)
+        self.recurrent_initializer = initializers.for_weight(recurrent_initializer)
+        self.bias_initializer = initializers.for_weight(bias_initializer)
         assign_penalties(self, where, kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                          recurrent_regularizer=recurrent_regularizer, kernel_constraint=kernel_constraint,
                          recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)

@@ -142,6 +142,13 @@ def get(identifier: InitializerLike | None):
                      f"{identifier!r}: expected None, one of {sorted(NAMES)}, {_CATALOG.other}.")
 
 
+def for_weight(identifier: InitializerLike | None):
+    """The initializer a layer fills a weight with: `get(identifier)`, and for None Keras's fallback in
+    `Layer.add_weight`, GlorotUniform (every rnnkit weight is floating point)."""
+    found = get(identifier)
+    return GlorotUniform() if found is None else found
+
+
 # -- rnnkit's in-place helpers (a PyTorch-layout weight filled as Keras fills the Keras-shaped one) -------------
 def glorot_uniform_(weight: Tensor) -> Tensor:
     return GlorotUniform()(weight)

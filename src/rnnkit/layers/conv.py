@@ -50,7 +50,7 @@ class Conv2D(Layer):
         self.activation_name = activations.name_of(activation)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.kernel_initializer = initializers.for_weight(kernel_initializer)
         self.in_channels: int | None = None
         channels = in_channels or (self.batch_input_shape[-1] if self.batch_input_shape else None)
         if channels is not None:

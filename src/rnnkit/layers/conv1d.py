@@ -103,8 +103,8 @@ class Conv1D(Layer, WeightPenalties):
         self.activation_name = activations.name_of(activation)
         self.activation = activations.get(activation)
         self.use_bias = checks.boolean("use_bias", use_bias, "Conv1D")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.for_weight(kernel_initializer)
+        self.bias_initializer = initializers.for_weight(bias_initializer)
         self.in_channels: int | None = None
         channel_axis = -1 if self.data_format == "channels_last" else 1
         channels = in_channels or (self.batch_input_shape[channel_axis] if self.batch_input_shape else None)

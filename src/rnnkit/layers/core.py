@@ -111,8 +111,8 @@ class Dense(Layer, WeightPenalties):
         self.activation_name = activations.name_of(activation)
         self.activation = activations.get(activation)
         self.use_bias = checks.boolean("use_bias", use_bias, "Dense")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.for_weight(kernel_initializer)
+        self.bias_initializer = initializers.for_weight(bias_initializer)
         self.input_size: int | None = None
         size = checks.optional_positive_int("input_size", input_size, "Dense") or (
             self.batch_input_shape[-1] if self.batch_input_shape else None)
@@ -216,7 +216,7 @@ class Embedding(Layer, WeightPenalties):
         checks.weight_size("Embedding", f"input_dim={self.input_dim}, output_dim={self.output_dim}",
                            (self.input_dim, self.output_dim))
         self.supports_masking = self.mask_zero
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_initializer = initializers.for_weight(embeddings_initializer)
         table = torch.empty(self.input_dim, self.output_dim)  # Keras's layout too: fans are Keras's as they are
         initializers.fill(self.embeddings_initializer, (table,), read=lambda w: w, write=lambda v: (v,))
         self.weight = nn.Parameter(table)

@@ -80,8 +80,8 @@ class LayerNormalization(Layer):
         self.center = checks.boolean("center", center, "LayerNormalization")
         self.scale = checks.boolean("scale", scale, "LayerNormalization")
         self.rms_scaling = checks.boolean("rms_scaling", rms_scaling, "LayerNormalization")
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_initializer = initializers.for_weight(beta_initializer)
+        self.gamma_initializer = initializers.for_weight(gamma_initializer)
         self.normalized_shape: tuple | None = None
         self.weight = self.bias = None
         if self.batch_input_shape is not None:
@@ -186,9 +186,9 @@ class BatchNormalization(Layer):
         self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
         self.center = checks.boolean("center", center, "BatchNormalization")
         self.scale = checks.boolean("scale", scale, "BatchNormalization")
-        self.initializers = {"weight": initializers.get(gamma_initializer), "bias": initializers.get(beta_initializer),
-                             "moving_mean": initializers.get(moving_mean_initializer),
-                             "moving_variance": initializers.get(moving_variance_initializer)}
+        self.initializers = {"weight": initializers.for_weight(gamma_initializer), "bias": initializers.for_weight(beta_initializer),
+                             "moving_mean": initializers.for_weight(moving_mean_initializer),
+                             "moving_variance": initializers.for_weight(moving_variance_initializer)}
         self._trainable = True
         self.features: int | None = None
         self.weight = self.bias = self.moving_mean = self.moving_variance = None

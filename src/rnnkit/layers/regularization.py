@@ -91,7 +91,8 @@ def collect_losses(module: nn.Module) -> list[Tensor]:
     if not penalties_in_use():
         return []
     kept = [m.__dict__["_activity_losses"] for m in module.modules() if "_activity_losses" in m.__dict__]
-    latest = max((generation for generation, _ in kept), default=None)
+    generations = [generation for generation, _ in kept]  # not max(genexpr, default=): dynamo cannot trace that
+    latest = max(generations) if generations else None
     found: list[Tensor] = []
     for generation, losses in kept:  # a layer the last forward pass did not run has no activity loss
         if generation == latest:
