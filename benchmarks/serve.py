@@ -1,5 +1,6 @@
-"""Load test of `rnnkit serve` on loopback: LSTM(64) x 2 (8 features in, 1 out), with the SQLite store and,
-where redis-server is installed, with a Redis store (append-only file, fsync every second).
+"""Load test of `rnnkit serve` on loopback: LSTM(64) x 2 (8 features in, 1 out), with the SQLite store (as
+served by default, logging each step's input; and logging each new state, `--state-log states`, for the
+comparison) and, where redis-server is installed, with a Redis store (append-only file, fsync every second).
 
     python -m benchmarks.serve            # writes benchmarks/RESULTS-serve.md and results-serve.json
     python -m benchmarks.serve --dry --stores sqlite   # prints, writes nothing
@@ -12,7 +13,8 @@ where redis-server is installed, with a Redis store (append-only file, fsync eve
    series-steps per second.
 The server and the load generator share the machine's cores (the generator, aiohttp, runs in this
 process); the server runs with 1 PyTorch thread. Every step is acknowledged only after its state is
-committed to the store. Needs the `bench` extra (aiohttp).
+durable in the store (its input or its state logged and fdatasynced; Redis: held by Redis). Needs the
+`bench` extra (aiohttp).
 """
 
 from __future__ import annotations
@@ -170,10 +172,10 @@ def start_redis(folder: Path):
     return start("--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(folder))
 
 
-def run_store(model: Path, state: str, folder: Path) -> dict:
+def run_store(model: Path, state: str, folder: Path, extra: list[str] | None = None) -> dict:
     from serve_helpers import Server
 
-    server = Server(model, state, folder).start()
+    server = Server(model, state, folder, extra).start()
     out = {"one_series_open_loop": []}
     try:
         asyncio.run(closed_loop(server.url, 2.0))  # warm-up
@@ -194,7 +196,9 @@ def run_store(model: Path, state: str, folder: Path) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stores", default="sqlite,redis", help="which stores to load (default: sqlite,redis)")
+    parser.add_argument("--stores", default="sqlite,sqlite-states,redis",
+                        help="which stores to load (default: sqlite,sqlite-states,redis); sqlite-states is the "
+                             "SQLite store logging each step's new state instead of its input")
     parser.add_argument("--dry", action="store_true", help="print the results; leave RESULTS-serve.md and "
                                                            "results-serve.json as they are")
     args = parser.parse_args(argv)
@@ -207,7 +211,11 @@ def main(argv: list[str] | None = None) -> None:
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}",
                "python": platform.python_version(), "when": time.strftime("%Y-%m-%d"), "stores": {}}
     if "sqlite" in stores:
-        results["stores"]["SQLite (WAL, fdatasync per batch)"] = run_store(model, "sqlite:states.sqlite", folder)
+        results["stores"]["SQLite (WAL, steps logged by their inputs, fdatasync per batch)"] = run_store(
+            model, "sqlite:states.sqlite", folder)
+    if "sqlite-states" in stores:
+        results["stores"]["SQLite (WAL, steps logged by their new states, fdatasync per batch)"] = run_store(
+            model, "sqlite:states-log.sqlite", folder, ["--state-log", "states"])
     started = start_redis(folder) if "redis" in stores else None
     if started is not None:
         proc, url = started
@@ -262,7 +270,7 @@ is `{{id: features}}` in and results by id out, `columns` (`?layout=columns`) is
 
 Measured {r['when']} by `python -m benchmarks.serve` on {r['machine']} (Python {r['python']}), server and load
 generator (aiohttp, in one process) on the same cores, loopback only. Model: LSTM(64) x 2 + Dense(1), 8
-features; server with 1 PyTorch thread. A step is answered only after its state is committed to the store.
+features; server with 1 PyTorch thread. A step is answered only after it is committed to the store.
 Other jobs were held (SIGSTOP) during the run. One run: on this VM runs of the same build differ widely
 (one-series p99 at 1,000 req/s from 12 to 280 ms); the day's range, the profile and what is left are in
 [NOTES.md](NOTES.md#rnnkit-serve-where-the-load-targets-stand-issue-21).

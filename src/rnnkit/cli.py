@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--state", default=None, help="state store: sqlite:PATH (default: MODEL.states.sqlite in "
                                                    "--data) or redis://host:port/db[?prefix=name]")
     srv.add_argument("--data", default=".", help="the server's data folder (default: the working directory)")
+    srv.add_argument("--state-log", choices=["inputs", "states"], default="inputs",
+                     help="what the SQLite store logs per step: its input, replayed through the model at start "
+                          "(default; 17x less to write for LSTM(64) x 2), or its new state (Redis keeps states)")
     srv.add_argument("--token-file", default=None, help="a file holding the bearer token clients must send "
                                                         "(or set RNNKIT_TOKEN)")
     srv.add_argument("--threads", type=_positive_int, default=None, help="PyTorch threads for the model")
@@ -273,7 +276,7 @@ def _serve(args) -> int:
                              "`python -c 'import secrets; print(secrets.token_urlsafe())'`).")
     print(f"rnnkit serve: {args.model} on http://{args.host}:{args.port} (API docs at /docs)", flush=True)
     serve(args.model, host=args.host, port=args.port, state=args.state, data_dir=args.data, token=token,
-          threads=args.threads, log_level="warning")
+          threads=args.threads, log_level="warning", log_inputs=args.state_log == "inputs")
     return 0
 
 

@@ -353,11 +353,11 @@ def test_a_failing_store_answers_503_commits_nothing_and_the_retry_lands(model, 
     class Flaky(SQLiteStore):
         failures = 2
 
-        def commit(self, ids, expected, records):
+        def commit(self, ids, expected, records, x=None):
             if Flaky.failures:
                 Flaky.failures -= 1
                 raise sqlite3.OperationalError("database or disk is full")
-            return super().commit(ids, expected, records)
+            return super().commit(ids, expected, records, x)
 
     app = create_app(Service(Engine(model), Flaky(tmp_path / "flaky.sqlite")))
     with TestClient(app) as c:
@@ -378,8 +378,8 @@ def test_a_rolled_back_write_does_not_hide_the_row_another_process_commits_next(
     from rnnkit.serve.records import record_dtype
 
     class FailsAfterInsert(SQLiteStore):
-        def _append(self, ids, records):
-            super()._append(ids, records)
+        def _append(self, ids, records, x=None):
+            super()._append(ids, records, x)
             raise OSError("disk gone after the insert")
 
     a, b = FailsAfterInsert(tmp_path / "r.sqlite"), SQLiteStore(tmp_path / "r.sqlite")
@@ -406,9 +406,9 @@ def test_an_answer_waits_for_the_sync_and_a_failed_sync_acknowledges_nothing(mod
             super().__init__(path)
             self.gate, self.commits, self.fail_next_sync = threading.Event(), [], False
 
-        def commit(self, ids, expected, records):
+        def commit(self, ids, expected, records, x=None):
             self.commits.append(list(ids))
-            return super().commit(ids, expected, records)
+            return super().commit(ids, expected, records, x)
 
         def sync(self):
             assert self.gate.wait(10)

@@ -43,6 +43,7 @@ class Engine:
         self.width = sum(w for _, parts in self.layout for _, w in parts)
         self.outputs = int(self.step(np.zeros((1, self.features), np.float32), self.zeros(1))[0].shape[-1])
         self._steppers: dict[int, list] = {}
+        self.fingerprint = _fingerprint(model, self.signature())
 
     def describe(self) -> dict:
         """What a client needs to know: features in, outputs out, the states and their widths."""
@@ -105,3 +106,13 @@ class Engine:
         h = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
         y = prime_layers(self.layers, h, states)
         return to_numpy(y).astype(np.float32), self._flat(states)
+
+
+def _fingerprint(model, signature: str) -> str:
+    """A digest of the state layout and every weight's name, dtype, shape and bytes: which model replays a
+    log of inputs (redo.py)."""
+    digest = hashlib.sha256(signature.encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -68,14 +68,16 @@ class StateStoreError(ValueError):
 class SeriesStore(Protocol):
     description: str
 
-    def check(self, signature: str, width: int, outputs: int) -> None:
-        """Refuse a store written for another state layout; fix the record layout."""
+    def check(self, signature: str, width: int, outputs: int, replay=None) -> None:
+        """Refuse a store written for another state layout; fix the record layout. `replay` (the serving
+        `Engine`) lets a store log steps by their inputs and replay them (redo.py)."""
 
     def rows(self, ids: list[str]) -> np.ndarray:
         """The records of `ids` (distinct), in order; step 0 and zeros where a series has none."""
 
-    def commit(self, ids: list[str], expected: np.ndarray, records: np.ndarray) -> np.ndarray:
-        """Write records[r] for ids[r] where the stored step is still expected[r]; True where it was not."""
+    def commit(self, ids: list[str], expected: np.ndarray, records: np.ndarray, x=None) -> np.ndarray:
+        """Write records[r] for ids[r] where the stored step is still expected[r]; True where it was not.
+        `x`: a one-step batch's inputs, which a store may log instead of the new states."""
 
     def delete(self, series_id: str) -> None: ...
 

@@ -56,7 +56,7 @@ class RedisStore:
     def _key(self, series_id: str) -> str:
         return f"{self.prefix}:s:{series_id}"
 
-    def check(self, signature: str, width: int, outputs: int) -> None:
+    def check(self, signature: str, width: int, outputs: int, replay=None) -> None:
         meta = f"{self.prefix}:meta"
         if self._redis.hexists(meta, "signature") and not self._redis.hexists(meta, "outputs"):
             raise StateStoreError(f"Redis {self.description} holds states written by an older rnnkit serve (one "
@@ -76,7 +76,8 @@ class RedisStore:
         found = self._redis.mget([self._key(sid) for sid in ids])
         return np.frombuffer(b"".join(v or none for v in found), self._dtype).copy()
 
-    def commit(self, ids: list[str], expected: np.ndarray, records: np.ndarray) -> np.ndarray:
+    def commit(self, ids: list[str], expected: np.ndarray, records: np.ndarray, x=None) -> np.ndarray:
+        """`x` (the inputs) is not used: every server reads a series' state from Redis, so states are kept."""
         check_ids(ids)
         lost = np.zeros(len(ids), bool)
         if ids:

@@ -74,7 +74,7 @@ class _Job:
 class Service:
     def __init__(self, engine: Engine, store, metrics=None, batch_rows: int = 8192):
         self.engine, self.store, self.metrics, self.batch_rows = engine, store, metrics, batch_rows
-        store.check(engine.signature(), engine.width, engine.outputs)
+        store.check(engine.signature(), engine.width, engine.outputs, replay=engine)
         self._pending: list[_Job] = []
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
@@ -256,7 +256,8 @@ class Service:
                 advance = 1
             records = np.empty(rows.size, stored.dtype)
             records["step"], records["state"], records["mark"], records["y"] = at + advance, new_states, names, y
-            lost = self.store.commit(ids if rows.size == n else [ids[r] for r in rows], at, records)
+            lost = self.store.commit(ids if rows.size == n else [ids[r] for r in rows], at, records,
+                                     None if prime else x[rows])  # a store may log the inputs (redo.py)
             done = rows[~lost]
             out.y[done], out.step[done], out.status[done] = y[~lost], at[~lost] + advance, OK
             todo = rows[lost]
