@@ -54,10 +54,10 @@ def test_missing_model_file_is_a_usage_error(tmp_path):
 
 
 def crash_run(model_path, tmp_path, kills: int, clients: int, series: int, redis_url: str | None = None,
-              seed: int = 0) -> Workload:
+              seed: int = 0, extra: list[str] | None = None) -> Workload:
     """Clients step series while servers are SIGKILLed `kills` times at random moments and restarted."""
     state = redis_url or "sqlite:states.sqlite"
-    servers = [Server(model_path, state, tmp_path).start() for _ in range(2 if redis_url else 1)]
+    servers = [Server(model_path, state, tmp_path, extra).start() for _ in range(2 if redis_url else 1)]
     work = Workload([s.url for s in servers], clients=clients, series=series, seed=seed)
     rng = np.random.default_rng(seed)
 
@@ -96,8 +96,10 @@ def check_against_replay(model_path, tmp_path, work: Workload, redis_url: str | 
         server.stop()
 
 
-def test_sigkill_loses_nothing_acknowledged_sqlite(saved_model, tmp_path):
-    work = crash_run(saved_model, tmp_path, kills=2, clients=10, series=40)
+@pytest.mark.parametrize("log", ["inputs", "states"])
+def test_sigkill_loses_nothing_acknowledged_sqlite(saved_model, tmp_path, log):
+    # inputs: the restarted server replays the logged inputs through the model (serve/redo.py)
+    work = crash_run(saved_model, tmp_path, kills=2, clients=10, series=40, extra=["--state-log", log])
     assert work.steps() > 40 and work.retries > 0  # the kills hit clients mid-flight
     check_against_replay(saved_model, tmp_path, work, None)
 
