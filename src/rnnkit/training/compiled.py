@@ -30,6 +30,7 @@ eager, 221 us compiled, 159 us with the C++ wrapper, 103 us with Adam's update i
 from __future__ import annotations
 
 import shutil
+import types
 import warnings
 
 import torch
@@ -68,7 +69,7 @@ class CompiledStep:
             self._give_up(reason)
         self._forward = _TrainingForward(model)
         self._named: list | None = None  # (name, parameter) to train, once the weights exist
-        self._fn = torch.compile(self._step, dynamic=False, options={"cpp_wrapper": True})
+        self._fn = torch.compile(_own_code(self._step), dynamic=False, options={"cpp_wrapper": True})
 
     def _loss(self, params: dict, states: dict, xb, yb, sample_weight, scale):
         # A store made here, inside the traced function, so writing the new states into it stays pure.
@@ -211,3 +212,14 @@ def _unsupported(model) -> str | None:
     if has_penalties(model):
         return "its layers have regularizers or constraints, which only the eager step applies"
     return None
+
+
+def _own_code(method):
+    """`method` with a code object of its own. torch.compile keeps its compiled variants per code object, at
+    most `torch._dynamo.config.recompile_limit` (8) of them, and past that runs the function eagerly, silently:
+    every model's step shares `CompiledStep._step`'s code, so the ninth model in a process trained eagerly
+    while reported compiled. A copy per model gives each its own limit."""
+    fn = method.__func__
+    own = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    own.__kwdefaults__, own.__qualname__ = fn.__kwdefaults__, fn.__qualname__
+    return types.MethodType(own, method.__self__)
