@@ -1,6 +1,6 @@
 """Keras 3's keras/src/layers/merging/merging_test.py, the cases of Average, Subtract, Maximum, Minimum
-and Dot, ported to rnnkit with Keras's numbers and tolerances (Add, Multiply and Concatenate are
-ported in test_multiply.py and tests elsewhere).
+and Dot, and test_errors for Add and Multiply too, ported to rnnkit with Keras's numbers and tolerances
+(Multiply's other cases are in test_multiply.py).
 
 Keras attaches masks to tensors; rnnkit's merge layers take them as `mask=[mask_1, mask_2]` (Maximum,
 Minimum) or through `compute_mask` (the output mask), so the *_with_mask cases pass
@@ -16,8 +16,8 @@ import torch
 
 import rnnkit
 from rnnkit import Model
-from rnnkit.layers import (Average, Dot, Input, Masking, Maximum, Minimum, Subtract, average, dot, maximum, minimum,
-                           subtract)
+from rnnkit.layers import (Add, Average, Dot, Input, Masking, Maximum, Minimum, Multiply, Subtract, average, dot,
+                           maximum, minimum, subtract)
 
 
 def np_dot(a, b, axes):
@@ -84,12 +84,12 @@ def test_correctness(case, static):
         assert bool(layer.compute_mask([x1, x2], [mask1, mask2]).all())
 
 
-# Keras: test_errors
-@pytest.mark.parametrize("case", [c for c in TEST_PARAMETERS if not _case(c)["skip_mask_test"]])
-def test_errors(case):
-    c = _case(case)
-    x1 = np.random.rand(*c["input_shape"])
-    layer = c["layer_class"](**c["init_kwargs"])
+# Keras: test_errors (with Add's and Multiply's cases)
+@pytest.mark.parametrize("layer_class", [Add, Multiply] + [_case(c)["layer_class"] for c in TEST_PARAMETERS
+                                                           if not _case(c)["skip_mask_test"]])
+def test_errors(layer_class):
+    x1 = np.random.rand(2, 4, 5)
+    layer = layer_class()
     with pytest.raises(ValueError, match="`mask` should be a list."):
         layer.compute_mask([x1, x1], x1)
     with pytest.raises(ValueError, match="`inputs` should be a list."):
