@@ -74,8 +74,10 @@ def test_softmax_mask_too_many_dims():
 
 
 # -- beyond Keras's file ---------------------------------------------------------------------------------
-def test_float_mask_counts_above_one_half_as_keras():
-    out = Softmax()(torch.tensor([[1.0, 2.0, 3.0]]), mask=torch.tensor([[0.9, 0.4, 0.6]]))
+@pytest.mark.parametrize("as_tensor", [True, False], ids=["tensor", "numpy"])
+def test_float_mask_counts_above_one_half_as_keras(as_tensor):
+    mask = np.array([[0.9, 0.4, 0.6]], "float32")
+    out = Softmax()(torch.tensor([[1.0, 2.0, 3.0]]), mask=torch.from_numpy(mask) if as_tensor else mask)
     assert out[0, 1] == 0 and out[0, 0] > 0 and out[0, 2] > 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 import torch
 
 from .. import activations, checks
@@ -111,6 +112,12 @@ class Softmax(Layer):
     def __init__(self, axis=-1, name: str | None = None, input_shape=None):
         super().__init__(name, input_shape)
         self.axis = _axis(axis)
+
+    def __call__(self, *args, **kwargs):
+        mask = kwargs.get("mask")
+        if isinstance(mask, np.ndarray) and mask.dtype != np.bool_:
+            kwargs["mask"] = mask > 0.5  # Keras's rule for a mask of numbers, before the call makes it boolean
+        return super().__call__(*args, **kwargs)
 
     def forward(self, x, mask=None, training: bool | None = None):
         if mask is not None:
