@@ -161,13 +161,41 @@ def next_frame():  # keras-io conv_lstm's model: ConvLSTM2D, BatchNormalization,
     return keras.Model(frames, x), rng.normal(size=(2, 7, 6, 5, 1))
 
 
+def small_layers():  # activations, noise and shape layers; the mask passes the noise layers to the LSTM
+    model = keras.Sequential([keras.Input((8, 3)), L.Masking(0.0), L.GaussianNoise(0.3, seed=1), L.LeakyReLU(0.2),
+                              L.ELU(0.7), L.PReLU(shared_axes=[1]), L.GaussianDropout(0.2), L.AlphaDropout(0.1),
+                              L.Identity(), L.UnitNormalization(), L.LSTM(4, return_sequences=True),
+                              L.UpSampling1D(2), L.ZeroPadding1D((1, 2)), L.Cropping1D((2, 1)), L.Softmax(axis=1),
+                              L.LSTM(3)])
+    x = rng.normal(size=(4, 8, 3))
+    x[1, 5:] = 0  # masked steps
+    x[3, 2:] = 0
+    return model, x
+
+
+def merges():  # Average, Subtract, Maximum, Minimum with masks (one input's or both), and Dot
+    a, b = keras.Input((5, 3), name="a"), keras.Input((5, 3), name="b")
+    ma, mb = L.Masking()(a), L.Masking()(b)
+    average, subtract = L.Average()([ma, b]), L.Subtract()([a, mb])
+    both = L.LSTM(2)(L.Maximum()([ma, mb]))  # masked where both inputs are
+    one = L.LSTM(2)(L.Minimum()([ma, b]))  # no mask: one input has none
+    dots = L.Concatenate()([L.Dot(axes=2)([average, subtract]), L.Dot(axes=(2, 2), normalize=True)([a, b])])
+    model = keras.Model([a, b], [both, one, dots])
+    x = [rng.normal(size=(3, 5, 3)), rng.normal(size=(3, 5, 3))]
+    x[0][1, 3:] = 0
+    x[0][2, 1:] = 0
+    x[1][2, 2:] = 0  # row 2: steps 2-4 masked in both inputs
+    return model, x
+
+
 def unsupported():
-    model = keras.Sequential([keras.Input((6, 2)), L.UpSampling1D(2), L.LSTM(2)])
+    model = keras.Sequential([keras.Input((6, 2)), L.ActivityRegularization(l1=0.01), L.LSTM(2)])
     return model, rng.normal(size=(1, 6, 2))
 
 
 CASES = {f.__name__: f for f in (airline, stacked, bidirectional, embedding, frames, repeat, masking, conv1d,
-                                 convlstm, seq2seq, attention, masked_graph, explicit_mask, next_frame, unsupported)}
+                                 convlstm, seq2seq, attention, masked_graph, explicit_mask, next_frame, small_layers,
+                                 merges, unsupported)}
 
 
 def random_weights(model):

@@ -12,10 +12,13 @@ import pytest
 
 from rnnkit import GRU, LSTM, Bidirectional, Dense, Input, Model, RepeatVector, Sequential, SimpleRNN, TimeDistributed
 from rnnkit.io.keras_export import KERAS_FORMAT, save_keras
-from rnnkit.layers import (Activation, Add, AdditiveAttention, Attention, AveragePooling1D, BatchNormalization,
-                           Concatenate, Conv1D, Conv2D, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, Dropout, Embedding,
-                           Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, Lambda, LayerNormalization, Masking,
-                           MaxPooling1D, MaxPooling2D, Multiply, Permute, ReLU, Reshape, SpatialDropout1D)
+from rnnkit.layers import (ELU, Activation, Add, AdditiveAttention, AlphaDropout, Attention, Average, AveragePooling1D,
+                           BatchNormalization, Concatenate, Conv1D, Conv2D, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
+                           Cropping1D, Dot, Dropout, Embedding, Flatten, GaussianDropout, GaussianNoise,
+                           GlobalAveragePooling1D, GlobalMaxPooling1D, Identity, Lambda, LayerNormalization, LeakyReLU,
+                           Masking, Maximum, MaxPooling1D, MaxPooling2D, Minimum, Multiply, Permute, PReLU, ReLU,
+                           Reshape, Softmax, SpatialDropout1D, Subtract, UnitNormalization, UpSampling1D,
+                           ZeroPadding1D)
 from rnnkit.models import load_model
 
 RNG = np.random.default_rng(7)
@@ -68,6 +71,12 @@ SEQUENTIAL = {
                          Reshape((3, 25, 3)), ConvLSTM1D(2, 3, strides=2, go_backwards=True), Flatten(), Dense(2)],
     "convlstm3d": lambda: [Input((2, 4, 4, 4, 1)), ConvLSTM3D(2, 2, return_sequences=True, use_bias=False),
                            Flatten(), Dense(1)],
+    # the mask passes the noise layers (the identity at inference) and the activations on to the LSTM
+    "small_layers": lambda: [Input((6, 3)), Masking(0.0), GaussianNoise(0.2, seed=1), LeakyReLU(0.1), ELU(0.5),
+                             PReLU(shared_axes=[1]), GaussianDropout(0.3), AlphaDropout(0.2, noise_shape=(None, 1, 3)),
+                             Identity(), UnitNormalization(axis=[1, 2]), LSTM(4, return_sequences=True),
+                             UpSampling1D(3), ZeroPadding1D(2), Cropping1D((1, 4)), Softmax(axis=[1, 2]), PReLU(),
+                             Flatten(), Dense(2)],
 }
 INPUTS = {"convlstm": FRAMES, "convlstm3d": VOLUMES}  # the others take X
 
@@ -184,7 +193,24 @@ def _masked_merges() -> tuple[Model, list]:
     return model, [x_ids, x_features]
 
 
-FUNCTIONAL = {"merges_and_attention": _merges_and_attention, "branches": _branches, "masked_merges": _masked_merges}
+def _more_merges() -> tuple[Model, list]:
+    # Average, Subtract, Maximum, Minimum (masks from one input or both) and Dot (axes, normalize)
+    a, b = Input((5, 3), name="a"), Input((5, 3), name="b")
+    ma, mb = Masking()(a), Masking()(b)
+    both = LSTM(2)(Maximum()([ma, mb]))  # masked where both inputs are
+    one = LSTM(2)(Minimum()([mb, a]))  # no mask: one input has none
+    dots = Concatenate()([Dot(axes=2)([Average()([ma, b]), Subtract()([a, mb])]),
+                          Dot(axes=(2, 2), normalize=True)([a, b])])
+    model = _random_weights(Model([a, b], [both, one, dots, Dot(axes=(1, 1))([a, b])]))
+    x = [RNG.normal(size=(3, 5, 3)).astype("float32"), RNG.normal(size=(3, 5, 3)).astype("float32")]
+    x[0][1, 3:] = 0
+    x[0][2, 1:] = 0
+    x[1][2, 2:] = 0  # row 2: steps 2-4 masked in both inputs
+    return model, x
+
+
+FUNCTIONAL = {"merges_and_attention": _merges_and_attention, "branches": _branches, "masked_merges": _masked_merges,
+              "more_merges": _more_merges}
 
 
 @pytest.mark.parametrize("kind", list(FUNCTIONAL))

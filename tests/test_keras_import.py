@@ -36,8 +36,13 @@ CASES = {
     # passes on to the next GRU (its file records that call with mask= too)
     "explicit_mask": ["GRU", "Dropout", "Dense"],
     "next_frame": ["ConvLSTM2D", "BatchNormalization", "Conv3D"],  # keras-io conv_lstm's model
+    # the mask passes the noise layers (the identity at inference) on to the first LSTM
+    "small_layers": ["Masking", "GaussianNoise", "LeakyReLU", "ELU", "PReLU", "GaussianDropout", "AlphaDropout",
+                     "Identity", "UnitNormalization", "LSTM", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
+                     "Softmax"],
+    "merges": ["Masking", "Average", "Subtract", "Maximum", "Minimum", "LSTM", "Dot", "Concatenate"],
 }
-FUNCTIONAL = ["seq2seq", "attention", "masked_graph", "explicit_mask", "next_frame"]
+FUNCTIONAL = ["seq2seq", "attention", "masked_graph", "explicit_mask", "next_frame", "merges"]
 
 
 def _data(case: str) -> tuple[list, list]:
@@ -123,8 +128,8 @@ def test_imported_model_saves_and_reloads_as_rnnkit(tmp_path):
 
 
 def test_unsupported_layer_is_named_with_the_supported_list():
-    with pytest.raises(ValueError, match="'UpSampling1D' is not supported.*Supported layers: Activation, Add, "
-                                         "AdditiveAttention"):
+    with pytest.raises(ValueError, match="'ActivityRegularization' is not supported.*Supported layers: Activation, "
+                                         "Add, AdditiveAttention"):
         load_keras(FIXTURES / "unsupported.keras")
 
 

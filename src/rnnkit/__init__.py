@@ -21,6 +21,10 @@ from .io.keras_safety import KerasFileError
 from .io.onnx_export import export_onnx
 from .layers import AdditiveAttention, Attention  # noqa: F401  (Luong and Bahdanau attention)
 from .layers import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401  (ConvLSTM, Keras's frame layers)
+from .layers import (ELU, AlphaDropout, Average, Cropping1D, Dot, GaussianDropout,  # noqa: F401  (Keras's
+                     GaussianNoise, Identity, LeakyReLU, Maximum, Minimum, PReLU, Softmax,  # small layers)
+                     Subtract, UnitNormalization, UpSampling1D, ZeroPadding1D, average, dot, maximum, minimum,
+                     subtract)
 from .layers import (GRU, LSTM, RNN, Activation, Add, AveragePooling1D, BatchNormalization, Bidirectional,
                      Concatenate, Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D,
                      GlobalMaxPooling1D, Input, Lambda, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D,
@@ -34,6 +38,9 @@ from .training import distributed as distribute  # rnnkit.distribute.DataParalle
 __version__ = "0.1.0"
 
 __all__ = [
+    "ELU", "LeakyReLU", "PReLU", "Softmax", "AlphaDropout", "GaussianDropout", "GaussianNoise",
+    "Cropping1D", "UpSampling1D", "ZeroPadding1D", "Average", "Dot", "Maximum", "Minimum", "Subtract",
+    "average", "dot", "maximum", "minimum", "subtract", "Identity", "UnitNormalization",
     "AdditiveAttention", "Attention",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Masking", "MaxPooling1D",

@@ -633,6 +633,7 @@ def _builders():
         "ConvLSTMCell": lambda: rnnkit.cells.ConvLSTMCell(2, 2, 3, input_size=2, **rec),
         "Conv3D": lambda: rnnkit.layers.Conv3D(2, 2, kernel_initializer=initializers.HeUniform(seed=1),
                                                in_channels=2),
+        "PReLU": lambda: rnnkit.layers.PReLU(alpha_initializer=initializers.RandomUniform(seed=4), input_shape=(3, 2)),
     }
     return builders
 

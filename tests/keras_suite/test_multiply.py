@@ -2,8 +2,8 @@
 Keras's numbers and tolerances.
 
 Keras attaches masks to tensors; rnnkit's Multiply takes them as `mask=[mask_1, mask_2]`, so
-test_multiply_with_mask passes Masking().compute_mask(x) explicitly. Not applicable: the other merge
-layers' cases (Subtract, Minimum, Maximum, Average, Dot; Add and Concatenate are tested elsewhere);
+test_multiply_with_mask passes Masking().compute_mask(x) explicitly. Subtract's, Minimum's, Maximum's,
+Average's and Dot's cases, and test_errors for Multiply, are in test_merging.py. Not applicable:
 test_correctness_dynamic's mask check on symbolic inputs (backend.Variable masks); test_sparse.
 """
 
@@ -42,18 +42,6 @@ def test_correctness(batch_size):
     assert layer.compute_mask([x1, x2], [None, None]) is None
     mask1, mask2 = np.ones((2, 4), dtype=np.bool_), np.ones((2, 4), dtype=np.bool_)
     assert bool(layer.compute_mask([x1, x2], [mask1, mask2]).all())
-
-
-# Keras: test_errors (multiply)
-def test_errors():
-    x1 = np.random.rand(2, 4, 5)
-    layer = Multiply()
-    with pytest.raises(ValueError, match="`mask` should be a list."):
-        layer.compute_mask([x1, x1], x1)
-    with pytest.raises(ValueError, match="`inputs` should be a list."):
-        layer.compute_mask(x1, [None, None])
-    with pytest.raises(ValueError, match=" should have the same length."):
-        layer.compute_mask([x1, x1], [None])
 
 
 # Keras: test_multiply_with_mask

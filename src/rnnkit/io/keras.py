@@ -28,8 +28,9 @@ import numpy as np
 
 from .keras_graph import FunctionalConfig
 from .keras_safety import MAX_CONFIG_BYTES, RESAVE, KerasFileError, check_h5, open_h5, read_zip, show
-from .keras_tables import (_ALIASES, _CLASSES, _CONV_LSTM_RANK, _KEYS, _MAX_LAYERS, _MAX_SIZE, _MAX_WEIGHTS,
-                           _MAX_WRAPPING, MULTI_INPUT, SUPPORTED, _batch_shape, _check_weight_count, _checked, _plan)
+from .keras_tables import (_ALIASES, _CLASSES, _CONV_LSTM_RANK, _KEYS, _MAX_LAYERS, _MAX_RANK, _MAX_SIZE,
+                           _MAX_WEIGHTS, _MAX_WRAPPING, ANY_SHAPE, MULTI_INPUT, SUPPORTED, _batch_shape,
+                           _check_weight_count, _checked, _plan)
 
 # (Keras class name, rnnkit layer, the shapes of the Keras weights it takes), in the order Keras lists them
 Entry = tuple[str, object, list]
@@ -352,6 +353,8 @@ def _set(layer, plan: list[tuple], datasets: list, looked: str, where: str) -> N
                              f"{len(plan)} of shapes {', '.join(map(_shape_text, plan)) or 'none'}.{RESAVE}")
     for i, (ds, want) in enumerate(zip(datasets, plan)):
         got = ds.shape
+        if want is ANY_SHAPE:  # one size per input axis after the batch, which only the data fixes
+            want = ("input axis",) * len(got) if 1 <= len(got) < _MAX_RANK else ("input axes",)
         fits = len(got) == len(want) and all(g == w if isinstance(w, int) else 1 <= g <= _MAX_SIZE
                                              for g, w in zip(got, want))
         if not fits or math.prod(got) > _MAX_WEIGHTS:
@@ -371,5 +374,7 @@ def _set(layer, plan: list[tuple], datasets: list, looked: str, where: str) -> N
         raise KerasFileError(f"{owner}: the file's weights do not fit the layer ({err}).{RESAVE}") from None
 
 
-def _shape_text(shape: tuple) -> str:
+def _shape_text(shape: tuple | None) -> str:
+    if shape is ANY_SHAPE:
+        return "(one size per input axis after the batch)"
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"

@@ -58,6 +58,24 @@ _KEYS = {
     "Multiply": (),
     "Attention": ("use_scale", "score_mode", "dropout", "seed"),
     "AdditiveAttention": ("use_scale", "dropout", "seed"),
+    "Average": (),
+    "Subtract": (),
+    "Maximum": (),
+    "Minimum": (),
+    "Dot": ("axes", "normalize"),
+    # activations as layers ("alpha": Keras 2's name of LeakyReLU's negative_slope)
+    "LeakyReLU": ("negative_slope", "alpha"),
+    "ELU": ("alpha",),
+    "Softmax": ("axis",),
+    "PReLU": ("shared_axes",),
+    "GaussianNoise": ("stddev", "seed"),
+    "GaussianDropout": ("rate", "seed"),
+    "AlphaDropout": ("rate", "noise_shape", "seed"),
+    "UpSampling1D": ("size",),
+    "ZeroPadding1D": ("padding", "data_format"),
+    "Cropping1D": ("cropping",),
+    "Identity": (),
+    "UnitNormalization": ("axis",),
 }
 _CLASSES = {name: builtin_layers()[name] for name in _KEYS}
 _ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU",
@@ -65,7 +83,8 @@ _ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "CuDNNLSTM":
             "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
             "Convolution3D": "Conv3D"}
 SUPPORTED = sorted([*_CLASSES, "InputLayer"])
-MULTI_INPUT = ("Concatenate", "Add", "Multiply", "Attention", "AdditiveAttention")
+MULTI_INPUT = ("Concatenate", "Add", "Multiply", "Attention", "AdditiveAttention", "Average", "Subtract", "Maximum",
+               "Minimum", "Dot")
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 _CONV_LSTM_RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 # Sub-groups that hold a layer's weights inside its group of model.weights.h5 (keras_export writes
@@ -82,11 +101,12 @@ _MAX_WEIGHTS = 2**31  # values in one weight array (8 GiB of float32)
 _MAX_RANK = 8  # axes of an input
 _MAX_INPUT_VALUES = 2**28  # values in the example input rnnkit allocates for a declared batch shape
 _FEATURES, _CHANNELS = "input features", "input channels"  # weight axes the config does not fix
+ANY_SHAPE = None  # a weight whose rank the config does not fix either (PReLU's alpha: the input's, less the batch)
 
 _SIZES = ("units", "input_dim", "output_dim", "filters", "n", "groups")
-_WINDOWS = ("kernel_size", "strides", "pool_size", "dilation_rate")
+_WINDOWS = ("kernel_size", "strides", "pool_size", "dilation_rate", "size")
 _FRACTIONS = ("dropout", "recurrent_dropout", "rate")
-_NUMBERS = ("mask_value", "momentum", "epsilon", "negative_slope", "threshold", "max_value")
+_NUMBERS = ("mask_value", "momentum", "epsilon", "negative_slope", "threshold", "max_value", "alpha", "stddev")
 _STRINGS = ("padding", "merge_mode", "data_format", "score_mode")
 
 
@@ -127,6 +147,24 @@ def _checked(owner: str, key: str, value):
         fits = (_is_int(value, -_MAX_RANK, _MAX_RANK) or (isinstance(value, list) and 1 <= len(value) <= _MAX_RANK
                                                            and all(_is_int(a, -_MAX_RANK, _MAX_RANK) for a in value)))
         allowed = f"an axis or a list of axes, integers in [-{_MAX_RANK}, {_MAX_RANK}]"
+    elif key in ("padding", "cropping") and not isinstance(value, str):  # ZeroPadding1D's, Cropping1D's
+        fits = _is_int(value, 0, _MAX_SIZE) or (isinstance(value, list) and len(value) == 2
+                                                and all(_is_int(d, 0, _MAX_SIZE) for d in value))
+        allowed = f"an integer or a list of 2 integers in [0, {_MAX_SIZE}]" + (" (or a string)" if key == "padding"
+                                                                              else "")
+    elif key == "shared_axes":
+        fits = (value is None or _is_int(value, 1, _MAX_RANK)
+                or (isinstance(value, list) and 1 <= len(value) <= _MAX_RANK
+                    and all(_is_int(a, 1, _MAX_RANK) for a in value)))
+        allowed = f"null, an axis or a list of axes, integers in [1, {_MAX_RANK}]"
+    elif key == "noise_shape":
+        fits = value is None or (isinstance(value, list) and 1 <= len(value) <= _MAX_RANK
+                                 and all(d is None or _is_int(d, 1, _MAX_SIZE) for d in value))
+        allowed = f"null or a list of 1 to {_MAX_RANK} entries, each null or an integer in [1, {_MAX_SIZE}]"
+    elif key == "axes":
+        fits = _is_int(value, -_MAX_RANK, _MAX_RANK) or (isinstance(value, list) and len(value) == 2 and all(
+            _is_int(a, -_MAX_RANK, _MAX_RANK) for a in value))
+        allowed = f"an axis or a list of 2 axes, integers in [-{_MAX_RANK}, {_MAX_RANK}]"
     elif key == "seed":
         fits, allowed = value is None or _is_int(value, 0, 2**63 - 1), "null or an integer in [0, 2**63)"
     elif key in _NUMBERS:
@@ -203,6 +241,8 @@ def _plan(kind: str, kw: dict, inner: list) -> list[tuple]:
         return [()] * (kw.get("use_scale", False) + (kw.get("score_mode", "dot") == "concat"))
     if kind == "AdditiveAttention":
         return [(_FEATURES,)] if kw.get("use_scale", True) else []
+    if kind == "PReLU":
+        return [ANY_SHAPE]
     return inner * 2 if kind == "Bidirectional" else inner  # TimeDistributed: its layer's; others: none
 
 

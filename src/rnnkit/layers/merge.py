@@ -17,7 +17,7 @@ from ..registry import BUILTIN, register_serializable
 from .base import Layer
 
 
-def _mask_list(inputs, mask) -> list | None:
+def mask_list(inputs, mask) -> list | None:
     """Keras's checks of a merge layer's masks: None, or one mask (or None) per input."""
     if mask is None:
         return None
@@ -31,9 +31,9 @@ def _mask_list(inputs, mask) -> list | None:
     return list(mask)
 
 
-def _or_masks(inputs, mask):
+def or_masks(inputs, mask):
     """Keras's Merge.compute_mask: a step is real if it is real in any input; None if an input has no mask."""
-    masks = _mask_list(inputs, mask)
+    masks = mask_list(inputs, mask)
     if masks is None or any(m is None for m in masks):
         return None
     out = torch.as_tensor(masks[0]).bool()
@@ -42,11 +42,20 @@ def _or_masks(inputs, mask):
     return out
 
 
-def _tensors(inputs, who: str) -> list[torch.Tensor]:
+def merge_inputs(inputs, who: str) -> list[torch.Tensor]:
     if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
         raise ValueError(f"{who} joins a list of at least 2 tensors, received "
                          f"{type(inputs).__name__ if not isinstance(inputs, (list, tuple)) else len(inputs)}.")
     return list(inputs)
+
+
+def same_shape(inputs, who: str) -> list[torch.Tensor]:
+    """The list of tensors an elementwise merge joins: at least 2, all of one shape."""
+    tensors = merge_inputs(inputs, who)
+    if len({tuple(t.shape) for t in tensors}) > 1:
+        raise ValueError(f"{who} needs tensors of one shape, received {[tuple(t.shape) for t in tensors]}. "
+                         "Reshape or broadcast them to one shape first.")
+    return tensors
 
 
 @register_serializable(package=BUILTIN)
@@ -65,7 +74,7 @@ class Concatenate(Layer):
         self.axis = int(axis)
 
     def forward(self, inputs, training: bool | None = None):
-        tensors = _tensors(inputs, f"Concatenate {self.name!r}")
+        tensors = merge_inputs(inputs, f"Concatenate {self.name!r}")
         shapes = [tuple(t.shape) for t in tensors]
         axis = self.axis % tensors[0].dim()
         if len({t.dim() for t in tensors}) > 1 or any(
@@ -75,7 +84,7 @@ class Concatenate(Layer):
         return torch.cat(tensors, dim=axis)
 
     def compute_mask(self, inputs, mask=None):
-        masks = _mask_list(inputs, mask)
+        masks = mask_list(inputs, mask)
         if masks is None or all(m is None for m in masks):
             return None
         full = []
@@ -100,14 +109,11 @@ class Add(Layer):
     list_masks = True  # a functional model hands it the mask of each input, as Keras does
 
     def forward(self, inputs, training: bool | None = None):
-        tensors = _tensors(inputs, f"Add {self.name!r}")
-        if len({tuple(t.shape) for t in tensors}) > 1:
-            raise ValueError(f"Add {self.name!r} needs tensors of one shape, received "
-                             f"{[tuple(t.shape) for t in tensors]}.")
+        tensors = same_shape(inputs, f"Add {self.name!r}")
         return torch.stack(tensors).sum(dim=0)
 
     def compute_mask(self, inputs, mask=None):
-        return _or_masks(inputs, mask)
+        return or_masks(inputs, mask)
 
 
 @register_serializable(package=BUILTIN)
@@ -125,10 +131,7 @@ class Multiply(Layer):
     list_masks = True  # a functional model hands it the mask of each input, as Keras does
 
     def forward(self, inputs, mask=None, training: bool | None = None):
-        tensors = _tensors(inputs, f"Multiply {self.name!r}")
-        if len({tuple(t.shape) for t in tensors}) > 1:
-            raise ValueError(f"Multiply {self.name!r} needs tensors of one shape, received "
-                             f"{[tuple(t.shape) for t in tensors]}.")
+        tensors = same_shape(inputs, f"Multiply {self.name!r}")
         masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(tensors)
         every_masked = all(m is not None for m in masks)
         output, output_mask = None, None
@@ -144,7 +147,7 @@ class Multiply(Layer):
         return output
 
     def compute_mask(self, inputs, mask=None):
-        return _or_masks(inputs, mask)
+        return or_masks(inputs, mask)
 
 
 @register_serializable(package=BUILTIN)

@@ -6,11 +6,11 @@ import torch
 
 from .. import checks
 from ..registry import BUILTIN, register_serializable
-from .base import Layer
+from .noise import SeededNoise
 
 
 @register_serializable(package=BUILTIN)
-class SpatialDropout1D(Layer):
+class SpatialDropout1D(SeededNoise):
     """Zero a fraction `rate` of the channels of each sample while training (Keras's `SpatialDropout1D`).
 
     Unlike Dropout, a dropped channel is dropped at every time step: neighbouring steps are strongly
@@ -23,31 +23,19 @@ class SpatialDropout1D(Layer):
     [[[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]]
     """
 
-    supports_masking = True
-
     def __init__(self, rate: float, seed: int | None = None, name: str | None = None, input_shape=None):
-        super().__init__(name, input_shape)
+        super().__init__(seed, name, input_shape)
         self.rate = checks.rate("rate", rate, "SpatialDropout1D")
-        self.seed = None if seed is None else checks.non_negative_int("seed", seed, "SpatialDropout1D")
-        self._generator: torch.Generator | None = None
-
-    def _noise_generator(self, device) -> torch.Generator | None:
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device).manual_seed(self.seed)
-        return self._generator
 
     def forward(self, x, training: bool | None = None):
         if x.dim() != 3:
             raise ValueError(f"SpatialDropout1D {self.name!r} expected (batch, time_steps, channels), received "
                              f"shape {tuple(x.shape)}.")
-        training = self.training if training is None else bool(training)
-        if not training or self.rate == 0.0:
+        if not self.is_training(training) or self.rate == 0.0:
             return x
         keep = 1.0 - self.rate
-        noise = torch.rand(x.shape[0], 1, x.shape[2], device=x.device, generator=self._noise_generator(x.device))
+        noise = torch.rand(x.shape[0], 1, x.shape[2], device=x.device, generator=self.noise_generator(x.device))
         return x * (noise < keep).to(x.dtype) / keep  # one draw per (sample, channel), shared by all steps
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate}
