@@ -38,16 +38,14 @@ def redo_dtype(features: int, outputs: int) -> np.dtype:
 
 def to_redo(records: np.ndarray, x: np.ndarray, features: int) -> np.ndarray:
     """The redo records of a step batch: `records` (the full ones) without their states, with the inputs."""
-    outputs = records.dtype["y"].shape[0] if records.dtype["y"].shape else 1
-    out = np.empty(len(records), redo_dtype(features, outputs))
+    out = np.empty(len(records), redo_dtype(features, records.dtype["y"].shape[0]))  # record_dtype: y is (outputs,)
     out["step"], out["x"], out["mark"], out["y"] = records["step"], x, records["mark"], records["y"]
     return out
 
 
 def from_redo(blob: bytes, before: np.ndarray, replay: Replay) -> np.ndarray:
     """Full records from a redo batch's bytes and the records it started from (`before`, one per row)."""
-    outputs = before.dtype["y"].shape[0] if before.dtype["y"].shape else 1
-    redo = np.frombuffer(blob, redo_dtype(replay.features, outputs))
+    redo = np.frombuffer(blob, redo_dtype(replay.features, before.dtype["y"].shape[0]))
     if len(redo) != len(before) or not np.array_equal(before["step"] + 1, redo["step"]):
         raise StateStoreError("the state store's log does not follow on from its own records (a redo batch for "
                               "steps its series had not reached): the store is damaged. Start a new one (--state).")
